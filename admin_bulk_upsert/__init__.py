@@ -1,0 +1,36 @@
+"""Fast, row-exact bulk import for the Django admin, built on django-import-export.
+
+The public API is imported lazily, so that listing the app in ``INSTALLED_APPS``
+does not import the admin or the models before Django's app registry is ready.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+__all__ = [
+    "BulkUpsertAdminMixin",
+    "BulkUpsertResource",
+    "bulk_resource_factory",
+    "register",
+]
+
+_LOCATIONS = {
+    "BulkUpsertResource": "admin_bulk_upsert.resources",
+    "bulk_resource_factory": "admin_bulk_upsert.resources",
+    "BulkUpsertAdminMixin": "admin_bulk_upsert.admin.mixins",
+    "register": "admin_bulk_upsert.registration",
+}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = _LOCATIONS[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    return getattr(import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

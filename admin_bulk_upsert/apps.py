@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AdminBulkUpsertConfig(AppConfig):
+    name = "admin_bulk_upsert"
+    verbose_name = _("Admin bulk upsert")
+
+    def ready(self) -> None:
+        # Registers the system checks (admin_bulk_upsert.E00x).
+        from . import checks  # noqa: F401

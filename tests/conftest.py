@@ -1,0 +1,42 @@
+"""Suite-wide fixtures and the database reachability gate.
+
+A database server that cannot be reached turns every test into a visible skip
+naming the server, unless ``ADMIN_BULK_UPSERT_REQUIRE_DB=1`` (set by CI), in
+which case the run fails at once.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+from django.db import connections
+
+
+def _unreachable_reason() -> str | None:
+    if settings.TEST_DB == "sqlite":
+        return None
+    db = settings.DATABASES["default"]
+    try:
+        connections["default"].ensure_connection()
+    except Exception as exc:  # any driver error means "not reachable" here
+        return f"{settings.TEST_DB} at {db['HOST']}:{db['PORT']} is not reachable: {exc}"
+    finally:
+        connections["default"].close()
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    reason = _unreachable_reason()
+    if reason is None:
+        return
+    if os.environ.get("ADMIN_BULK_UPSERT_REQUIRE_DB") == "1":
+        raise pytest.UsageError(f"{reason} (ADMIN_BULK_UPSERT_REQUIRE_DB=1 forbids skipping)")
+    marker = pytest.mark.skip(reason=reason)
+    for item in items:
+        item.add_marker(marker)
+
+
+def pytest_report_header(config):
+    return f"admin_bulk_upsert test database: {settings.TEST_DB}"

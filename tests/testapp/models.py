@@ -1,0 +1,59 @@
+"""Models the tests import into.
+
+``Transaction`` is the case the project was born from: a natural key of a
+foreign key (given by account number), a datetime and a decimal, backed by a
+unique constraint. ``LooseTransaction`` has the same key without any database
+constraint, so nothing but the importer stops duplicates. ``Product`` has a
+string key, for the collation cases (MariaDB treats "ABC", "abc" and "ABC "
+as equal) and a second unique field that is not the key.
+"""
+
+from django.db import models
+
+
+class Account(models.Model):
+    number = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=100, blank=True)
+    active = models.BooleanField(default=True)
+
+    def __str__(self):
+        return self.number
+
+
+class Transaction(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE)
+    datetime = models.DateTimeField()
+    amount = models.DecimalField(max_digits=12, decimal_places=3)
+    description = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "datetime", "amount"], name="testapp_transaction_key"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.account_id} {self.datetime} {self.amount}"
+
+
+class LooseTransaction(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE)
+    datetime = models.DateTimeField()
+    amount = models.DecimalField(max_digits=12, decimal_places=3)
+    description = models.CharField(max_length=40, blank=True)
+
+    def __str__(self):
+        return f"{self.account_id} {self.datetime} {self.amount}"
+
+
+class Product(models.Model):
+    code = models.CharField(max_length=20)
+    sku = models.CharField(max_length=20, unique=True, null=True, blank=True)
+    name = models.CharField(max_length=40, blank=True)
+    price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    released = models.DateField(null=True, blank=True)
+    stock = models.IntegerField(default=0)
+
+    def __str__(self):
+        return self.code
