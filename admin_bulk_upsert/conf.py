@@ -1,0 +1,56 @@
+"""The ``ADMIN_BULK_UPSERT`` setting: one dict, read only through :func:`get_config`.
+
+Precedence everywhere: a resource's ``Meta`` option, then this setting, then the
+default below. The value is cached and the cache is dropped when a test
+overrides the setting.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+SETTING_NAME = "ADMIN_BULK_UPSERT"
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Defaults of every key of ``settings.ADMIN_BULK_UPSERT``."""
+
+    #: Rows per chunk: one lookup query and one write per chunk.
+    BATCH_SIZE: int = 1000
+    #: Largest accepted upload, in bytes.
+    MAX_UPLOAD_SIZE: int = 50 * 1024 * 1024
+    #: Changed rows shown in the admin's dry-run preview.
+    PREVIEW_ROWS: int = 100
+    #: Errors listed in the preview before the rest are only counted.
+    PREVIEW_ERRORS: int = 200
+    #: Seconds a staged upload stays valid between preview and confirm.
+    STAGING_MAX_AGE: int = 3600
+    #: Folder for staged uploads; ``None`` means a folder under the system temp dir.
+    STAGING_DIR: str | None = None
+    #: Seconds an import waits for another import of the same model to finish.
+    LOCK_TIMEOUT: int = 300
+
+
+@cache
+def get_config() -> Config:
+    """The effective configuration: the project's setting laid over the defaults."""
+    user: dict[str, Any] = getattr(settings, SETTING_NAME, {}) or {}
+    known = {f.name for f in dataclasses.fields(Config)}
+    unknown = set(user) - known
+    if unknown:
+        # Reported with a hint by checks.check_settings; ignore them here.
+        user = {k: v for k, v in user.items() if k in known}
+    return Config(**user)
+
+
+@receiver(setting_changed)
+def _reset_config(*, setting: str, **kwargs: Any) -> None:
+    if setting == SETTING_NAME:
+        get_config.cache_clear()
