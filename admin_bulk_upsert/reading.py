@@ -1,0 +1,320 @@
+"""Upload -> :class:`tablib.Dataset`: format, encoding and header checks.
+
+The admin and the ``bulk_import`` command both read files here, so that a bad
+file gets the same message everywhere, and so that the common formats take a
+fast path: CSV and TSV go straight through :mod:`csv` (about twice as fast as
+tablib's reader) and XLSX through openpyxl's read-only mode with values only
+(tablib loads every cell object). Other formats fall back to
+django-import-export's own readers.
+
+Rows come out as DIE's readers would give them, so that an import of the
+result behaves like stock DIE: CSV lines with no cell at all are dropped
+(tablib does the same), short CSV rows are padded with ``""``, and XLSX cells
+keep their Python values (dates, numbers), which DIE's widgets accept. Blank
+XLSX rows are dropped only under DIE's ``IMPORT_EXPORT_IMPORT_IGNORE_BLANK_LINES``.
+Header names are stripped of surrounding whitespace, and trailing columns with
+neither a header nor any value (a trailing comma, a formatted empty cell) are
+dropped rather than reported.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import tablib
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+__all__ = ["ReadError", "read_dataset", "supported_formats"]
+
+#: Formats read without DIE's format classes, with the delimiter for text ones.
+_DELIMITERS = {"csv": ",", "tsv": "\t"}
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls and other MS Office files
+_ALIASES = {"xlsm": "xlsx", "txt": "csv", "yml": "yaml"}
+
+
+class ReadError(ValueError):
+    """A file that cannot be imported, with a message meant for the person who uploaded it.
+
+    It subclasses :class:`ValueError` so that callers which already catch DIE's
+    read failures keep working; ``message`` is translated and safe to show.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def supported_formats() -> list[str]:
+    """Names accepted as ``input_format``: ours plus every DIE import format that is installed."""
+    names = {"csv", "tsv", "xlsx"}
+    names.update(_die_formats())
+    return sorted(names)
+
+
+def read_dataset(
+    data: bytes,
+    *,
+    filename: str | None = None,
+    input_format: str | None = None,
+    encoding: str | None = None,
+) -> tablib.Dataset:
+    """Read an uploaded file into a Dataset whose headers are checked.
+
+    The format is ``input_format`` if given, else the extension of
+    ``filename``, else guessed from the first bytes (a zip is XLSX, anything
+    else CSV). ``encoding`` applies to text formats and defaults to UTF-8 with
+    or without a byte order mark, as DIE's admin reads them.
+
+    Raises :class:`ReadError` for an unknown format, a file that is not of its
+    format, undecodable text, an empty file, a header without data rows, and
+    blank or duplicate header names.
+    """
+    fmt = _resolve_format(data, filename, input_format)
+    if not data.strip():
+        raise ReadError(_("The file is empty."))
+    if fmt in _DELIMITERS:
+        headers, rows = _read_delimited(data, _DELIMITERS[fmt], encoding or "utf-8-sig")
+    elif fmt == "xlsx":
+        headers, rows = _read_xlsx(data)
+    else:
+        headers, rows = _read_with_die(data, fmt, encoding or "utf-8-sig")
+    headers, rows = _drop_trailing_empty_columns(headers, rows)
+    _check_headers(headers)
+    if not rows:
+        raise ReadError(_("The file has a header row but no data rows."))
+    return tablib.Dataset(*rows, headers=headers)
+
+
+def _resolve_format(data: bytes, filename: str | None, input_format: str | None) -> str:
+    if input_format:
+        name = input_format.lower().lstrip(".")
+    elif filename and "." in filename:
+        name = filename.rsplit(".", 1)[1].lower()
+    else:
+        return "xlsx" if data.startswith(_ZIP_MAGIC) else "csv"
+    name = _ALIASES.get(name, name)
+    if name not in supported_formats():
+        raise ReadError(
+            _("Unsupported file format “%(format)s”. Use one of: %(formats)s.")
+            % {"format": name, "formats": ", ".join(supported_formats())}
+        )
+    return name
+
+
+def _die_formats() -> dict[str, Any]:
+    """DIE's installed import formats by extension (its list depends on optional packages)."""
+    from import_export.formats.base_formats import DEFAULT_FORMATS
+
+    formats = {}
+    for format_class in DEFAULT_FORMATS:
+        fmt = format_class()
+        if fmt.can_import():
+            formats[fmt.get_extension()] = fmt
+    return formats
+
+
+# --- CSV / TSV ---------------------------------------------------------------
+
+
+def _decode(data: bytes, encoding: str) -> str:
+    if b"\x00" in data[:8192] and not encoding.lower().startswith("utf-16"):
+        raise ReadError(_not_text_message(data))
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ReadError(
+            _(
+                "The file is not valid %(encoding)s (line %(line)s, byte %(offset)s). "
+                "Save it as “CSV UTF-8” and upload it again."
+            )
+            % {"encoding": _encoding_label(encoding), "line": line, "offset": exc.start}
+        ) from exc
+    except LookupError as exc:
+        raise ReadError(
+            _("Unknown text encoding “%(encoding)s”.") % {"encoding": encoding}
+        ) from exc
+
+
+def _encoding_label(encoding: str) -> str:
+    return (
+        "UTF-8"
+        if encoding.lower().replace("_", "-") in {"utf-8", "utf-8-sig", "utf8"}
+        else encoding
+    )
+
+
+def _not_text_message(data: bytes) -> str:
+    if data.startswith(_ZIP_MAGIC) or data.startswith(_OLE_MAGIC):
+        return _(
+            "The file looks like a spreadsheet (Excel), not a text file. "
+            "Choose the matching format, or save it as CSV."
+        )
+    return _("The file is not a text (CSV) file: it contains binary data.")
+
+
+def _read_delimited(
+    data: bytes, delimiter: str, encoding: str
+) -> tuple[list[str], list[list[Any]]]:
+    text = _decode(data, encoding)
+    # newline="" lets csv see the line breaks inside quoted cells.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header_row = next(reader, [])
+        while not header_row:  # leading blank lines, as tablib skips them for data rows
+            header_row = next(reader)
+        rows = [row for row in reader if row]
+    except StopIteration:
+        raise ReadError(_("The file is empty.")) from None
+    except csv.Error as exc:
+        raise ReadError(
+            _("The file is not valid CSV (line %(line)s): %(error)s")
+            % {"line": reader.line_num, "error": exc}
+        ) from exc
+    return _fit_rows(header_row, rows)
+
+
+def _fit_rows(
+    headers: Sequence[Any], rows: list[list[Any]], *, blank: Any = ""
+) -> tuple[list[str], list[list[Any]]]:
+    """Pad short rows, trim empty cells past the header, and reject rows wider than it.
+
+    Rows are numbered from 1 for the first data row, as DIE numbers them in its
+    errors. They are changed in place: the reader just made them.
+    """
+    headers = _header_names(headers)
+    width = len(headers)
+    for index, row in enumerate(rows):
+        size = len(row)
+        if size == width:
+            continue
+        if size < width:
+            row.extend([blank] * (width - size))
+        elif all(_is_blank(value) for value in row[width:]):
+            del row[width:]
+        else:
+            raise ReadError(
+                _(
+                    "Row %(row)s has %(count)s values but the header has %(width)s columns. "
+                    "Check for an unquoted separator in a value."
+                )
+                % {"row": index + 1, "count": size, "width": width}
+            )
+    return headers, rows
+
+
+# --- XLSX --------------------------------------------------------------------
+
+
+def _read_xlsx(data: bytes) -> tuple[list[str], list[list[Any]]]:
+    try:
+        import openpyxl
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ReadError(_("Reading XLSX files needs openpyxl (pip install tablib[xlsx]).")) from exc
+    if not data.startswith(_ZIP_MAGIC):
+        raise ReadError(_not_xlsx_message(data))
+    try:
+        # read_only streams the sheet; data_only takes the cached values of formulas.
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise ReadError(_not_xlsx_message(data)) from exc
+    try:
+        values = workbook.active.iter_rows(values_only=True)
+        header_row = next(values, None)
+        if header_row is None:
+            raise ReadError(_("The file is empty."))
+        rows = [list(row) for row in values]
+    finally:
+        workbook.close()
+    if getattr(settings, "IMPORT_EXPORT_IMPORT_IGNORE_BLANK_LINES", False):
+        rows = [row for row in rows if not all(value is None for value in row)]
+    else:
+        rows = _strip_trailing_blank_rows(rows)
+    return _fit_rows(header_row, rows, blank=None)
+
+
+def _not_xlsx_message(data: bytes) -> str:
+    if data.startswith(_OLE_MAGIC):
+        return _("The file is an old Excel (.xls) workbook or encrypted. Save it as .xlsx.")
+    return _("The file is not a valid XLSX workbook.")
+
+
+def _strip_trailing_blank_rows(rows: list[list[Any]]) -> list[list[Any]]:
+    """Drop blank rows at the end only: formatting makes Excel report them, nobody typed them.
+
+    Blank rows in the middle stay, as DIE keeps them, so that row numbers match.
+    """
+    end = len(rows)
+    while end and all(value is None for value in rows[end - 1]):
+        end -= 1
+    del rows[end:]
+    return rows
+
+
+# --- other formats, through DIE ----------------------------------------------
+
+
+def _read_with_die(data: bytes, name: str, encoding: str) -> tuple[list[str], list[list[Any]]]:
+    fmt = _die_formats()[name]
+    stream: bytes | str = data if fmt.is_binary() else _decode(data, encoding)
+    try:
+        dataset = fmt.create_dataset(stream)
+    except Exception as exc:  # each tablib reader raises its own parser's errors
+        raise ReadError(
+            _("The file is not a valid %(format)s file.") % {"format": name.upper()}
+        ) from exc
+    if not dataset.headers:
+        raise ReadError(_("The file is empty."))
+    return _header_names(dataset.headers), [list(row) for row in dataset]
+
+
+# --- headers -----------------------------------------------------------------
+
+
+def _header_names(headers: Iterable[Any]) -> list[str]:
+    return ["" if name is None else str(name).strip() for name in headers]
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _drop_trailing_empty_columns(
+    headers: list[str], rows: list[list[Any]]
+) -> tuple[list[str], list[list[Any]]]:
+    keep = len(headers)
+    while keep and not headers[keep - 1] and all(_is_blank(row[keep - 1]) for row in rows):
+        keep -= 1
+    if keep == len(headers):
+        return headers, rows
+    for row in rows:
+        del row[keep:]
+    return headers[:keep], rows
+
+
+def _check_headers(headers: list[str]) -> None:
+    if not any(headers):
+        raise ReadError(_("The first row must hold the column names, but it is empty."))
+    blank = [str(position) for position, name in enumerate(headers, 1) if not name]
+    if blank:
+        raise ReadError(
+            _("Column %(columns)s has no name in the header row. Name it or delete it.")
+            % {"columns": ", ".join(blank)}
+        )
+    seen: dict[str, int] = {}
+    for position, name in enumerate(headers, 1):
+        if name in seen:
+            raise ReadError(
+                _(
+                    "Column “%(name)s” appears twice in the header row "
+                    "(columns %(first)s and %(second)s)."
+                )
+                % {"name": name, "first": seen[name], "second": position}
+            )
+        seen[name] = position
