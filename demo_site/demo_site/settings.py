@@ -1,0 +1,100 @@
+"""Settings of the demo project: a ledger imported through admin_bulk_upsert.
+
+Databases come from environment variables holding URLs (see
+``demo_site.database_url``):
+
+- ``DATABASE_URL``: the ``default`` alias, used by ``runserver`` and ``demo``;
+  a SQLite file next to ``manage.py`` when unset.
+- ``DATABASE_URL_POSTGRESQL`` and ``DATABASE_URL_MARIADB``: the ``postgresql``
+  and ``mariadb`` aliases, for ``benchmark --database ALIAS``; the local
+  servers when unset. Django connects to an alias only when it is used.
+
+This is a demo: the secret key is public and DEBUG is on unless
+``DJANGO_DEBUG=0``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from demo_site.database_url import parse_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "demo-only-not-secret")
+DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+# "testserver" lets the benchmark drive the admin with django.test.Client.
+ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "import_export",
+    "admin_bulk_upsert",
+    "ledger",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "demo_site.urls"
+WSGI_APPLICATION = "demo_site.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+DATABASES = {
+    "default": parse_database_url(
+        os.environ.get("DATABASE_URL", "sqlite:///db.sqlite3"), base_dir=BASE_DIR
+    ),
+    "postgresql": parse_database_url(
+        os.environ.get("DATABASE_URL_POSTGRESQL", "postgres://postgres@127.0.0.1:5432/test")
+    ),
+    "mariadb": parse_database_url(
+        os.environ.get("DATABASE_URL_MARIADB", "mysql://root@127.0.0.1:3306/test")
+    ),
+}
+# Sends every query to the alias the benchmark pins (the default otherwise),
+# so that DIE, the plugin and Django's bulk_create all hit the same database.
+DATABASE_ROUTERS = ["ledger.routing.PinnedDatabaseRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "en-us"
+# UTC: the sample files hold naive local times, and a zone with daylight saving
+# would make some of them ambiguous or non-existent.
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+
+# The plugin's own settings, at their defaults; listed to show where they go.
+ADMIN_BULK_UPSERT = {
+    "BATCH_SIZE": 1000,
+}
+DEMO_SAMPLE_DIR = BASE_DIR / "sample_files"
+DEMO_BENCHMARK_DIR = BASE_DIR / "benchmark_results"

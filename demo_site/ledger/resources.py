@@ -1,0 +1,70 @@
+"""How a ledger file maps onto the models.
+
+A file names a transaction's account by its number (column ``account_number``)
+and identifies the transaction by account, date and time, and amount: the same
+three fields as the database's unique constraint.
+
+``StockFinancialTransactionResource`` declares the same fields on DIE's own
+``ModelResource``: the benchmark runs both on the same file, so any difference
+in time or outcome is the engine's.
+"""
+
+from __future__ import annotations
+
+from import_export import fields, resources
+from import_export.widgets import ForeignKeyWidget
+
+from ledger.models import FinancialAccount, FinancialTransaction
+
+try:
+    from admin_bulk_upsert import BulkUpsertResource
+except (ImportError, AttributeError):  # pragma: no cover - until the engine lands
+    BulkUpsertResource = resources.ModelResource  # type: ignore[misc,assignment]
+
+#: The natural key of a transaction, as resource field names.
+TRANSACTION_KEY = ("financial_account", "datetime", "amount")
+#: Columns of an import file, in the order the sample files use.
+TRANSACTION_COLUMNS = ("account_number", "datetime", "amount", "description")
+
+
+def _account_field() -> fields.Field:
+    return fields.Field(
+        attribute="financial_account",
+        column_name="account_number",
+        widget=ForeignKeyWidget(FinancialAccount, "number"),
+    )
+
+
+class FinancialAccountResource(BulkUpsertResource):
+    class Meta:
+        model = FinancialAccount
+        fields = ("number", "name")
+        import_id_fields = ("number",)
+
+
+class FinancialTransactionResource(BulkUpsertResource):
+    financial_account = _account_field()
+
+    class Meta:
+        model = FinancialTransaction
+        fields = ("financial_account", "datetime", "amount", "description")
+        import_id_fields = TRANSACTION_KEY
+
+
+class StockFinancialTransactionResource(resources.ModelResource):
+    """DIE's row-by-row import of the same fields: the baseline."""
+
+    financial_account = _account_field()
+
+    class Meta:
+        model = FinancialTransaction
+        fields = ("financial_account", "datetime", "amount", "description")
+        import_id_fields = TRANSACTION_KEY
+
+
+class StockBulkFinancialTransactionResource(StockFinancialTransactionResource):
+    """DIE with ``use_bulk``: instances still looked up row by row, written in batches."""
+
+    class Meta(StockFinancialTransactionResource.Meta):
+        use_bulk = True
+        batch_size = 1000
