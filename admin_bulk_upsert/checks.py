@@ -1,3 +1,287 @@
-"""System checks for misconfiguration (ids ``admin_bulk_upsert.E00x``)."""
+"""System checks for misconfiguration.
+
+Each problem has its own id, never reused once released:
+
+========================  ===============================================================
+``admin_bulk_upsert.E001``  the admin's resource is not a ``BulkUpsertResource``
+``admin_bulk_upsert.E002``  the resource has no key (``Meta.import_id_fields`` is empty)
+``admin_bulk_upsert.E003``  a key field is not a field of the resource
+``admin_bulk_upsert.E004``  an ``allowed_import_id_fields`` entry is not a field of the resource
+``admin_bulk_upsert.E005``  ``Meta.batch_size`` is not a positive integer
+``admin_bulk_upsert.E006``  a key field is not stored in a concrete, non-m2m model field
+``admin_bulk_upsert.E007``  ``settings.ADMIN_BULK_UPSERT`` is not a dict
+``admin_bulk_upsert.E008``  a key of ``settings.ADMIN_BULK_UPSERT`` has a wrong type or value
+``admin_bulk_upsert.W001``  the key has no unique constraint in the database
+``admin_bulk_upsert.W002``  ``settings.ADMIN_BULK_UPSERT`` has a key this version ignores
+========================  ===============================================================
+
+Per-resource problems are found by :func:`check_resource_class`, which the admin
+mixin's ``check()`` calls for each of its resources (Django's admin checks run
+it for every registered ``ModelAdmin``). The setting is checked project-wide by
+:func:`check_settings`.
+"""
 
 from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import typing
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Warning, register
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+
+from .conf import SETTING_NAME, Config
+
+# Keys whose value 0 makes no sense (an empty chunk, an upload limit of nothing,
+# a staged file that expires at once); the other integer keys accept 0.
+_POSITIVE_KEYS = frozenset({"BATCH_SIZE", "MAX_UPLOAD_SIZE", "STAGING_MAX_AGE"})
+
+
+def check_resource_class(resource_class: Any, obj: Any = None) -> list[CheckMessage]:
+    """Problems of one resource class that would only show up mid-import otherwise.
+
+    ``obj`` is what the messages are attached to, usually the ``ModelAdmin``;
+    by default the resource class itself. The import of the engine is deferred
+    so that this module loads in ``AppConfig.ready()`` without importing models.
+    """
+    from .resources import BulkUpsertResource
+
+    target = resource_class if obj is None else obj
+    if not (isinstance(resource_class, type) and issubclass(resource_class, BulkUpsertResource)):
+        return [
+            Error(
+                f"{_name(resource_class)} is not a subclass of BulkUpsertResource, so imports "
+                "through this admin would run row by row.",
+                hint="Subclass admin_bulk_upsert.BulkUpsertResource instead of ModelResource, "
+                "or build one with admin_bulk_upsert.bulk_resource_factory().",
+                obj=target,
+                id="admin_bulk_upsert.E001",
+            )
+        ]
+    name = _name(resource_class)
+    messages: list[CheckMessage] = []
+    messages += _check_batch_size(resource_class, name, target)
+    key_messages = _check_key(resource_class, name, target)
+    messages += key_messages
+    messages += _check_allowed_key_fields(resource_class, name, target)
+    if not key_messages:
+        messages += _check_key_constraint(resource_class, name, target)
+    return messages
+
+
+def _name(resource_class: Any) -> str:
+    if isinstance(resource_class, type):
+        return f"{resource_class.__module__}.{resource_class.__qualname__}"
+    return repr(resource_class)
+
+
+def _check_batch_size(resource_class: Any, name: str, target: Any) -> list[CheckMessage]:
+    # None means "use settings.ADMIN_BULK_UPSERT['BATCH_SIZE']".
+    batch_size = getattr(resource_class._meta, "batch_size", None)
+    if batch_size is None or _is_int(batch_size, minimum=1):
+        return []
+    return [
+        Error(
+            f"{name}.Meta.batch_size is {batch_size!r}; it must be a positive integer.",
+            hint="Set Meta.batch_size to the number of rows per chunk (for example 1000), "
+            "or remove it to use ADMIN_BULK_UPSERT['BATCH_SIZE'].",
+            obj=target,
+            id="admin_bulk_upsert.E005",
+        )
+    ]
+
+
+def _check_key(resource_class: Any, name: str, target: Any) -> list[CheckMessage]:
+    key = list(resource_class._meta.import_id_fields or [])
+    if not key:
+        return [
+            Error(
+                f"{name} has no import key: Meta.import_id_fields is empty.",
+                hint="Set Meta.import_id_fields to the fields that identify a row, "
+                "for example import_id_fields = ['number'].",
+                obj=target,
+                id="admin_bulk_upsert.E002",
+            )
+        ]
+    messages: list[CheckMessage] = []
+    for field_name in key:
+        if field_name not in resource_class.fields:
+            messages.append(
+                Error(
+                    f"{name}.Meta.import_id_fields names {field_name!r}, "
+                    "which is not a field of the resource.",
+                    hint=_fields_hint(resource_class, "import_id_fields"),
+                    obj=target,
+                    id="admin_bulk_upsert.E003",
+                )
+            )
+        elif _model_field(resource_class, field_name) is None:
+            messages.append(_not_concrete(name, "import_id_fields", field_name, target))
+    return messages
+
+
+def _check_allowed_key_fields(resource_class: Any, name: str, target: Any) -> list[CheckMessage]:
+    # None (the default) means every resource field with a concrete model field.
+    allowed = getattr(resource_class._meta, "allowed_import_id_fields", None)
+    messages: list[CheckMessage] = []
+    for field_name in allowed or []:
+        if field_name not in resource_class.fields:
+            messages.append(
+                Error(
+                    f"{name}.Meta.allowed_import_id_fields names {field_name!r}, "
+                    "which is not a field of the resource.",
+                    hint=_fields_hint(resource_class, "allowed_import_id_fields"),
+                    obj=target,
+                    id="admin_bulk_upsert.E004",
+                )
+            )
+        elif _model_field(resource_class, field_name) is None:
+            messages.append(_not_concrete(name, "allowed_import_id_fields", field_name, target))
+    return messages
+
+
+def _fields_hint(resource_class: Any, option: str) -> str:
+    available = ", ".join(sorted(resource_class.fields)) or "(none)"
+    return f"Use the resource's field names in Meta.{option}; it has: {available}."
+
+
+def _not_concrete(name: str, option: str, field_name: str, target: Any) -> Error:
+    return Error(
+        f"{name}.Meta.{option} names {field_name!r}, which is not stored in a column of "
+        "the model's table, so rows cannot be matched on it.",
+        hint="Key on fields saved in the model's own table: a ForeignKey imported with "
+        "ForeignKeyWidget is fine; computed, many-to-many and related lookups "
+        "('a__b') are not.",
+        obj=target,
+        id="admin_bulk_upsert.E006",
+    )
+
+
+def _model_field(resource_class: Any, field_name: str) -> models.Field[Any, Any] | None:
+    """The concrete, non-m2m model field behind a resource field, if there is one."""
+    attribute = resource_class.fields[field_name].attribute
+    model = resource_class._meta.model
+    if not attribute or model is None:
+        return None
+    try:
+        field = model._meta.get_field(attribute)
+    except FieldDoesNotExist:
+        return None
+    if not getattr(field, "concrete", False) or field.many_to_many:
+        return None
+    return field  # type: ignore[return-value]
+
+
+def _check_key_constraint(resource_class: Any, name: str, target: Any) -> list[CheckMessage]:
+    model = resource_class._meta.model
+    key_fields = [_model_field(resource_class, f) for f in resource_class._meta.import_id_fields]
+    columns = {field.name for field in key_fields if field is not None}
+    if _has_unique_constraint(model, columns):
+        return []
+    key = ", ".join(resource_class._meta.import_id_fields)
+    return [
+        Warning(
+            f"The import key of {name} ({key}) has no unique constraint in the database "
+            f"table of {model._meta.label}.",
+            hint="Add a UniqueConstraint on these fields (unique=True for a single field) "
+            "and a migration. Until then only the importer's per-model lock prevents "
+            "duplicate rows, and nothing stops duplicates written by other code.",
+            obj=target,
+            id="admin_bulk_upsert.W001",
+        )
+    ]
+
+
+def _has_unique_constraint(model: type[models.Model], columns: set[str]) -> bool:
+    """Whether the database rejects two rows equal on ``columns``.
+
+    A constraint on a subset of the key is enough: rows equal on the whole key
+    are equal on the subset. Conditional and expression constraints are not,
+    since they do not cover every row or every value.
+    """
+    if not columns:
+        return False
+    for field in model._meta.concrete_fields:
+        if field.name in columns and (field.unique or field.primary_key):
+            return True
+    unique_sets: list[Iterable[str]] = list(model._meta.unique_together)
+    for constraint in model._meta.total_unique_constraints:
+        unique_sets.append(constraint.fields)
+    return any(set(fields) <= columns for fields in unique_sets)
+
+
+@register()
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Checks ``settings.ADMIN_BULK_UPSERT``, which ``get_config()`` reads without validating."""
+    user = getattr(settings, SETTING_NAME, None)
+    if user is None:
+        return []
+    if not isinstance(user, Mapping):
+        return [
+            Error(
+                f"settings.{SETTING_NAME} is a {type(user).__name__}; it must be a dict.",
+                hint=f"Set {SETTING_NAME} = {{'BATCH_SIZE': 1000, ...}} or remove it to use "
+                "the defaults.",
+                id="admin_bulk_upsert.E007",
+            )
+        ]
+    known = {field.name: field for field in dataclasses.fields(Config)}
+    types = typing.get_type_hints(Config)
+    messages: list[CheckMessage] = []
+    for key, value in user.items():
+        if key not in known:
+            messages.append(_unknown_key(key, known))
+            continue
+        expected = _expected_value(key, types[key], value)
+        if expected is not None:
+            messages.append(
+                Error(
+                    f"settings.{SETTING_NAME}[{key!r}] is {value!r}; it must be {expected}.",
+                    hint=f"Fix the value, or remove the key to use the default "
+                    f"({known[key].default!r}).",
+                    id="admin_bulk_upsert.E008",
+                )
+            )
+    return messages
+
+
+def _unknown_key(key: Any, known: Mapping[str, Any]) -> CheckMessage:
+    close = difflib.get_close_matches(str(key), list(known), n=1)
+    suggestion = f"Did you mean {close[0]!r}? " if close else ""
+    return Warning(
+        f"settings.{SETTING_NAME} has the key {key!r}, which admin_bulk_upsert ignores.",
+        hint=f"{suggestion}Known keys: {', '.join(known)}.",
+        id="admin_bulk_upsert.W002",
+    )
+
+
+def _expected_value(key: str, annotation: Any, value: Any) -> str | None:
+    """What ``value`` should have been, or None when it is acceptable.
+
+    Keys of a type this check does not know are accepted, so that a new key
+    in ``Config`` never fails the checks before a rule is written for it.
+    """
+    optional = type(None) in typing.get_args(annotation)
+    if optional and value is None:
+        return None
+    base = {a for a in typing.get_args(annotation) if a is not type(None)} or {annotation}
+    if base == {int}:
+        minimum = 1 if key in _POSITIVE_KEYS else 0
+        if _is_int(value, minimum=minimum):
+            return None
+        return "a positive integer" if minimum == 1 else "an integer, 0 or more"
+    if base == {str}:
+        if isinstance(value, (str, os.PathLike)):
+            return None
+        return "a path (str or pathlib.Path) or None" if optional else "a string"
+    return None
+
+
+def _is_int(value: Any, *, minimum: int) -> bool:
+    # bool is an int subclass; True as a batch size is a mistake, not 1.
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
