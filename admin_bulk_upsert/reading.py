@@ -28,6 +28,7 @@ from typing import Any
 import tablib
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 __all__ = ["ReadError", "read_dataset", "supported_formats"]
 
@@ -304,7 +305,11 @@ def _check_headers(headers: list[str]) -> None:
     blank = [str(position) for position, name in enumerate(headers, 1) if not name]
     if blank:
         raise ReadError(
-            _("Column %(columns)s has no name in the header row. Name it or delete it.")
+            ngettext(
+                "Column %(columns)s has no name in the header row. Name it or delete it.",
+                "Columns %(columns)s have no name in the header row. Name them or delete them.",
+                len(blank),
+            )
             % {"columns": ", ".join(blank)}
         )
     seen: dict[str, int] = {}
