@@ -14,6 +14,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.db import models
+from django.http import HttpRequest
 
 #: Set on the classes built here: the ModelAdmin class they were derived from.
 #: Registering again derives from that class, so mixins never stack.
@@ -67,6 +68,19 @@ def register(
     return site.get_model_admin(model)
 
 
+class RegisteredImportMixin:
+    """Imports through the resources given to :func:`register`, and only imports.
+
+    Export, and anything else that reads ``resource_classes``, keeps what the
+    registered admin had, so a DIE admin's own export resource survives.
+    """
+
+    registered_resource_classes: Sequence[type[Any]] = ()
+
+    def get_import_resource_classes(self, request: HttpRequest | None) -> list[type[Any]]:
+        return list(self.registered_resource_classes)
+
+
 def build_admin_class(base: type[admin.ModelAdmin[Any]], resource_class: type[Any]) -> type[Any]:
     """A subclass of ``base`` that imports through ``resource_class``.
 
@@ -79,10 +93,7 @@ def build_admin_class(base: type[admin.ModelAdmin[Any]], resource_class: type[An
         "__module__": base.__module__,
         "__doc__": f"{base.__name__} with bulk import through {resource_class.__name__}.",
         ORIGINAL_ADMIN_ATTRIBUTE: base,
-        "resource_classes": [resource_class],
-        # DIE refuses resource_class and resource_classes together; a base that
-        # set resource_class (DIE's deprecated option) would break every view.
-        "resource_class": None,
+        "registered_resource_classes": (resource_class,),
     }
     # DIE reads change_list_template in __init__ and keeps it as the template
     # its own one extends. Copy the base's value in front of the mixin, so a
@@ -92,7 +103,10 @@ def build_admin_class(base: type[admin.ModelAdmin[Any]], resource_class: type[An
         attrs["change_list_template"] = change_list_template
     # A base that already has the mixin (the project's own admin) must not get
     # it twice: Python cannot order (Mixin, Subclass-of-Mixin) bases.
-    bases = (base,) if issubclass(base, BulkUpsertAdminMixin) else (BulkUpsertAdminMixin, base)
+    if issubclass(base, BulkUpsertAdminMixin):
+        bases: tuple[type[Any], ...] = (RegisteredImportMixin, base)
+    else:
+        bases = (RegisteredImportMixin, BulkUpsertAdminMixin, base)
     return type(f"BulkUpsert{base.__name__}", bases, attrs)
 
 
