@@ -18,12 +18,13 @@ def _unreachable_reason() -> str | None:
     if settings.TEST_DB == "sqlite":
         return None
     db = settings.DATABASES["default"]
+    wrapper = connections["default"]
     try:
-        connections["default"].ensure_connection()
+        # A raw driver connection: pytest-django blocks the wrapper's own
+        # ensure_connection() outside tests.
+        wrapper.get_new_connection(wrapper.get_connection_params()).close()
     except Exception as exc:  # any driver error means "not reachable" here
         return f"{settings.TEST_DB} at {db['HOST']}:{db['PORT']} is not reachable: {exc}"
-    finally:
-        connections["default"].close()
     return None
 
 
