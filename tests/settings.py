@@ -19,6 +19,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TEST_DB = os.environ.get("ADMIN_BULK_UPSERT_TEST_DB", "sqlite")
 _HOST = os.environ.get("ADMIN_BULK_UPSERT_TEST_DB_HOST", "127.0.0.1")
+# One test database per test process, so that runs side by side (a developer's
+# and CI's, or several suites) never drop each other's database.
+_TEST_NAME = os.environ.get("ADMIN_BULK_UPSERT_TEST_DB_NAME", f"test_admin_bulk_upsert_{os.getpid()}")
 
 if TEST_DB == "sqlite":
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
@@ -30,7 +33,7 @@ elif TEST_DB == "postgresql":
             "USER": os.environ.get("ADMIN_BULK_UPSERT_TEST_DB_USER", "postgres"),
             "HOST": _HOST,
             "PORT": "5432",
-            "TEST": {"NAME": "test_admin_bulk_upsert"},
+            "TEST": {"NAME": _TEST_NAME},
         }
     }
 elif TEST_DB == "mariadb":
@@ -43,7 +46,7 @@ elif TEST_DB == "mariadb":
             "HOST": _HOST,
             "PORT": "3306",
             "OPTIONS": {"charset": "utf8mb4"},
-            "TEST": {"NAME": "test_admin_bulk_upsert", "CHARSET": "utf8mb4"},
+            "TEST": {"NAME": _TEST_NAME, "CHARSET": "utf8mb4"},
         }
     }
 else:
