@@ -21,7 +21,9 @@ TEST_DB = os.environ.get("ADMIN_BULK_UPSERT_TEST_DB", "sqlite")
 _HOST = os.environ.get("ADMIN_BULK_UPSERT_TEST_DB_HOST", "127.0.0.1")
 # One test database per test process, so that runs side by side (a developer's
 # and CI's, or several suites) never drop each other's database.
-_TEST_NAME = os.environ.get("ADMIN_BULK_UPSERT_TEST_DB_NAME", f"test_admin_bulk_upsert_{os.getpid()}")
+_TEST_NAME = os.environ.get(
+    "ADMIN_BULK_UPSERT_TEST_DB_NAME", f"test_admin_bulk_upsert_{os.getpid()}"
+)
 
 if TEST_DB == "sqlite":
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}

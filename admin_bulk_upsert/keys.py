@@ -1,0 +1,151 @@
+"""Key tuples from a resource's ``import_id_fields``.
+
+A row's key is what stock django-import-export passes to ``queryset.get()``:
+each key field's ``field.clean(row)``, under the field's ``attribute``. This
+module turns those cleaned values into the values the database compares
+(:meth:`KeySpec.db_values`) and into a hashable form for grouping rows of one
+file that will be equal once stored (:meth:`KeySpec.group_key`), with the
+database's notion of equality for text on MariaDB.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import unicodedata
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.db import connections
+from django.db.models import Field, ForeignObject, Model
+
+
+@dataclasses.dataclass(frozen=True)
+class KeySpec:
+    """How the resource's key fields map to model fields on one database.
+
+    ``model_fields`` is ``None`` when a key attribute is not a plain concrete
+    field of the model (``"author__name"``, a property): such keys can only be
+    looked up the stock way, one ``get()`` per row.
+    """
+
+    resource_field_names: tuple[str, ...]
+    attributes: tuple[str, ...]
+    model_fields: tuple[Field[Any, Any], ...] | None
+    using: str
+    _text_folds: tuple[Callable[[Any], Any], ...]
+
+    @classmethod
+    def build(cls, resource: Any, field_names: Sequence[str], using: str) -> KeySpec:
+        model = resource._meta.model
+        attributes = tuple(resource.fields[name].attribute for name in field_names)
+        model_fields = _concrete_fields(model, attributes)
+        connection = connections[using]
+        folds: tuple[Callable[[Any], Any], ...] = ()
+        if model_fields is not None:
+            folds = tuple(_text_fold(connection, f) for f in model_fields)
+        return cls(tuple(field_names), attributes, model_fields, using, folds)
+
+    @property
+    def batchable(self) -> bool:
+        return self.model_fields is not None
+
+    def lookup_kwargs(self, cleaned: Sequence[Any]) -> dict[str, Any]:
+        """The ``get()`` arguments stock would use: the fallback lookup."""
+        return dict(zip(self.attributes, cleaned, strict=True))
+
+    def db_values(self, cleaned: Sequence[Any]) -> tuple[Any, ...] | None:
+        """Database-ready values of a key, or ``None`` if a part is NULL.
+
+        Raises what the ORM's ``exact`` lookup would raise for a value the
+        field cannot take (``Field 'id' expected a number but got 'x'.``), so
+        the row fails with stock's message.
+        """
+        assert self.model_fields is not None
+        connection = connections[self.using]
+        values = []
+        for field, value in zip(self.model_fields, cleaned, strict=True):
+            if isinstance(value, Model) and isinstance(field, ForeignObject):
+                value = getattr(value, field.target_field.attname)
+            if value is None:
+                return None
+            prepped = field.get_prep_value(value)
+            if prepped is None:
+                return None
+            values.append(field.get_db_prep_value(prepped, connection, prepared=True))
+        return tuple(values)
+
+    def group_key(self, db_values: tuple[Any, ...]) -> tuple[Any, ...]:
+        """A hashable stand-in for ``db_values`` under the database's equality."""
+        return tuple(fold(value) for fold, value in zip(self._text_folds, db_values, strict=True))
+
+
+def _concrete_fields(
+    model: type[Model], attributes: Sequence[str]
+) -> tuple[Field[Any, Any], ...] | None:
+    fields = []
+    for attribute in attributes:
+        if not attribute or "__" in attribute:
+            return None
+        try:
+            field = model._meta.get_field(attribute)
+        except Exception:
+            return None
+        if not getattr(field, "concrete", False) or field.many_to_many:
+            return None
+        fields.append(field)
+    return tuple(fields)
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _fold_case_insensitive(value: Any) -> Any:
+    """MariaDB's ``*_ci`` PAD SPACE collations: case, accents and trailing spaces."""
+    if not isinstance(value, str):
+        return value
+    decomposed = unicodedata.normalize("NFKD", value.rstrip(" "))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _fold_pad_space(value: Any) -> Any:
+    return value.rstrip(" ") if isinstance(value, str) else value
+
+
+def _text_fold(connection: Any, field: Field[Any, Any]) -> Callable[[Any], Any]:
+    """How the database compares this column's text, as a Python function.
+
+    Only MariaDB/MySQL needs one: its default collations ignore case and
+    trailing spaces. The fold decides only which rows *of the file* share a
+    key that is not stored yet; matching against stored rows is always done
+    by the database itself (see :mod:`admin_bulk_upsert.matching`).
+    """
+    if connection.vendor != "mysql" or field.get_internal_type() not in {
+        "CharField",
+        "TextField",
+        "SlugField",
+        "EmailField",
+        "URLField",
+    }:
+        return _identity
+    collation = getattr(field, "db_collation", None) or _column_collation(connection, field)
+    if collation.endswith("_ci"):
+        return _fold_case_insensitive
+    if "nopad" in collation:
+        return _identity
+    return _fold_pad_space
+
+
+def _column_collation(connection: Any, field: Field[Any, Any]) -> str:
+    cache = connection.__dict__.setdefault("_admin_bulk_upsert_collations", {})
+    cache_key = (field.model._meta.db_table, field.column)
+    if cache_key not in cache:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT collation_name FROM information_schema.columns "
+                "WHERE table_schema = DATABASE() AND table_name = %s AND column_name = %s",
+                list(cache_key),
+            )
+            found = cursor.fetchone()
+        cache[cache_key] = (found[0] if found and found[0] else "utf8mb4_general_ci").lower()
+    return str(cache[cache_key])

@@ -1,0 +1,115 @@
+"""Find the stored rows that equal a batch of keys, in one query, the database's way.
+
+Stock django-import-export asks ``queryset.get(**key)`` once per row, so the
+database decides what "equal" means: ``12`` equals ``12.000``, and on MariaDB's
+default collation ``"ABC"`` equals ``"abc "``. To keep exactly that meaning
+while asking once per chunk, the keys travel to the database as a table of
+values and are joined against the model's table::
+
+    WITH k (i, c0, c1) AS (VALUES (%s, %s, %s), ...)
+    SELECT k.i AS abu_match, t.* FROM k INNER JOIN app_model t
+        ON t.col0 = k.c0 AND t.col1 = k.c1
+    [WHERE t.id IN (<the resource's queryset>)]
+
+Each returned row carries the index of the key it matched, so a key that
+matches two stored rows (no unique constraint) and a stored row that matches
+two keys of the file are both seen, just as ``get()`` would see them.
+The same statement runs on SQLite, PostgreSQL and MariaDB; it needs no
+expression tree deeper than the join, so SQLite's depth limit that breaks an
+OR of 1000 ``Q`` objects does not apply.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connections
+from django.db.models import Field, Model, QuerySet
+
+#: Name of the extra column holding the matched key's index.
+MATCH_COLUMN = "abu_match"
+
+#: Bind parameters allowed in one statement, by vendor (SQLite >= 3.32 allows
+#: 32766; PostgreSQL's and MySQL's protocols cap at 65535).
+_MAX_PARAMS = {"sqlite": 32766, "postgresql": 65535, "mysql": 65535}
+
+
+def max_keys_per_query(vendor: str, key_width: int) -> int:
+    """How many keys of ``key_width`` columns fit one statement's parameters."""
+    return _MAX_PARAMS.get(vendor, 999) // (key_width + 1)
+
+
+def _filter_sql(queryset: QuerySet[Any], using: str) -> tuple[str, tuple[Any, ...]] | None:
+    """SQL selecting the pks of ``queryset`` when it filters anything, else None.
+
+    An unfiltered queryset (``Model.objects.all()``) adds nothing but cost, so
+    the join then reads the table alone.
+    """
+    if not queryset.query.where:
+        return None
+    pk_query = queryset.values("pk").query
+    compiler = pk_query.get_compiler(using=using)
+    sql, params = compiler.as_sql()
+    return sql, tuple(params)
+
+
+def match_keys(
+    queryset: QuerySet[Any],
+    fields: Sequence[Field[Any, Any]],
+    keys: Sequence[Sequence[Any]],
+    using: str,
+) -> dict[int, list[Model]]:
+    """Stored instances of ``queryset`` equal to each key, by the key's index.
+
+    ``keys`` hold database-ready values (``get_db_prep_value`` applied), one
+    per field in ``fields``, none of them ``None`` (SQL's ``=`` never matches
+    NULL; callers look such keys up the stock way). Keys are sent in as few
+    statements as the backend's parameter cap allows.
+    """
+    if not keys:
+        return {}
+    connection = connections[using]
+    model = queryset.model
+    per_query = max_keys_per_query(connection.vendor, len(fields))
+    found: dict[int, list[Model]] = defaultdict(list)
+    filter_sql = _filter_sql(queryset, using)
+    for start in range(0, len(keys), per_query):
+        batch = keys[start : start + per_query]
+        sql, params = _match_statement(connection, model, fields, batch, start, filter_sql)
+        for instance in model._default_manager.db_manager(using).raw(sql, params):
+            index = getattr(instance, MATCH_COLUMN)
+            delattr(instance, MATCH_COLUMN)
+            found[index].append(instance)
+    return found
+
+
+def _match_statement(
+    connection: Any,
+    model: type[Model],
+    fields: Sequence[Field[Any, Any]],
+    keys: Sequence[Sequence[Any]],
+    first_index: int,
+    filter_sql: tuple[str, tuple[Any, ...]] | None,
+) -> tuple[str, list[Any]]:
+    qn = connection.ops.quote_name
+    width = len(fields)
+    key_columns = ", ".join(f"c{j}" for j in range(width))
+    row_placeholder = "(" + ", ".join(["%s"] * (width + 1)) + ")"
+    values_sql = ", ".join([row_placeholder] * len(keys))
+    join_on = " AND ".join(f"t.{qn(field.column)} = k.c{j}" for j, field in enumerate(fields))
+    params: list[Any] = []
+    for offset, key in enumerate(keys):
+        params.append(first_index + offset)
+        params.extend(key)
+    sql = (
+        f"WITH k (i, {key_columns}) AS (VALUES {values_sql}) "
+        f"SELECT k.i AS {MATCH_COLUMN}, t.* FROM k "
+        f"INNER JOIN {qn(model._meta.db_table)} t ON {join_on}"
+    )
+    if filter_sql is not None:
+        sub_sql, sub_params = filter_sql
+        sql += f" WHERE t.{qn(model._meta.pk.column)} IN ({sub_sql})"
+        params.extend(sub_params)
+    return sql, params

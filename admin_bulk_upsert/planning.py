@@ -1,0 +1,240 @@
+"""Decide, for each row of a chunk, what stock would do with it: new, update, skip, invalid, error.
+
+This runs django-import-export's per-row hooks in stock order
+(``before_import_row``, ``after_init_instance``, ``import_instance``,
+``skip_row``, ``validate_instance``, ``before_save_instance``) but finds
+existing records from one prefetched answer instead of one query per row, and
+defers the saving to :mod:`admin_bulk_upsert.writing`.
+
+Rows of one file that share a key (by the database's equality) form a group:
+the first row creates or updates the record and each later row updates the
+state the previous one left, exactly as stock would find it in the database.
+A row that fails leaves its group as it was.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Model
+from import_export.results import RowResult
+
+from .keys import KeySpec
+from .prefetch import fetch_existing, single
+
+
+@dataclasses.dataclass(eq=False)
+class Group:
+    """The rows of a chunk that end in one stored record."""
+
+    instance: Model
+    created: bool
+    changed: bool = False
+    #: Row instances (and snapshots) that must get the record's pk once written.
+    members: list[Model] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass(eq=False)
+class RowWork:
+    """One row on its way through the chunk."""
+
+    number: int
+    row: dict[str, Any]
+    result: RowResult
+    instance: Model | None = None
+    original: Model | None = None
+    new: bool = False
+    saved: bool = False
+    group: Group | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class ChunkPlan:
+    """What to write for a chunk, and the rows in file order."""
+
+    rows: list[RowWork]
+    groups: list[Group]
+
+    @property
+    def to_create(self) -> list[Model]:
+        return [g.instance for g in self.groups if g.changed and g.created]
+
+    @property
+    def to_update(self) -> list[Model]:
+        return [g.instance for g in self.groups if g.changed and not g.created]
+
+
+def copy_instance(instance: Model) -> Model:
+    """A shallow copy: field values are replaced, never mutated, by the widgets."""
+    return copy.copy(instance)
+
+
+def fail(resource: Any, work: RowWork, exc: Exception) -> None:
+    """Record an exception the way stock's ``import_row`` does."""
+    result = work.result
+    if isinstance(exc, ValidationError):
+        result.import_type = RowResult.IMPORT_TYPE_INVALID
+        result.validation_error = exc
+    else:
+        result.import_type = RowResult.IMPORT_TYPE_ERROR
+        result.errors.append(
+            resource.get_error_result_class()(exc, row=work.row, number=work.number)
+        )
+    work.instance = None
+    work.saved = False
+
+
+def plan_chunk(
+    resource: Any,
+    spec: KeySpec | None,
+    rows: Sequence[RowWork],
+    kwargs: dict[str, Any],
+) -> ChunkPlan:
+    """Run the pre-save part of every row; return what the chunk must write.
+
+    ``spec`` is ``None`` when rows are never looked up (``force_init_instance``
+    or a key column missing from the file): every row is then new.
+    """
+    live = []
+    for work in rows:
+        try:
+            resource.before_import_row(work.row, **_row_kwargs(kwargs, work))
+        except Exception as exc:
+            fail(resource, work, exc)
+        else:
+            live.append(work)
+    existing = _find_existing(resource, spec, live, kwargs)
+    groups: dict[Any, Group] = {}
+    for work in live:
+        found = existing.get(id(work))
+        if isinstance(found, Exception):
+            fail(resource, work, found)
+            continue
+        try:
+            _plan_row(resource, work, found, groups, kwargs)
+        except Exception as exc:
+            fail(resource, work, exc)
+    unique_groups = list({id(g): g for g in groups.values()}.values())
+    return ChunkPlan(list(rows), unique_groups)
+
+
+def _row_kwargs(kwargs: dict[str, Any], work: RowWork) -> dict[str, Any]:
+    return {**kwargs, "row_number": work.number}
+
+
+def _find_existing(
+    resource: Any, spec: KeySpec | None, rows: Sequence[RowWork], kwargs: dict[str, Any]
+) -> dict[int, Any]:
+    """Per row: ``(group_key, stored instance or None)``, or the exception stock raised.
+
+    Keys are cleaned with the resource's own fields (foreign keys answer from
+    the chunk's prefetch); the stored rows come from one query for all keys.
+    Keys with a NULL part, and keys on attributes that are not plain columns,
+    are looked up with one ``get()`` each, the stock way.
+    """
+    answers: dict[int, Any] = {}
+    if spec is None:
+        return {id(w): (None, None) for w in rows}
+    batch_rows: list[RowWork] = []
+    batch_keys: list[tuple[Any, ...]] = []
+    for work in rows:
+        try:
+            cleaned = [resource.fields[name].clean(work.row) for name in spec.resource_field_names]
+            db_values = spec.db_values(cleaned) if spec.batchable else None
+            if db_values is None:
+                answers[id(work)] = (
+                    ("stock", tuple(cleaned)),
+                    _stock_get(resource, spec, cleaned),
+                )
+                continue
+        except Exception as exc:
+            answers[id(work)] = exc
+            continue
+        answers[id(work)] = (("key", spec.group_key(db_values)), None)
+        batch_rows.append(work)
+        batch_keys.append(db_values)
+    if batch_keys:
+        found = fetch_existing(resource, spec, batch_keys)
+        model = resource._meta.model
+        for index, work in enumerate(batch_rows):
+            matches = found.get(index)
+            if not matches:
+                continue
+            try:
+                instance = single(model, matches)
+            except Exception as exc:
+                answers[id(work)] = exc
+            else:
+                answers[id(work)] = (("pk", instance.pk), instance)
+    return answers
+
+
+def _stock_get(resource: Any, spec: KeySpec, cleaned: Sequence[Any]) -> Model | None:
+    model = resource._meta.model
+    try:
+        return resource.get_queryset().get(**spec.lookup_kwargs(cleaned))  # type: ignore[no-any-return]
+    except model.DoesNotExist:
+        return None
+
+
+def _plan_row(
+    resource: Any,
+    work: RowWork,
+    found: tuple[Any, Model | None] | None,
+    groups: dict[Any, Group],
+    kwargs: dict[str, Any],
+) -> None:
+    meta = resource._meta
+    row_kwargs = _row_kwargs(kwargs, work)
+    group_key, stored = found if found is not None else (None, None)
+    group = groups.get(group_key) if group_key is not None else None
+    if stored is not None and group is None:
+        # The same stored record reached under another spelling of the key.
+        group = groups.get(("pk", stored.pk))
+    if group is not None:
+        instance, new = copy_instance(group.instance), False
+    elif stored is not None:
+        instance, new = stored, False
+    else:
+        instance, new = resource.init_instance(work.row), True
+    work.instance, work.new = instance, new
+    resource.after_init_instance(instance, new, work.row, **row_kwargs)
+    work.result.import_type = RowResult.IMPORT_TYPE_NEW if new else RowResult.IMPORT_TYPE_UPDATE
+    original = copy_instance(instance) if not meta.skip_diff else None
+    work.original = original
+
+    errors: dict[str, Any] = {}
+    try:
+        resource.import_instance(instance, work.row, **row_kwargs)
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    if resource.skip_row(instance, original, work.row, errors):
+        work.result.import_type = RowResult.IMPORT_TYPE_SKIP
+        _join(group, work)
+        return
+    resource.validate_instance(instance, errors, validate_unique=False)
+    resource.before_save_instance(instance, work.row, **row_kwargs)
+    work.saved = True
+    if group is None:
+        group = Group(instance=instance, created=new)
+        if group_key is not None:
+            groups[group_key] = group
+        if stored is not None:
+            groups[("pk", stored.pk)] = group
+    group.instance = instance
+    group.changed = True
+    _join(group, work)
+
+
+def _join(group: Group | None, work: RowWork) -> None:
+    """Tie the row's instances to the record whose pk they get once written."""
+    if group is None:
+        return
+    work.group = group
+    group.members.append(work.instance)  # type: ignore[arg-type]
+    if work.original is not None:
+        group.members.append(work.original)

@@ -1,0 +1,186 @@
+"""One query per chunk: existing rows by key, and foreign keys given by natural key.
+
+Stock django-import-export resolves ``ForeignKeyWidget(Account, "number")`` with
+one ``get()`` per row and cell. Here the chunk's distinct cell values are looked
+up together (:func:`prefetch_foreign_keys`) and the widget answers from that
+answer for the rest of the chunk, raising the very exception ``get()`` would
+have raised for a value that matches nothing or more than one object.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from django.core.exceptions import MultipleObjectsReturned, ObjectDoesNotExist
+from django.db import connections
+from django.db.models import Model
+from import_export.widgets import ForeignKeyWidget
+
+from .keys import KeySpec, _concrete_fields
+from .matching import match_keys
+
+#: Django's limit on the objects ``get()`` counts before it gives up.
+_MAX_GET_RESULTS = 21
+
+
+def does_not_exist(model: type[Model]) -> ObjectDoesNotExist:
+    """The exception ``model.objects.get()`` raises for no match, with its message."""
+    return model.DoesNotExist(f"{model._meta.object_name} matching query does not exist.")
+
+
+def multiple_returned(model: type[Model], count: int) -> MultipleObjectsReturned:
+    """The exception ``get()`` raises for several matches, with its message."""
+    shown = count if count < _MAX_GET_RESULTS else f"more than {_MAX_GET_RESULTS - 1}"
+    return model.MultipleObjectsReturned(
+        f"get() returned more than one {model._meta.object_name} -- it returned {shown}!"
+    )
+
+
+def single(model: type[Model], found: Sequence[Model]) -> Model:
+    """What ``get()`` returns for these matches, or raises."""
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise does_not_exist(model)
+    raise multiple_returned(model, len(found))
+
+
+@dataclasses.dataclass
+class _ForeignKeyAnswers:
+    """Prefetched answers of one widget: raw cell value -> object or exception."""
+
+    by_value: dict[Any, Model | Exception]
+
+    def answer(self, value: Any) -> Model:
+        found = self.by_value[value]
+        if isinstance(found, Exception):
+            raise type(found)(*found.args)
+        return found
+
+
+def batchable_widget(widget: Any) -> bool:
+    """Whether a widget's per-row ``get()`` can be replaced by one query per chunk.
+
+    Only the stock lookup shape qualifies: ``get(<field>=value)`` on a plain
+    column of the related model. Natural-key widgets, widgets that override
+    ``get_lookup_kwargs`` and lookups spanning relations keep their per-row
+    queries; set ``bulk_prefetch = False`` on a widget whose ``get_queryset``
+    depends on the row to keep it per row too.
+    """
+    if not isinstance(widget, ForeignKeyWidget) or widget.use_natural_foreign_keys:
+        return False
+    if not getattr(widget, "bulk_prefetch", True):
+        return False
+    if type(widget).get_lookup_kwargs is not ForeignKeyWidget.get_lookup_kwargs:
+        return False
+    if type(widget).get_instance_by_lookup_fields is not (
+        ForeignKeyWidget.get_instance_by_lookup_fields
+    ):
+        return False
+    return _target_field(widget) is not None
+
+
+def _target_field(widget: ForeignKeyWidget) -> Any:
+    """The related model's field that ``widget.field`` names, if a plain column."""
+    if widget.field == "pk":
+        return widget.model._meta.pk
+    found = _concrete_fields(widget.model, [widget.field])
+    return found[0] if found else None
+
+
+def _lookup_values(
+    widget: ForeignKeyWidget, column: str, rows: Sequence[dict[str, Any]]
+) -> tuple[list[Any], dict[str, Any] | None]:
+    """Distinct truthy cell values (stock looks up only those) and a sample row."""
+    seen: dict[Any, None] = {}
+    sample = None
+    for row in rows:
+        value = row.get(column)
+        if not value:
+            continue
+        try:
+            seen.setdefault(value, None)
+        except TypeError:  # unhashable cell: leave it to the per-row lookup
+            continue
+        if sample is None:
+            sample = row
+    return list(seen), sample
+
+
+def prefetch_widget(
+    widget: ForeignKeyWidget, column: str, rows: Sequence[dict[str, Any]], using: str
+) -> _ForeignKeyAnswers:
+    """Look up every distinct value of ``column`` among ``rows`` in one query."""
+    values, sample = _lookup_values(widget, column, rows)
+    if not values or sample is None:
+        return _ForeignKeyAnswers({})
+    queryset = widget.get_queryset(sample[column], sample)
+    target = _target_field(widget)
+    by_value: dict[Any, Model | Exception] = {}
+    keys: list[tuple[Any, ...]] = []
+    key_values: list[Any] = []
+    connection = connections[using]
+    for value in values:
+        try:
+            prepped = target.get_prep_value(value)
+            db_value = target.get_db_prep_value(prepped, connection, prepared=True)
+        except Exception as exc:  # the ORM would raise this from get()
+            by_value[value] = exc
+            continue
+        if db_value is None:
+            continue
+        keys.append((db_value,))
+        key_values.append(value)
+    found = match_keys(queryset, [target], keys, using)
+    for index, value in enumerate(key_values):
+        try:
+            by_value[value] = single(widget.model, found.get(index, []))
+        except (ObjectDoesNotExist, MultipleObjectsReturned) as exc:
+            by_value[value] = exc
+    return _ForeignKeyAnswers(by_value)
+
+
+@contextmanager
+def prefetched_foreign_keys(
+    resource: Any, rows: Sequence[dict[str, Any]], using: str
+) -> Iterator[None]:
+    """While the chunk is processed, its foreign-key widgets answer from one query each."""
+    patched = []
+    headers = set(rows[0]) if rows else set()
+    for field in resource.get_import_fields():
+        widget = field.widget
+        if field.column_name not in headers or not batchable_widget(widget):
+            continue
+        answers = prefetch_widget(widget, field.column_name, rows, using)
+        original = widget.get_instance_by_lookup_fields
+
+        def lookup(
+            value: Any,
+            row: Any,
+            _answers: _ForeignKeyAnswers = answers,
+            _original: Any = original,
+            **kwargs: Any,
+        ) -> Model:
+            try:
+                return _answers.answer(value)
+            except (KeyError, TypeError):
+                return _original(value, row, **kwargs)
+
+        widget.get_instance_by_lookup_fields = lookup
+        patched.append(widget)
+    try:
+        yield
+    finally:
+        for widget in patched:
+            del widget.get_instance_by_lookup_fields
+
+
+def fetch_existing(
+    resource: Any, spec: KeySpec, db_keys: Sequence[tuple[Any, ...]]
+) -> dict[int, list[Model]]:
+    """Stored instances matching each key, by index, in one query per chunk."""
+    assert spec.model_fields is not None
+    return match_keys(resource.get_queryset(), spec.model_fields, db_keys, spec.using)

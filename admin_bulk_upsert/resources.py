@@ -1,0 +1,420 @@
+"""``BulkUpsertResource``: django-import-export's ``ModelResource``, chunk by chunk.
+
+Subclass it exactly like ``ModelResource``. Rows are processed in chunks of
+``Meta.batch_size``: per chunk, one query finds the stored records of every
+row by ``import_id_fields`` (:mod:`.matching`), one query per foreign-key
+column resolves natural keys (:mod:`.prefetch`), the rows go through DIE's
+hooks in stock order (:mod:`.planning`) and the chunk is written in bulk
+(:mod:`.writing`). The outcome (database state, totals, failed rows and their
+messages) is the one stock DIE reaches row by row.
+
+Where a resource customises what the bulk path cannot reproduce (its own
+``import_row``, ``get_instance``, ``save_instance``, ``do_instance_save``,
+``for_delete``, ``use_bulk``, a multi-table model), the import runs the stock
+row-by-row path instead and logs why.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import ForeignKey, Model
+from import_export import exceptions
+from import_export.instance_loaders import ModelInstanceLoader
+from import_export.resources import ModelResource, Resource
+from import_export.results import Result, RowResult
+from import_export.utils import atomic_if_using_transaction
+from import_export.widgets import ManyToManyWidget
+
+from .conf import get_config
+from .keys import KeySpec
+from .locking import model_import_lock
+from .planning import RowWork, fail, plan_chunk
+from .prefetch import prefetched_foreign_keys
+from .results import LazyDiffRowResult
+from .writing import ChunkWriteError, write_chunk
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+#: Methods whose override means the bulk path would not run the user's code.
+_STOCK_ONLY_METHODS = (
+    "import_row",
+    "get_or_init_instance",
+    "get_instance",
+    "save_instance",
+    "do_instance_save",
+    "for_delete",
+)
+
+
+class BulkUpsertResource(ModelResource):
+    """A ``ModelResource`` that looks up and saves rows in bulk, with stock's outcome.
+
+    Extra options:
+
+    * ``Meta.batch_size``: rows per chunk (default: the ``BATCH_SIZE`` setting, 1000);
+    * ``Meta.allowed_import_id_fields``: fields a user may choose as the key of
+      one import (default: every field mapped to a plain model column).
+
+    The key of one import can be chosen with ``unique_fields=[...]``, given to
+    the constructor or to :meth:`import_data`.
+    """
+
+    def __init__(self, unique_fields: Sequence[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._unique_fields: list[str] | None = None
+        if unique_fields:
+            self.set_unique_fields(unique_fields)
+
+    # -- key and chunk configuration -------------------------------------------------
+
+    def get_allowed_import_id_fields(self) -> list[str]:
+        """Fields the key may be chosen among for one import."""
+        declared = getattr(self._meta, "allowed_import_id_fields", None)
+        if declared is not None:
+            return list(declared)
+        model = self._meta.model
+        columns = {f.name for f in model._meta.concrete_fields} | {"pk", "id"}
+        allowed = [
+            name
+            for name, field in self.fields.items()
+            if field.attribute in columns and not isinstance(field.widget, ManyToManyWidget)
+        ]
+        for name in self._meta.import_id_fields:
+            if name not in allowed:
+                allowed.append(name)
+        return allowed
+
+    def set_unique_fields(self, unique_fields: Sequence[str]) -> None:
+        """Choose the key of the next imports among :meth:`get_allowed_import_id_fields`."""
+        allowed = self.get_allowed_import_id_fields()
+        chosen = list(unique_fields)
+        unknown = [name for name in chosen if name not in allowed]
+        if not chosen or unknown:
+            raise ValueError(
+                f"unique_fields {chosen!r} must be a non-empty choice among {allowed!r}"
+            )
+        self._unique_fields = chosen
+
+    def get_import_id_fields(self) -> list[str]:
+        if self._unique_fields:
+            return list(self._unique_fields)
+        return list(self._meta.import_id_fields)
+
+    def get_batch_size(self) -> int:
+        """Rows per chunk: ``Meta.batch_size`` if declared, else the setting."""
+        for klass in type(self).__mro__:
+            meta = vars(klass).get("Meta")
+            if meta is not None and "batch_size" in vars(meta):
+                return int(meta.batch_size)
+        return get_config().BATCH_SIZE
+
+    def stock_path_reason(self) -> str | None:
+        """Why this resource must be imported row by row, or ``None``."""
+        if self._meta.use_bulk:
+            return "Meta.use_bulk is set"
+        for name in _STOCK_ONLY_METHODS:
+            if getattr(type(self), name) is not getattr(BulkUpsertResource, name):
+                return f"{type(self).__name__} overrides {name}()"
+        if self._meta.model._meta.parents:
+            return "multi-table inheritance cannot be bulk created"
+        return None
+
+    @classmethod
+    def get_row_result_class(cls) -> type[RowResult]:
+        return LazyDiffRowResult
+
+    def get_chunk_size(self) -> int:
+        return self.get_batch_size()
+
+    # -- validation ------------------------------------------------------------------
+
+    def validate_instance(
+        self,
+        instance: Model,
+        import_validation_errors: dict[str, Any] | None = None,
+        validate_unique: bool = True,
+    ) -> None:
+        """Stock's validation; with ``validate_unique=False`` no per-row query at all.
+
+        The bulk path passes ``validate_unique=False``: uniqueness and
+        constraints are then enforced by the database at write time, and a
+        chunk it refuses is replayed row by row with full stock validation,
+        so the failing row gets stock's message. Foreign keys that were just
+        fetched are not fetched again to check they exist.
+        """
+        errors = dict(import_validation_errors or {})
+        if self._meta.clean_model_instances:
+            exclude = set(errors)
+            if not validate_unique:
+                exclude |= _fetched_foreign_keys(instance)
+            try:
+                instance.full_clean(
+                    exclude=exclude,
+                    validate_unique=validate_unique,
+                    validate_constraints=validate_unique,
+                )
+            except ValidationError as exc:
+                errors = exc.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+    # -- import ----------------------------------------------------------------------
+
+    def import_data(  # type: ignore[override]
+        self,
+        dataset: Any,
+        dry_run: bool = False,
+        raise_errors: bool = False,
+        use_transactions: bool | None = None,
+        collect_failed_rows: bool = False,
+        rollback_on_validation_errors: bool = False,
+        *,
+        unique_fields: Sequence[str] | None = None,
+        progress: Progress | None = None,
+        **kwargs: Any,
+    ) -> Result:
+        """Stock ``import_data``, plus ``unique_fields`` and a ``progress(done, total)`` callback.
+
+        The import holds a per-model lock (:mod:`.locking`), so that two
+        imports of the same model run one after the other.
+        """
+        if unique_fields:
+            self.set_unique_fields(unique_fields)
+        self._progress = progress
+        using = self.get_db_connection_name()
+        with model_import_lock(self._meta.model, using, get_config().LOCK_TIMEOUT):
+            return super().import_data(  # type: ignore[no-any-return]
+                dataset,
+                dry_run=dry_run,
+                raise_errors=raise_errors,
+                use_transactions=use_transactions,
+                collect_failed_rows=collect_failed_rows,
+                rollback_on_validation_errors=rollback_on_validation_errors,
+                **kwargs,
+            )
+
+    def import_data_inner(
+        self,
+        dataset: Any,
+        dry_run: bool,
+        raise_errors: bool,
+        using_transactions: bool,
+        collect_failed_rows: bool,
+        **kwargs: Any,
+    ) -> Result:
+        reason = self.stock_path_reason()
+        if reason is not None:
+            logger.info("Importing %s row by row: %s", self._meta.model.__name__, reason)
+            result = super().import_data_inner(
+                dataset, dry_run, raise_errors, using_transactions, collect_failed_rows, **kwargs
+            )
+            self._report_progress(len(dataset), len(dataset))
+            return result  # type: ignore[no-any-return]
+
+        result = self.get_result_class()()
+        result.diff_headers = self.get_diff_headers()
+        result.total_rows = len(dataset)
+        using = self.get_db_connection_name()
+        try:
+            with atomic_if_using_transaction(using_transactions, using=using):
+                self.before_import(dataset, **kwargs)
+            self._check_import_id_fields(dataset.headers)
+        except Exception as exc:
+            self.handle_import_error(result, exc, raise_errors)
+        result.total_rows = total = len(dataset)
+        if collect_failed_rows:
+            result.add_dataset_headers(dataset.headers)
+        if not self._meta.store_instance:
+            self._meta.store_instance = kwargs.get("retain_instance_in_row_result", False)
+
+        kwargs.update({"dry_run": dry_run, "using_transactions": using_transactions})
+        spec = self._key_spec(dataset.headers, using)
+        write = using_transactions or not dry_run
+        done = 0
+        for chunk in self._chunks(dataset):
+            self._import_chunk(chunk, spec, kwargs, write, using, dataset)
+            self._record(result, chunk, raise_errors, collect_failed_rows)
+            done += len(chunk)
+            self._report_progress(done, total)
+
+        try:
+            with atomic_if_using_transaction(using_transactions, using=using):
+                self.after_import(dataset, result, **kwargs)
+        except Exception as exc:
+            self.handle_import_error(result, exc, raise_errors)
+        return result
+
+    # -- the stages ------------------------------------------------------------------
+
+    def _key_spec(self, headers: Sequence[str] | None, using: str) -> KeySpec | None:
+        """The key used for lookups, or ``None`` when every row is new.
+
+        Stock initialises a new instance without lookup when
+        ``force_init_instance`` is set or a key column is missing from the file.
+        """
+        if self._meta.force_init_instance:
+            return None
+        names = self.get_import_id_fields()
+        present = set(headers or ())
+        for name in names:
+            field = self.fields.get(name)
+            if field is None or field.column_name not in present:
+                return None
+        return KeySpec.build(self, names, using)
+
+    def _chunks(self, dataset: Any) -> Iterable[list[RowWork]]:
+        headers = dataset.headers
+        rows = iter(dataset)
+        size = self.get_batch_size()
+        row_result_class = self.get_row_result_class()
+        store_values = self._meta.store_row_values
+        number = 0
+        while True:
+            batch = list(itertools.islice(rows, size))
+            if not batch:
+                return
+            chunk = []
+            for values in batch:
+                number += 1
+                row = dict(zip(headers, values, strict=False))
+                result = row_result_class()
+                if store_values:
+                    result.row_values = row
+                chunk.append(RowWork(number=number, row=row, result=result))
+            yield chunk
+
+    def _import_chunk(
+        self,
+        chunk: list[RowWork],
+        spec: KeySpec | None,
+        kwargs: dict[str, Any],
+        write: bool,
+        using: str,
+        dataset: Any,
+    ) -> None:
+        model = self._meta.model
+        with prefetched_foreign_keys(self, [work.row for work in chunk], using):
+            plan = plan_chunk(self, spec, chunk, kwargs)
+            if write:
+                try:
+                    write_chunk(model, plan, spec, using)
+                except ChunkWriteError as exc:
+                    logger.info("Bulk write refused (%s); replaying the chunk row by row", exc)
+                    self._replay(chunk, kwargs, using, dataset)
+                    return
+            self._finish(chunk, kwargs)
+
+    def _finish(self, chunk: Sequence[RowWork], kwargs: dict[str, Any]) -> None:
+        """The post-save part of each row, in stock order, once the chunk is written."""
+        meta = self._meta
+        has_m2m = any(isinstance(f.widget, ManyToManyWidget) for f in self.get_import_fields())
+        failed = (RowResult.IMPORT_TYPE_ERROR, RowResult.IMPORT_TYPE_INVALID)
+        for work in chunk:
+            result = work.result
+            if result.import_type in failed:
+                continue
+            row_kwargs = {**kwargs, "row_number": work.number}
+            instance = work.instance
+            try:
+                if work.saved:
+                    self.after_save_instance(instance, work.row, **row_kwargs)
+                    if has_m2m:
+                        self.save_m2m(instance, work.row, **row_kwargs)
+                result.add_instance_info(instance)
+                if meta.store_instance:
+                    result.instance = instance
+                if not meta.skip_diff:
+                    if not meta.skip_html_diff:
+                        result.defer_diff(self, work.original, instance, work.new)
+                    if not work.new:
+                        result.original = work.original
+                self.after_import_row(work.row, result, **row_kwargs)
+            except Exception as exc:
+                fail(self, work, exc)
+
+    def _replay(
+        self, chunk: Sequence[RowWork], kwargs: dict[str, Any], using: str, dataset: Any
+    ) -> None:
+        """Import a refused chunk the stock way, one savepoint per row."""
+        loader = ModelInstanceLoader(self, dataset)
+        using_transactions = kwargs["using_transactions"]
+        for work in chunk:
+            with atomic_if_using_transaction(using_transactions, using=using):
+                row_kwargs = {**kwargs, "row_number": work.number}
+                work.result = Resource.import_row(self, work.row, loader, **row_kwargs)
+
+    def _record(
+        self,
+        result: Result,
+        chunk: Sequence[RowWork],
+        raise_errors: bool,
+        collect_failed_rows: bool,
+    ) -> None:
+        """Add the chunk's rows to the result exactly as stock's loop does."""
+        report_skipped = self._meta.report_skipped
+        for work in chunk:
+            row_result = work.result
+            result.increment_row_result_total(row_result)
+            if row_result.errors:
+                result.append_error_row(work.number, work.row, row_result.errors)
+                if collect_failed_rows:
+                    result.append_failed_row(work.row, row_result.errors[0])
+                if raise_errors:
+                    raise exceptions.ImportError(
+                        row_result.errors[-1].error, number=work.number, row=work.row
+                    )
+            elif row_result.validation_error:
+                result.append_invalid_row(work.number, work.row, row_result.validation_error)
+                if collect_failed_rows:
+                    result.append_failed_row(work.row, row_result.validation_error)
+                if raise_errors:
+                    raise exceptions.ImportError(
+                        row_result.validation_error, number=work.number, row=work.row
+                    )
+            if row_result.import_type != RowResult.IMPORT_TYPE_SKIP or report_skipped:
+                result.append_row_result(row_result)
+
+    def _report_progress(self, done: int, total: int) -> None:
+        progress = getattr(self, "_progress", None)
+        if progress is not None:
+            progress(done, total)
+
+
+def _fetched_foreign_keys(instance: Model) -> set[str]:
+    """Foreign keys holding an object loaded from the database: they exist."""
+    names = set()
+    for field in instance._meta.concrete_fields:
+        if isinstance(field, ForeignKey) and field.is_cached(instance):
+            related = field.get_cached_value(instance)
+            if related is not None and not related._state.adding:
+                names.add(field.name)
+    return names
+
+
+def bulk_resource_factory(
+    model: type[Model],
+    unique_fields: Sequence[str] | None = None,
+    fields: Sequence[str] | None = None,
+    batch_size: int | None = None,
+    resource_class: type[BulkUpsertResource] = BulkUpsertResource,
+) -> type[BulkUpsertResource]:
+    """A ``BulkUpsertResource`` subclass for ``model``, keyed on ``unique_fields``."""
+    meta_attrs: dict[str, Any] = {"model": model}
+    if fields is not None:
+        meta_attrs["fields"] = tuple(fields)
+    if unique_fields:
+        meta_attrs["import_id_fields"] = list(unique_fields)
+    if batch_size is not None:
+        meta_attrs["batch_size"] = batch_size
+    meta = type("Meta", (), meta_attrs)
+    name = f"{model.__name__}BulkUpsertResource"
+    return type(resource_class)(
+        name, (resource_class,), {"Meta": meta, "__module__": resource_class.__module__}
+    )

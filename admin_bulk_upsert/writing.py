@@ -1,0 +1,104 @@
+"""Write a chunk's plan in bulk: one insert for new records, one upsert by pk for updates.
+
+Updates are written as ``INSERT ... ON CONFLICT (pk) DO UPDATE`` (``ON
+DUPLICATE KEY UPDATE`` on MariaDB) of every concrete column, which is what
+``Model.save()`` writes for an existing instance, including its fallback of
+inserting a record that vanished meanwhile. New records go through a plain
+``bulk_create``, so a conflict on any unique constraint raises, as ``save()``
+would. Like ``bulk_create`` everywhere, this sends no ``pre_save``/``post_save``
+signals and does not call an overridden ``Model.save()``.
+
+The chunk is written inside a savepoint. If the database refuses it
+(IntegrityError, DataError, ...), :func:`write_chunk` rolls the savepoint back
+and raises :class:`ChunkWriteError`; the resource then replays the chunk row by
+row, the stock way, so the failure lands on the rows that caused it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import DatabaseError, connections, transaction
+from django.db.models import Model
+
+from .keys import KeySpec
+from .matching import match_keys
+from .planning import ChunkPlan
+
+
+class ChunkWriteError(Exception):
+    """The database refused a chunk's bulk write; nothing of the chunk was kept."""
+
+
+def _update_fields(model: type[Model]) -> list[str]:
+    """Every concrete column ``save()`` rewrites on an update."""
+    return [
+        f.name
+        for f in model._meta.concrete_fields
+        if not f.primary_key and not getattr(f, "auto_now_add", False)
+    ]
+
+
+def write_chunk(model: type[Model], plan: ChunkPlan, spec: KeySpec | None, using: str) -> None:
+    """Create and update the plan's records; give every row instance its pk."""
+    to_create, to_update = plan.to_create, plan.to_update
+    if not to_create and not to_update:
+        return
+    try:
+        with transaction.atomic(using=using, savepoint=True):
+            if to_create:
+                _create(model, to_create, spec, using)
+            if to_update:
+                _upsert_by_pk(model, to_update, using)
+    except DatabaseError as exc:
+        raise ChunkWriteError(exc) from exc
+    for group in plan.groups:
+        if not group.changed:
+            continue
+        for member in group.members:
+            member.pk = group.instance.pk
+            member._state.adding = False
+            member._state.db = using
+
+
+def _create(model: type[Model], instances: list[Model], spec: KeySpec | None, using: str) -> None:
+    model._default_manager.db_manager(using).bulk_create(instances, batch_size=len(instances))
+    missing = [obj for obj in instances if obj.pk is None]
+    if missing:
+        _fetch_pks(model, missing, spec, using)
+
+
+def _fetch_pks(
+    model: type[Model], instances: Sequence[Model], spec: KeySpec | None, using: str
+) -> None:
+    """Read back the pks a backend did not return from its bulk insert."""
+    if spec is None or not spec.batchable:
+        raise ChunkWriteError("the database did not return the primary keys of new rows")
+    keys = []
+    for obj in instances:
+        cleaned = [getattr(obj, attribute) for attribute in spec.attributes]
+        db_values = spec.db_values(cleaned)
+        if db_values is None:
+            raise ChunkWriteError("a new row's key has a NULL part; its pk cannot be read back")
+        keys.append(db_values)
+    assert spec.model_fields is not None
+    found = match_keys(model._base_manager.all(), spec.model_fields, keys, using)
+    for index, obj in enumerate(instances):
+        matches = found.get(index, [])
+        if len(matches) != 1:
+            raise ChunkWriteError("the pk of a new row could not be read back")
+        obj.pk = matches[0].pk
+
+
+def _upsert_by_pk(model: type[Model], instances: list[Model], using: str) -> None:
+    connection = connections[using]
+    unique_fields = (
+        [model._meta.pk.name] if connection.features.supports_update_conflicts_with_target else None
+    )
+    model._default_manager.db_manager(using).bulk_create(
+        instances,
+        batch_size=len(instances),
+        update_conflicts=True,
+        unique_fields=unique_fields,
+        update_fields=_update_fields(model),
+    )
