@@ -1,0 +1,268 @@
+"""``manage.py bulk_import``: import a file through a BulkUpsertResource, outside the admin.
+
+The command only parses arguments, reads the file and reports: the import
+itself is the engine's ``import_data``, so a file gives the same outcome here
+as in the admin. Exit status: 0 when every row was imported (or would be, with
+``--dry-run``), 2 when some rows failed (their report is written), 1 when the
+import could not run at all (bad arguments, unreadable file, unknown model).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+from django.apps import apps
+from django.core.exceptions import FieldError, ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connections
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from admin_bulk_upsert.management.failed_rows import collect_failures, write_report
+from admin_bulk_upsert.management.progress import ProgressBar
+from admin_bulk_upsert.reading import ReadError, read_dataset, supported_formats
+
+#: Exit status when the import ran but some rows failed.
+ROWS_FAILED = 2
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(_("expected a positive whole number, got %r") % text)
+    return value
+
+
+def _field_list(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a CSV/XLSX/... file into a model with admin_bulk_upsert: insert new rows, "
+        "update existing ones by their key, and report the rows that failed."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "target",
+            metavar="RESOURCE_OR_MODEL",
+            help="Dotted path to a BulkUpsertResource subclass, or app_label.ModelName.",
+        )
+        parser.add_argument("file", metavar="FILE", type=Path, help="The file to import.")
+        parser.add_argument(
+            "--unique-fields",
+            type=_field_list,
+            metavar="A,B",
+            help="Comma-separated fields that identify a row (the key) for this import.",
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Do everything but save: report what would happen, then roll back.",
+        )
+        parser.add_argument(
+            "--format",
+            dest="input_format",
+            choices=supported_formats(),
+            help="File format; by default taken from the file name's extension.",
+        )
+        parser.add_argument(
+            "--encoding", help="Text encoding of CSV/TSV files (default: UTF-8, BOM or not)."
+        )
+        parser.add_argument(
+            "--batch-size", type=_positive_int, metavar="N", help="Rows per chunk (default 1000)."
+        )
+        parser.add_argument(
+            "--report",
+            type=Path,
+            metavar="FAILED.csv",
+            help="Where to write the failed rows (default: FILE.failed.csv).",
+        )
+        parser.add_argument(
+            "--rollback-on-invalid",
+            action="store_true",
+            help="Save nothing if any row is invalid (by default the valid rows are saved).",
+        )
+        parser.add_argument(
+            "--no-progress", action="store_true", help="Do not show a progress bar on stderr."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        resource = self._build_resource(options)
+        path: Path = options["file"]
+        dataset = self._read(path, options)
+        progress = self._progress_bar(options)
+        started = time.monotonic()
+        try:
+            result = resource.import_data(
+                dataset,
+                dry_run=options["dry_run"],
+                raise_errors=False,
+                use_transactions=True if options["rollback_on_invalid"] else None,
+                rollback_on_validation_errors=options["rollback_on_invalid"],
+                progress=progress,
+            )
+        except (FieldError, ImproperlyConfigured, ValueError) as exc:
+            raise CommandError(_("The import could not run: %(error)s") % {"error": exc}) from exc
+        finally:
+            if progress is not None:
+                progress.finish()
+        elapsed = time.monotonic() - started
+        self._report(resource, result, dataset, elapsed, options)
+
+    # --- setup -----------------------------------------------------------------
+
+    def _build_resource(self, options: dict[str, Any]) -> Any:
+        from admin_bulk_upsert import bulk_resource_factory
+
+        target: str = options["target"]
+        unique_fields = options["unique_fields"] or None
+        batch_size = options["batch_size"]
+        model = _get_model(target)
+        try:
+            if model is not None:
+                resource_class = bulk_resource_factory(
+                    model, unique_fields=unique_fields, batch_size=batch_size
+                )
+                return resource_class()
+            resource_class = _get_resource_class(target)
+            if batch_size is not None:
+                resource_class = _with_batch_size(resource_class, batch_size)
+            if unique_fields:
+                return resource_class(unique_fields=unique_fields)
+            return resource_class()
+        except ValueError as exc:  # a key outside the allowed fields, a bad Meta
+            raise CommandError(str(exc)) from exc
+
+    def _read(self, path: Path, options: dict[str, Any]) -> Any:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise CommandError(
+                _("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror}
+            ) from exc
+        try:
+            return read_dataset(
+                data,
+                filename=path.name,
+                input_format=options["input_format"],
+                encoding=options["encoding"],
+            )
+        except ReadError as exc:
+            raise CommandError(f"{path}: {exc.message}") from exc
+
+    def _progress_bar(self, options: dict[str, Any]) -> ProgressBar | None:
+        if options["no_progress"]:
+            return None
+        stderr = self.stderr
+
+        def write(text: str) -> None:
+            # ending="" keeps \r redraws on one line; the identity style keeps it uncoloured.
+            stderr.write(text, style_func=lambda text: text, ending="")
+            stderr.flush()
+
+        return ProgressBar(write, interactive=stderr.isatty())
+
+    # --- outcome ---------------------------------------------------------------
+
+    def _report(
+        self, resource: Any, result: Any, dataset: Any, elapsed: float, options: dict[str, Any]
+    ) -> None:
+        self.stdout.write(_summary(result, dataset.height, elapsed, options["file"]))
+        rolled_back = _rolled_back(resource, result, options)
+        if rolled_back:
+            self.stdout.write(rolled_back)
+        for error in result.base_errors:
+            self.stderr.write(str(getattr(error, "error", error)))
+        failures = collect_failures(result, dataset, resource)
+        if failures:
+            report_path: Path = options["report"] or Path(f"{options['file']}.failed.csv")
+            write_report(report_path, failures)
+            failed_rows = len({failure.row for failure in failures})
+            raise CommandError(
+                ngettext(
+                    "%(count)s row failed; see %(report)s.",
+                    "%(count)s rows failed; see %(report)s.",
+                    failed_rows,
+                )
+                % {"count": f"{failed_rows:,}", "report": report_path},
+                returncode=ROWS_FAILED,
+            )
+        if result.base_errors:
+            raise CommandError(_("The import failed."), returncode=ROWS_FAILED)
+        if not options["dry_run"]:
+            self.stdout.write(self.style.SUCCESS(_("Import complete.")))
+
+
+def _get_model(target: str) -> Any:
+    if target.count(".") != 1:
+        return None
+    try:
+        return apps.get_model(target)
+    except (LookupError, ValueError):
+        return None
+
+
+def _get_resource_class(target: str) -> type[Any]:
+    from admin_bulk_upsert import BulkUpsertResource
+
+    try:
+        found = import_string(target)
+    except ImportError as exc:
+        raise CommandError(
+            _(
+                "“%(target)s” is neither a model (app_label.ModelName) nor an importable "
+                "resource class (dotted.path.ToResource)."
+            )
+            % {"target": target}
+        ) from exc
+    if not (isinstance(found, type) and issubclass(found, BulkUpsertResource)):
+        raise CommandError(
+            _("“%(target)s” is not a BulkUpsertResource subclass.") % {"target": target}
+        )
+    return found
+
+
+def _with_batch_size(resource_class: type[Any], batch_size: int) -> type[Any]:
+    """A subclass whose Meta only overrides ``batch_size``; DIE's metaclass inherits the rest."""
+    meta = type("Meta", (), {"batch_size": batch_size})
+    attrs = {"Meta": meta, "__module__": resource_class.__module__}
+    return type(resource_class.__name__, (resource_class,), attrs)
+
+
+def _summary(result: Any, total_rows: int, elapsed: float, path: Path) -> str:
+    totals = result.totals
+    counts = _(
+        "%(new)s new, %(update)s updated, %(skip)s skipped, %(invalid)s invalid, %(error)s errors"
+    ) % {key: f"{totals.get(key, 0):,}" for key in ("new", "update", "skip", "invalid", "error")}
+    rate = total_rows / elapsed if elapsed > 0 else 0.0
+    return _("%(rows)s rows from %(path)s in %(seconds).1f s (%(rate)s rows/s): %(counts)s.") % {
+        "rows": f"{total_rows:,}",
+        "path": path,
+        "seconds": elapsed,
+        "rate": f"{rate:,.0f}",
+        "counts": counts,
+    }
+
+
+def _rolled_back(resource: Any, result: Any, options: dict[str, Any]) -> str:
+    """Why nothing was saved, mirroring DIE's rule for rolling back its transaction."""
+    if options["dry_run"]:
+        return _("Dry run: nothing was saved.")
+    use_transactions = options["rollback_on_invalid"] or resource.get_use_transactions()
+    connection = connections[resource.get_db_connection_name()]
+    if not (use_transactions and connection.features.supports_transactions):
+        return ""
+    if result.has_errors():
+        return _("Errors occurred, so the import was rolled back: nothing was saved.")
+    if options["rollback_on_invalid"] and result.has_validation_errors():
+        return _("Some rows are invalid, so the import was rolled back: nothing was saved.")
+    return ""

@@ -1,0 +1,81 @@
+"""The report of failed rows: one CSV line per problem, naming row, column and value.
+
+DIE's own ``failed_dataset`` repeats every row with one error column; a person
+fixing a 100k-row file needs to know *which cell* is wrong, so each validation
+message becomes its own line. Row numbers are DIE's: 1 is the first row after
+the header (so line ``row + 1`` in a spreadsheet or in a CSV without line
+breaks inside quoted cells).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import tablib
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.utils.translation import gettext as _
+
+
+@dataclasses.dataclass(frozen=True)
+class Failure:
+    """One problem in one row; ``column`` and ``value`` are empty when no one cell is to blame."""
+
+    row: int
+    column: str
+    value: str
+    message: str
+
+
+def collect_failures(result: Any, dataset: tablib.Dataset, resource: Any) -> list[Failure]:
+    """Every invalid cell and every row error of a DIE ``Result``, in row order."""
+    failures = [*_invalid_cells(result, dataset, resource), *_row_errors(result)]
+    failures.sort(key=lambda failure: failure.row)
+    return failures
+
+
+def write_report(path: Path, failures: list[Failure]) -> None:
+    """Write the report as CSV with a byte order mark, so that Excel reads it as UTF-8."""
+    with path.open("w", encoding="utf-8-sig", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow([_("row"), _("column"), _("value"), _("message")])
+        for failure in failures:
+            writer.writerow([failure.row, failure.column, failure.value, failure.message])
+
+
+def _invalid_cells(result: Any, dataset: tablib.Dataset, resource: Any) -> Iterator[Failure]:
+    columns = _column_names(resource)
+    headers = list(dataset.headers or [])
+    for invalid in result.invalid_rows:
+        for key, messages in invalid.error_dict.items():
+            column = "" if key == NON_FIELD_ERRORS else columns.get(key, key)
+            value = _cell(dataset, headers, invalid.number, column)
+            for message in messages:
+                yield Failure(invalid.number, column, value, str(message))
+
+
+def _row_errors(result: Any) -> Iterator[Failure]:
+    for error_row in result.error_rows:
+        for error in error_row.errors:
+            yield Failure(error_row.number, "", "", str(getattr(error, "error", error)))
+
+
+def _column_names(resource: Any) -> dict[str, str]:
+    """Map the keys DIE uses in errors (field names, model attributes) to file columns."""
+    names: dict[str, str] = {}
+    for name, field in resource.fields.items():
+        column = field.column_name or name
+        names.setdefault(name, column)
+        if field.attribute:
+            names.setdefault(field.attribute, column)
+    return names
+
+
+def _cell(dataset: tablib.Dataset, headers: list[str], number: int, column: str) -> str:
+    if column not in headers or not 1 <= number <= dataset.height:
+        return ""
+    value = dataset[number - 1][headers.index(column)]
+    return "" if value is None else str(value)
