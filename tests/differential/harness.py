@@ -1,0 +1,280 @@
+"""Run one scenario through two resource classes and say how the outcomes differ.
+
+An outcome is everything a user or the admin can observe: the table afterwards
+(every column; stored rows recognised by which starting row they were, new rows by
+their values, since primary keys differ between runs), the ``Result`` (totals, row
+results with their diffs, errors and their messages, invalid rows, failed rows,
+base errors) and the exception when ``raise_errors`` is set.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, models
+from import_export.resources import ModelResource
+from import_export.results import Result, RowResult
+
+from tests.differential.datasets import ResourceSpec, Scenario
+
+#: Aspects compared, in the order they are reported.
+ASPECTS = (
+    "raised",
+    "table",
+    "totals",
+    "total_rows",
+    "base_errors",
+    "row_errors",
+    "error_rows",
+    "invalid_rows",
+    "has_errors",
+    "has_validation_errors",
+    "diff_headers",
+    "rows",
+    "failed_dataset",
+)
+
+
+def bulk_base() -> type[ModelResource]:
+    """The engine's resource; imported late so that this module loads without it."""
+    from admin_bulk_upsert import BulkUpsertResource
+
+    return BulkUpsertResource
+
+
+def build_resource_class(base: type[ModelResource], spec: ResourceSpec) -> type[ModelResource]:
+    """The same class body on ``base``: the only difference between the two runs."""
+    meta = type(
+        "Meta",
+        (),
+        {
+            "model": spec.model,
+            "fields": spec.fields,
+            "import_id_fields": list(spec.import_id_fields),
+            **spec.meta,
+        },
+    )
+    body: dict[str, Any] = {"Meta": meta, "__module__": __name__, **spec.declare()}
+    return type(f"{base.__name__}For{spec.model.__name__}", (base,), body)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    before: list[tuple[Any, ...]]
+    aspects: dict[str, Any]
+
+    @property
+    def changed_table(self) -> bool:
+        return self.before != self.aspects["table"]
+
+
+def reset_table(scenario: Scenario) -> dict[Any, int]:
+    """Empty the model's table and store the scenario's starting rows.
+
+    Returns which starting row each primary key is, so that "row 3 was updated"
+    can be compared between runs whose primary keys differ.
+    """
+    model = scenario.spec.model
+    model._base_manager.all().delete()
+    origins = {}
+    for index, values in enumerate(scenario.existing):
+        origins[model._base_manager.create(**values).pk] = index
+    return origins
+
+
+def _normal(value: Any) -> Any:
+    """A value as the database gave it back, in a form equal across runs."""
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat() if value.tzinfo else value.isoformat()
+    if isinstance(value, (Decimal, date)):
+        return f"{type(value).__name__}:{value}"
+    return value
+
+
+def _values(model: type[models.Model], obj: models.Model) -> tuple[Any, ...]:
+    return tuple(
+        _normal(getattr(obj, f.attname)) for f in model._meta.concrete_fields if not f.primary_key
+    )
+
+
+def table_state(model: type[models.Model], origins: Mapping[Any, int]) -> list[tuple[Any, ...]]:
+    """Every row: ("stored", n) for the n-th starting row, "new" otherwise, and its values."""
+    rows = [
+        (("stored", origins[obj.pk]) if obj.pk in origins else ("new",), _values(model, obj))
+        for obj in model._base_manager.all()
+    ]
+    return sorted(rows, key=repr)
+
+
+def run_import(
+    base: type[ModelResource],
+    scenario: Scenario,
+    *,
+    resource_kwargs: Mapping[str, Any] | None = None,
+    **import_kwargs: Any,
+) -> Outcome:
+    """Reset the table, import the scenario's file with a resource on ``base``, observe."""
+    if import_kwargs.get("use_transactions") is False and connection.in_atomic_block:
+        # Without transactions a failed statement on PostgreSQL aborts the test's own
+        # transaction; such runs need @pytest.mark.django_db(transaction=True).
+        raise AssertionError("use_transactions=False needs a transactional test")
+    model = scenario.spec.model
+    origins = reset_table(scenario)
+    before = table_state(model, origins)
+    resource = build_resource_class(base, scenario.spec)(**(resource_kwargs or {}))
+    result = None
+    raised = None
+    try:
+        result = resource.import_data(scenario.dataset(), **import_kwargs)
+    except Exception as exc:  # the exception is part of the outcome
+        raised = _exception_summary(exc)
+    new_rows = {obj.pk: _values(model, obj) for obj in model._base_manager.all()}
+    aspects = dict.fromkeys(ASPECTS)
+    aspects["raised"] = raised
+    aspects["table"] = table_state(model, origins)
+    if result is not None:
+        ref = _reference(origins, {} if import_kwargs.get("dry_run") else new_rows)
+        aspects.update(_result_aspects(result, model, ref))
+    return Outcome(before, aspects)
+
+
+def _exception_summary(exc: BaseException) -> tuple[Any, ...]:
+    error = getattr(exc, "error", None)
+    row = getattr(exc, "row", None)
+    return (
+        type(exc).__name__,
+        getattr(exc, "number", None),
+        type(error).__name__ if error is not None else None,
+        str(error) if error is not None else str(exc),
+        dict(row) if row is not None else None,
+    )
+
+
+def _reference(origins: Mapping[Any, int], new_rows: Mapping[Any, Any]) -> Callable[[Any], Any]:
+    """A primary key as something equal across runs: which starting row, or the values
+    of the new row (not in dry runs, where the row no longer exists)."""
+
+    def ref(pk: Any) -> Any:
+        if pk is None:
+            return None
+        if pk in origins:
+            return ("stored", origins[pk])
+        if pk in new_rows:
+            return ("new", new_rows[pk])
+        return ("not stored",)
+
+    return ref
+
+
+def _result_aspects(
+    result: Result, model: type[models.Model], ref: Callable[[Any], Any]
+) -> dict[str, Any]:
+    def instance(obj: models.Model | None) -> Any:
+        return None if obj is None else (ref(obj.pk), _values(model, obj))
+
+    def row(r: RowResult) -> tuple[Any, ...]:
+        return (
+            r.import_type,
+            ref(r.object_id),
+            r.object_repr,
+            None if r.diff is None else [str(html) for html in r.diff],
+            instance(r.original),
+            instance(r.instance),
+            [(e.number, type(e.error).__name__, str(e.error)) for e in r.errors],
+            None if r.validation_error is None else r.validation_error.message_dict,
+        )
+
+    failed = result.failed_dataset
+    return {
+        "totals": dict(result.totals),
+        "total_rows": result.total_rows,
+        "base_errors": [(type(e.error).__name__, str(e.error)) for e in result.base_errors],
+        "row_errors": [
+            (position, e.number, type(e.error).__name__, str(e.error), dict(e.row or {}))
+            for position, errors in result.row_errors()
+            for e in errors
+        ],
+        "error_rows": [(er.number, len(er.errors)) for er in result.error_rows],
+        "invalid_rows": [(r.number, r.error_dict, r.values) for r in result.invalid_rows],
+        "has_errors": result.has_errors(),
+        "has_validation_errors": result.has_validation_errors(),
+        "diff_headers": list(result.diff_headers),
+        "rows": [row(r) for r in result.rows],
+        "failed_dataset": (list(failed.headers or []), [tuple(r) for r in failed]),
+    }
+
+
+def _sequence_differences(name: str, left: Sequence[Any], right: Sequence[Any]) -> list[str]:
+    lines = []
+    if len(left) != len(right):
+        lines.append(f"{name}: {len(left)} items in stock, {len(right)} in the other")
+    pairs = itertools.zip_longest(left, right, fillvalue="<missing>")
+    shown = [(i, a, b) for i, (a, b) in enumerate(pairs) if a != b][:5]
+    lines += [f"{name}[{i}]:\n    stock: {a!r}\n    other: {b!r}" for i, a, b in shown]
+    return lines
+
+
+def _table_difference(left: list[Any], right: list[Any], left_name: str, right_name: str) -> str:
+    only_left = Counter(map(repr, left)) - Counter(map(repr, right))
+    only_right = Counter(map(repr, right)) - Counter(map(repr, left))
+    return (
+        f"table:\n  only {left_name}: "
+        + "\n    ".join(only_left.elements())
+        + f"\n  only {right_name}: "
+        + "\n    ".join(only_right.elements())
+    )
+
+
+def differences(stock: Outcome, other: Outcome) -> list[str]:
+    """Human-readable differences, empty when the outcomes are the same."""
+    lines: list[str] = []
+    for aspect in ASPECTS:
+        left, right = stock.aspects[aspect], other.aspects[aspect]
+        if left == right:
+            continue
+        if aspect == "table":
+            lines.append(_table_difference(left, right, "after stock", "after the other"))
+        elif isinstance(left, list) and isinstance(right, list):
+            lines += _sequence_differences(aspect, left, right)
+        else:
+            lines.append(f"{aspect}:\n    stock: {left!r}\n    other: {right!r}")
+    return lines
+
+
+def assert_same(stock: Outcome, other: Outcome, label: str = "") -> None:
+    found = differences(stock, other)
+    assert not found, f"{label} differs from stock DIE:\n" + "\n".join(found)
+
+
+def assert_equivalent(
+    scenario: Scenario,
+    *,
+    other_base: type[ModelResource] | None = None,
+    other_resource_kwargs: Mapping[str, Any] | None = None,
+    dry_run_too: bool = True,
+    **import_kwargs: Any,
+) -> tuple[Outcome, Outcome]:
+    """Import with stock DIE and with the engine (or ``other_base``); same outcome, and
+    (unless ``dry_run_too`` is false) dry runs of both change nothing and agree too."""
+    other = other_base or bulk_base()
+    stock_outcome = run_import(ModelResource, scenario, **import_kwargs)
+    other_outcome = run_import(
+        other, scenario, resource_kwargs=other_resource_kwargs, **import_kwargs
+    )
+    assert_same(stock_outcome, other_outcome, f"{scenario.name} {import_kwargs}")
+    if dry_run_too and not import_kwargs.get("dry_run"):
+        dry_kwargs = {**import_kwargs, "dry_run": True}
+        stock_dry = run_import(ModelResource, scenario, **dry_kwargs)
+        other_dry = run_import(other, scenario, resource_kwargs=other_resource_kwargs, **dry_kwargs)
+        assert not stock_dry.changed_table, "stock DIE's dry run changed the table"
+        assert not other_dry.changed_table, f"{scenario.name}: the dry run changed the " + (
+            _table_difference(other_dry.before, other_dry.aspects["table"], "before", "after")
+        )
+        assert_same(stock_dry, other_dry, f"{scenario.name} dry run {dry_kwargs}")
+    return stock_outcome, other_outcome
