@@ -1,0 +1,131 @@
+"""The upload form (file, format, key columns) and the confirm form (a signed token).
+
+The upload form reads the file while validating, so that every reason a file
+cannot be imported (too big, not a spreadsheet, wrong encoding, empty, header
+only, a key column missing) is a form error next to the file field, and
+nothing is staged or written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django import forms
+from django.template.defaultfilters import filesizeformat
+from django.utils.encoding import force_str
+from django.utils.translation import gettext_lazy as _
+from import_export.forms import ImportForm
+
+from ..conf import get_config
+from ..reading import ReadError, read_dataset
+
+
+def key_field_choices(resource_class: Any) -> list[tuple[str, str]]:
+    """``(field name, label)`` for each field a user may pick as the import key."""
+    resource = resource_class()
+    choices = []
+    for name in resource.get_allowed_import_id_fields():
+        column = force_str(resource.fields[name].column_name)
+        choices.append((name, column if column == name else f"{column} ({name})"))
+    return choices
+
+
+class BulkUpsertImportForm(ImportForm):
+    """DIE's upload form plus the choice of the columns that identify existing rows."""
+
+    import_id_fields = forms.MultipleChoiceField(
+        label=_("Columns that identify existing rows"),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "A row whose values in these columns match an existing record updates it; "
+            "any other row creates a new record."
+        ),
+    )
+    field_order = ["resource", "import_file", "format", "import_id_fields"]
+
+    def __init__(self, formats: Sequence[Any], resources: Sequence[Any], **kwargs: Any) -> None:
+        super().__init__(formats, resources, **kwargs)
+        self.formats = list(formats)
+        self.resources = list(resources)
+        choices: dict[str, str] = {}
+        for resource_class in self.resources:
+            choices.update(key_field_choices(resource_class))
+        self.fields["import_id_fields"].choices = list(choices.items())
+        self.fields["import_id_fields"].initial = list(self.resources[0]().get_import_id_fields())
+        #: Filled by a successful ``clean()``: the uploaded bytes and the Dataset read from them.
+        self.data_bytes: bytes = b""
+        self.dataset: Any = None
+
+    def clean_import_file(self) -> Any:
+        upload = self.cleaned_data["import_file"]
+        limit = get_config().MAX_UPLOAD_SIZE
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _("The file is %(size)s; the largest file accepted is %(limit)s."),
+                code="too_big",
+                params={"size": filesizeformat(upload.size), "limit": filesizeformat(limit)},
+            )
+        return upload
+
+    @property
+    def resource_class(self) -> Any:
+        try:
+            return self.resources[int(self.cleaned_data.get("resource") or 0)]
+        except (IndexError, ValueError):
+            return self.resources[0]
+
+    @property
+    def input_format(self) -> str:
+        """The extension name ``read_dataset`` expects (``csv``, ``xlsx`` ...)."""
+        return str(self.formats[int(self.cleaned_data["format"])]().get_extension())
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        resource = self.resource_class()
+        chosen = cleaned.get("import_id_fields") or []
+        allowed = set(resource.get_allowed_import_id_fields())
+        refused = [name for name in chosen if name not in allowed]
+        if refused:
+            self.add_error(
+                "import_id_fields",
+                _("%(resource)s cannot match rows on: %(fields)s.")
+                % {"resource": resource.get_display_name(), "fields": ", ".join(refused)},
+            )
+            return cleaned
+        upload = cleaned["import_file"]
+        data = b"".join(upload.chunks())
+        try:
+            dataset = read_dataset(data, filename=upload.name, input_format=self.input_format)
+        except ReadError as exc:
+            self.add_error("import_file", exc.message)
+            return cleaned
+        missing = [
+            force_str(resource.fields[name].column_name)
+            for name in chosen
+            if force_str(resource.fields[name].column_name) not in dataset.headers
+        ]
+        if missing:
+            self.add_error(
+                "import_file",
+                _(
+                    "The file has no column %(missing)s, which is needed to identify "
+                    "existing rows. Columns found: %(found)s."
+                )
+                % {
+                    "missing": ", ".join(f"“{name}”" for name in missing),
+                    "found": ", ".join(f"“{name}”" for name in dataset.headers),
+                },
+            )
+            return cleaned
+        self.data_bytes = data
+        self.dataset = dataset
+        return cleaned
+
+
+class BulkUpsertConfirmForm(forms.Form):
+    """Carries only the signed staging token: everything else comes out of the token."""
+
+    token = forms.CharField(widget=forms.HiddenInput)

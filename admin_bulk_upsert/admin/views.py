@@ -1,0 +1,317 @@
+"""The three import views: upload + dry-run preview, confirm, and the preview as CSV.
+
+They are functions of the ModelAdmin so that :mod:`.mixins` stays a thin layer
+over DIE's ``ImportMixin`` hooks (``create_import_form``,
+``get_import_resource_kwargs``, ``get_import_data_kwargs`` ...), which keep
+working for projects that override them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import router, transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from import_export.results import Result, RowResult
+from import_export.signals import post_import
+
+from ..conf import get_config
+from ..reading import ReadError, read_dataset
+from . import staging
+from .forms import BulkUpsertImportForm
+from .log_entries import write_log_entries
+from .preview import Preview, build_preview
+
+
+def import_view(model_admin: Any, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+    """Upload form; on POST, read the file, stage it and show a dry-run preview."""
+    if not model_admin.has_import_permission(request):
+        raise PermissionDenied
+    form = model_admin.create_import_form(request)
+    context: dict[str, Any] = {}
+    if request.method == "POST" and form.is_valid():
+        resource = _resource(model_admin, request, form.resource_class, form=form, **kwargs)
+        unique_fields = list(form.cleaned_data["import_id_fields"])
+        if model_admin.is_skip_import_confirm_enabled():
+            return _import_at_once(model_admin, request, form, resource, unique_fields, **kwargs)
+        import_kwargs = model_admin.get_import_data_kwargs(request=request, form=form, **kwargs)
+        file_name = form.cleaned_data["import_file"].name
+        form.staged_upload = staging.stage_upload(
+            form.data_bytes,
+            user_pk=request.user.pk,
+            model_label=model_admin.opts.label,
+            input_format=form.input_format,
+            resource_index=form.resources.index(form.resource_class),
+            unique_fields=unique_fields,
+            file_name=file_name,
+        )
+        result = resource.import_data(
+            form.dataset,
+            dry_run=True,
+            raise_errors=False,
+            unique_fields=unique_fields,
+            retain_instance_in_row_result=True,
+            file_name=file_name,
+            user=request.user,
+            **import_kwargs,
+        )
+        preview = _preview(result, resource, csv_path=staging.preview_csv_path(form.staged_upload))
+        del result  # the instances it retains are no longer needed for rendering
+        context["result"] = preview
+        context["preview_token"] = form.staged_upload.token
+        if preview.importable:
+            context["confirm_form"] = model_admin.create_confirm_form(request, import_form=form)
+    return render_import_page(model_admin, request, form, context)
+
+
+def confirm_view(model_admin: Any, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+    """Import the staged file named by the signed token, or nothing at all."""
+    if not model_admin.has_import_permission(request):
+        raise PermissionDenied
+    confirm_form = model_admin.create_confirm_form(request)
+    if not confirm_form.is_valid():
+        return HttpResponse(gettext("Missing import token."), status=400)
+    upload = _verified_upload(model_admin, request, confirm_form.cleaned_data["token"])
+    if isinstance(upload, HttpResponse):
+        return upload
+    try:
+        resource_class = model_admin.get_import_resource_classes(request)[upload.resource_index]
+    except IndexError:
+        return HttpResponse(gettext("Unknown import resource."), status=400)
+    try:
+        data = staging.claim_upload(upload)
+    except staging.MissingUpload:
+        return _restart(
+            model_admin,
+            request,
+            _(
+                "The uploaded file is no longer available: it was imported already or it expired. "
+                "Please upload it again."
+            ),
+        )
+    try:
+        dataset = read_dataset(data, filename=upload.file_name, input_format=upload.input_format)
+        resource = _resource(model_admin, request, resource_class, form=confirm_form, **kwargs)
+        import_kwargs = model_admin.get_import_data_kwargs(
+            request=request, form=confirm_form, **kwargs
+        )
+        return _write(
+            model_admin,
+            request,
+            resource,
+            dataset,
+            list(upload.unique_fields),
+            upload.file_name,
+            import_kwargs,
+        )
+    except ReadError as exc:  # only if the reader changed between preview and confirm
+        return _restart(model_admin, request, exc.message)
+    finally:
+        staging.discard(upload)
+
+
+def preview_csv_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
+    """The whole preview of a staged upload: one line per row of the file."""
+    if not model_admin.has_import_permission(request):
+        raise PermissionDenied
+    upload = _verified_upload(model_admin, request, request.GET.get("token", ""))
+    if isinstance(upload, HttpResponse):
+        return upload
+    path = staging.preview_csv_path(upload)
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        raise Http404(gettext("This preview is no longer available.")) from None
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"{Path(upload.file_name).stem or 'import'}-preview.csv",
+        content_type="text/csv",
+    )
+
+
+def render_import_page(
+    model_admin: Any,
+    request: HttpRequest,
+    form: BulkUpsertImportForm | None,
+    extra: dict[str, Any],
+    status: int = 200,
+) -> TemplateResponse:
+    """The import page: DIE's context plus ours (``result`` is a :class:`Preview`)."""
+    if form is None:
+        form = model_admin.create_import_form(request)
+    context = model_admin.get_import_context_data()
+    context.update(model_admin.admin_site.each_context(request))
+    context.update(
+        {
+            "title": _("Import"),
+            "form": form,
+            "opts": model_admin.opts,
+            "media": model_admin.media + form.media,
+            "fields_list": [
+                (rc.get_display_name(), [f.column_name for f in rc().get_user_visible_fields()])
+                for rc in model_admin.get_import_resource_classes(request)
+            ],
+            "import_error_display": model_admin.import_error_display,
+            "preview_rows_limit": get_config().PREVIEW_ROWS,
+        }
+    )
+    context.update(extra)
+    request.current_app = model_admin.admin_site.name
+    return TemplateResponse(request, [model_admin.import_template_name], context, status=status)
+
+
+def _resource(model_admin: Any, request: HttpRequest, resource_class: Any, **kwargs: Any) -> Any:
+    return resource_class(**model_admin.get_import_resource_kwargs(request, **kwargs))
+
+
+def _preview(
+    result: Result, resource: Any, csv_path: Path | None = None, *, show_changes: bool = True
+) -> Preview:
+    config = get_config()
+    limits = {
+        "max_rows": config.PREVIEW_ROWS if show_changes else 0,
+        "max_errors": config.PREVIEW_ERRORS,
+    }
+    if csv_path is None:
+        return build_preview(result, resource, **limits)
+    with csv_path.open("w", newline="", encoding="utf-8") as csv_file:
+        return build_preview(result, resource, csv_file=csv_file, **limits)
+
+
+def _verified_upload(
+    model_admin: Any, request: HttpRequest, token: str
+) -> staging.StagedUpload | HttpResponse:
+    """The token's upload, or the response refusing it; nothing on disk is touched."""
+    try:
+        return staging.load_token(
+            token, user_pk=request.user.pk, model_label=model_admin.opts.label
+        )
+    except staging.ForeignToken:
+        raise PermissionDenied from None
+    except staging.ExpiredToken:
+        return _restart(
+            model_admin,
+            request,
+            _("This preview expired. Please upload the file again."),
+        )
+    except staging.TamperedToken:
+        return HttpResponse(gettext("Invalid import token."), status=400)
+
+
+def _restart(model_admin: Any, request: HttpRequest, message: Any) -> TemplateResponse:
+    """The upload form again with ``message``, answered with 400 (the POST was not usable)."""
+    return render_import_page(model_admin, request, None, {"restart_message": message}, 400)
+
+
+def _write(
+    model_admin: Any,
+    request: HttpRequest,
+    resource: Any,
+    dataset: Any,
+    unique_fields: list[str],
+    file_name: str,
+    import_kwargs: dict[str, Any],
+) -> HttpResponse:
+    """Import for real in one transaction; any error or invalid row rolls all of it back."""
+    using = router.db_for_write(model_admin.model)
+    with transaction.atomic(using=using):
+        result = resource.import_data(
+            dataset,
+            dry_run=False,
+            raise_errors=False,
+            use_transactions=True,
+            rollback_on_validation_errors=True,
+            unique_fields=unique_fields,
+            file_name=file_name,
+            user=request.user,
+            **import_kwargs,
+        )
+        failed = result.has_errors() or result.has_validation_errors()
+        if failed:
+            transaction.set_rollback(True, using=using)
+        elif not model_admin.get_skip_admin_log():
+            write_log_entries(
+                result,
+                user_pk=request.user.pk,
+                model=model_admin.model,
+                file_name=file_name,
+                batch_size=_batch_size(resource),
+            )
+    if failed:
+        return render_import_page(
+            model_admin,
+            request,
+            None,
+            {
+                # Instances were not retained for the real run: list the errors only.
+                "result": _preview(result, resource, show_changes=False),
+                "restart_message": _(
+                    "Nothing was imported: the data no longer passes validation. "
+                    "Correct the rows below and upload the file again."
+                ),
+            },
+        )
+    add_success_message(request, result, model_admin.opts)
+    post_import.send(sender=None, model=model_admin.model)
+    return HttpResponseRedirect(
+        reverse(
+            f"admin:{model_admin.opts.app_label}_{model_admin.opts.model_name}_changelist",
+            current_app=model_admin.admin_site.name,
+        )
+    )
+
+
+def _import_at_once(
+    model_admin: Any,
+    request: HttpRequest,
+    form: BulkUpsertImportForm,
+    resource: Any,
+    unique_fields: list[str],
+    **kwargs: Any,
+) -> HttpResponse:
+    """DIE's ``IMPORT_EXPORT_SKIP_ADMIN_CONFIRM``: no preview, all-or-nothing import."""
+    import_kwargs = model_admin.get_import_data_kwargs(request=request, form=form, **kwargs)
+    return _write(
+        model_admin,
+        request,
+        resource,
+        form.dataset,
+        unique_fields,
+        form.cleaned_data["import_file"].name,
+        import_kwargs,
+    )
+
+
+def _batch_size(resource: Any) -> int:
+    return int(getattr(resource._meta, "batch_size", None) or get_config().BATCH_SIZE)
+
+
+def add_success_message(request: HttpRequest, result: Result, opts: Any) -> None:
+    """One message with the counts, e.g. "Import of transactions finished: 3 added, ..."."""
+    totals = result.totals
+    created = totals[RowResult.IMPORT_TYPE_NEW]
+    updated = totals[RowResult.IMPORT_TYPE_UPDATE]
+    skipped = totals[RowResult.IMPORT_TYPE_SKIP]
+    deleted = totals[RowResult.IMPORT_TYPE_DELETE]
+    parts = [
+        ngettext("%(count)d added", "%(count)d added", created) % {"count": created},
+        ngettext("%(count)d updated", "%(count)d updated", updated) % {"count": updated},
+        ngettext("%(count)d unchanged", "%(count)d unchanged", skipped) % {"count": skipped},
+    ]
+    if deleted:
+        parts.append(
+            ngettext("%(count)d deleted", "%(count)d deleted", deleted) % {"count": deleted}
+        )
+    messages.success(
+        request,
+        gettext("Import of %(name)s finished: %(counts)s.")
+        % {"name": opts.verbose_name_plural, "counts": ", ".join(parts)},
+    )

@@ -1,0 +1,26 @@
+from import_export import fields
+from import_export.widgets import ForeignKeyWidget
+
+from admin_bulk_upsert import BulkUpsertResource
+from tests.testapp.models import Account, Product, Transaction
+
+
+class TransactionResource(BulkUpsertResource):
+    account = fields.Field(
+        attribute="account", column_name="account", widget=ForeignKeyWidget(Account, "number")
+    )
+
+    class Meta:
+        model = Transaction
+        fields = ("account", "datetime", "amount", "description")
+        import_id_fields = ("account", "datetime", "amount")
+        skip_unchanged = True
+
+
+class ProductResource(BulkUpsertResource):
+    class Meta:
+        model = Product
+        fields = ("code", "sku", "name", "price", "stock")
+        import_id_fields = ("sku",)
+        allowed_import_id_fields = ("sku", "code")
+        skip_unchanged = True
