@@ -1,0 +1,165 @@
+"""The ways of importing the same file that the benchmark compares.
+
+Every contender gets the same CSV bytes. All but the floor read them inside the
+timed part, each with the reader its own admin uses (DIE's CSV format, which is
+tablib; the plugin's ``read_dataset``, which also returns a tablib Dataset).
+The floor is Django's ``bulk_create(update_conflicts=True)`` of model
+instances built before the clock starts: no reading, no parsing, no account
+lookups, no per-row results. It is what a database write of these rows costs.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import connections, transaction
+from django.utils import timezone
+from import_export.formats.base_formats import CSV
+from import_export.results import Result
+
+from ledger.models import FinancialTransaction
+from ledger.resources import (
+    FinancialTransactionResource,
+    StockBulkFinancialTransactionResource,
+    StockFinancialTransactionResource,
+)
+from ledger.sample_data import DATETIME_FORMAT
+from ledger.seeding import account_pks
+
+_FLOOR_BATCH_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One file to import into one database."""
+
+    alias: str
+    rows: int
+    csv_data: bytes
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an import reported: DIE's totals (``new``, ``update``, ...), if it reports any."""
+
+    totals: dict[str, int] | None
+
+    def summary(self) -> str:
+        if self.totals is None:
+            return "-"
+        shown = {k: v for k, v in self.totals.items() if v}
+        return " ".join(f"{k} {v}" for k, v in shown.items()) or "nothing"
+
+
+@dataclass(frozen=True)
+class Contender:
+    key: str
+    label: str
+    #: Whether a run changes the table (a dry run must leave the starting state).
+    writes: bool
+    #: Stock DIE: row by row, so skipped above ``--skip-stock-above``.
+    stock: bool
+    #: Untimed work before each run; its result is passed to ``run``.
+    prepare: Callable[[Workload], Any]
+    run: Callable[[Workload, Any], Outcome]
+
+
+def _nothing(workload: Workload) -> None:
+    return None
+
+
+def _import_with(resource: Any, dataset: Any, *, dry_run: bool) -> Outcome:
+    result: Result = resource.import_data(
+        dataset, dry_run=dry_run, raise_errors=True, use_transactions=True
+    )
+    if result.has_errors() or result.has_validation_errors():
+        raise RuntimeError(f"{type(resource).__name__} reported errors on the sample file.")
+    return Outcome(totals=dict(result.totals))
+
+
+def _die_dataset(workload: Workload) -> Any:
+    # What DIE's admin does with an uploaded CSV.
+    return CSV().create_dataset(workload.csv_data.decode("utf-8-sig"))
+
+
+def _plugin_dataset(workload: Workload) -> Any:
+    try:
+        from admin_bulk_upsert.reading import read_dataset
+    except ImportError:  # pragma: no cover - only before the plugin's reader existed
+        return _die_dataset(workload)
+    return read_dataset(workload.csv_data, filename="transactions.csv")
+
+
+def _run_stock(workload: Workload, prepared: None) -> Outcome:
+    return _import_with(StockFinancialTransactionResource(), _die_dataset(workload), dry_run=False)
+
+
+def _run_stock_bulk(workload: Workload, prepared: None) -> Outcome:
+    resource = StockBulkFinancialTransactionResource()
+    return _import_with(resource, _die_dataset(workload), dry_run=False)
+
+
+def _run_plugin(workload: Workload, prepared: None) -> Outcome:
+    resource = FinancialTransactionResource()
+    return _import_with(resource, _plugin_dataset(workload), dry_run=False)
+
+
+def _run_plugin_dry(workload: Workload, prepared: None) -> Outcome:
+    resource = FinancialTransactionResource()
+    return _import_with(resource, _plugin_dataset(workload), dry_run=True)
+
+
+def _build_instances(workload: Workload) -> list[FinancialTransaction]:
+    """Parse the CSV into model instances, as an ideal importer would have them."""
+    pks = account_pks(workload.alias)
+    zone = timezone.get_current_timezone()
+    reader = csv.DictReader(io.StringIO(workload.csv_data.decode("utf-8")))
+    return [
+        FinancialTransaction(
+            financial_account_id=pks[row["account_number"]],
+            datetime=datetime.strptime(row["datetime"], DATETIME_FORMAT).replace(tzinfo=zone),
+            amount=Decimal(row["amount"]),
+            description=row["description"],
+        )
+        for row in reader
+    ]
+
+
+def _run_floor(workload: Workload, instances: list[FinancialTransaction]) -> Outcome:
+    # MySQL and MariaDB upsert on whichever unique key conflicts and refuse
+    # unique_fields (NotSupportedError).
+    vendor = connections[workload.alias].vendor
+    unique_fields = None if vendor == "mysql" else ["financial_account", "datetime", "amount"]
+    with transaction.atomic(using=workload.alias):
+        FinancialTransaction.objects.using(workload.alias).bulk_create(
+            instances,
+            update_conflicts=True,
+            unique_fields=unique_fields,
+            update_fields=["description"],
+            batch_size=_FLOOR_BATCH_SIZE,
+        )
+    return Outcome(totals=None)
+
+
+FLOOR = Contender(
+    key="floor",
+    label="floor: bulk_create(update_conflicts)",
+    writes=True,
+    stock=False,
+    prepare=_build_instances,
+    run=_run_floor,
+)
+
+CONTENDERS = (
+    FLOOR,
+    Contender("plugin", "admin_bulk_upsert import", True, False, _nothing, _run_plugin),
+    Contender("plugin_dry", "admin_bulk_upsert dry run", False, False, _nothing, _run_plugin_dry),
+    Contender("die_bulk", "DIE use_bulk=True", True, True, _nothing, _run_stock_bulk),
+    Contender("die", "DIE row by row", True, True, _nothing, _run_stock),
+)

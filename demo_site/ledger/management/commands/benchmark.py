@@ -1,0 +1,253 @@
+"""``manage.py benchmark``: the plugin against stock DIE and Django's bulk_create floor."""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.utils.module_loading import import_string
+
+from ledger.benchmark.contenders import CONTENDERS, Contender, Outcome, Workload
+from ledger.benchmark.measuring import measure
+from ledger.benchmark.reporting import (
+    ResultRow,
+    draw_chart,
+    machine_description,
+    markdown_table,
+    text_table,
+    write_csv,
+)
+from ledger.routing import pinned_database
+from ledger.sample_data import csv_bytes
+from ledger.seeding import (
+    expected_state,
+    ledger_state,
+    reset_ledger,
+    reset_transactions,
+    starting_state,
+)
+
+NOTES = (
+    "Each contender imports the same CSV bytes into a table already holding half of the "
+    "file's keys (reset before every run, untimed). All but the floor read the CSV inside "
+    "the timed part (DIE's CSV format for DIE, the plugin's read_dataset for the plugin). "
+    "The floor is bulk_create(update_conflicts=True, batch_size=1000) of model instances "
+    "built before the clock starts, in one transaction (no unique_fields on MySQL/MariaDB). "
+    "Queries are statements sent through Django's cursor. Peak memory comes from a separate, "
+    "untimed pass under tracemalloc (Python allocations only)."
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Import the same generated ledger file with stock django-import-export, with "
+        "admin_bulk_upsert and with Django's bulk_create, and compare time, queries and memory."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "--rows", nargs="+", type=int, default=[1_000, 10_000, 100_000], metavar="N"
+        )
+        parser.add_argument(
+            "--database",
+            default=DEFAULT_DB_ALIAS,
+            choices=list(settings.DATABASES),
+            help="Database alias to run against (migrated, and its ledger tables emptied).",
+        )
+        parser.add_argument(
+            "--skip-stock-above",
+            type=int,
+            default=10_000,
+            metavar="N",
+            help="Skip stock DIE on files above N rows (default 10000: it takes minutes).",
+        )
+        parser.add_argument(
+            "--repeat", type=int, default=1, help="Timed runs per contender; the median is kept."
+        )
+        parser.add_argument(
+            "--no-memory",
+            action="store_false",
+            dest="memory",
+            help="Skip the tracemalloc pass.",
+        )
+        parser.add_argument(
+            "--only", nargs="+", choices=[c.key for c in CONTENDERS], help="Run these only."
+        )
+        parser.add_argument(
+            "--admin",
+            action="store_true",
+            help="Also time the admin's upload, preview and confirm (in process, test client).",
+        )
+        parser.add_argument(
+            "--admin-callable",
+            metavar="DOTTED.PATH",
+            help="Replaces the admin flow: callable(client, import_url, file_name, data).",
+        )
+        parser.add_argument(
+            "--output",
+            type=Path,
+            default=Path(settings.DEMO_BENCHMARK_DIR) / "latest",
+            help="Folder for the CSV, Markdown and PNG (default: benchmark_results/latest/).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        alias: str = options["database"]
+        sizes: list[int] = sorted(set(options["rows"]))
+        if sizes[0] < 2 or options["repeat"] < 1:
+            raise CommandError("--rows must be at least 2 and --repeat at least 1.")
+        contenders = self._contenders(options)
+
+        with pinned_database(alias):
+            self.stdout.write(f"Migrating and emptying the ledger tables on {alias!r} ...")
+            call_command("migrate", database=alias, interactive=False, verbosity=0)
+            reset_ledger(alias)
+            machine = machine_description(alias)
+            self.stdout.write(machine)
+            results: list[ResultRow] = []
+            for size in sizes:
+                results.extend(self._run_size(size, alias, contenders, options))
+            reset_ledger(alias)
+
+        self._report(results, alias, machine, options)
+
+    def _contenders(self, options: dict[str, Any]) -> list[Contender]:
+        chosen = [c for c in CONTENDERS if not options["only"] or c.key in options["only"]]
+        if options["admin"] or options["admin_callable"]:
+            chosen.append(_admin_contender(options["admin_callable"]))
+        return chosen
+
+    def _run_size(
+        self, size: int, alias: str, contenders: list[Contender], options: dict[str, Any]
+    ) -> list[ResultRow]:
+        workload = Workload(alias=alias, rows=size, csv_data=csv_bytes(size))
+        expected, starting = expected_state(size), starting_state(size)
+        self.stdout.write(f"\n{size:,} rows: expecting {expected}; starting from {starting}")
+        rows: list[ResultRow] = []
+        floor_seconds = None
+        for contender in contenders:
+            if contender.stock and size > options["skip_stock_above"]:
+                note = f"skipped above {options['skip_stock_above']:,} rows (--skip-stock-above)"
+                self.stdout.write(f"  {contender.label}: {note}")
+                rows.append(
+                    ResultRow(
+                        rows=size,
+                        key=contender.key,
+                        label=contender.label,
+                        measurement=None,
+                        floor_seconds=None,
+                        totals="",
+                        state="",
+                        note=note,
+                    )
+                )
+                continue
+            self.stdout.write(f"  {contender.label} ...", ending="")
+            self.stdout.flush()
+            measurement, outcome = measure(
+                lambda prepared, c=contender: c.run(workload, prepared),
+                reset=lambda c=contender: _reset(c, workload),
+                alias=alias,
+                repeat=options["repeat"],
+                memory=options["memory"],
+            )
+            state = ledger_state(alias)
+            wanted = expected if contender.writes else starting
+            verdict = "same" if state == wanted else f"DIFFERENT: {state}"
+            if contender.key == "floor":
+                floor_seconds = measurement.seconds
+            self.stdout.write(
+                f" {measurement.seconds:.2f} s, {measurement.queries:,} queries, "
+                f"end state {verdict}"
+            )
+            rows.append(
+                ResultRow(
+                    size,
+                    contender.key,
+                    contender.label,
+                    measurement,
+                    floor_seconds,
+                    _outcome_summary(outcome),
+                    verdict,
+                )
+            )
+        self._state_summary(rows, expected, starting)
+        return rows
+
+    def _state_summary(self, rows: list[ResultRow], expected: Any, starting: Any) -> None:
+        measured = [r for r in rows if r.measurement is not None]
+        if all(r.state == "same" for r in measured):
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"  End states agree: every import left {expected}; "
+                    f"the dry run left the starting {starting}."
+                )
+            )
+        else:
+            self.stdout.write(self.style.ERROR("  End states differ: see the table."))
+
+    def _report(
+        self, results: list[ResultRow], alias: str, machine: str, options: dict[str, Any]
+    ) -> None:
+        vendor = connections[alias].vendor
+        command = "python demo_site/manage.py benchmark " + _argv(options)
+        self.stdout.write("\n" + text_table(results) + "\n")
+        self.stdout.write(NOTES)
+        folder: Path = options["output"]
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = folder / f"benchmark_{vendor}"
+        write_csv(stem.with_suffix(".csv"), results)
+        stem.with_suffix(".md").write_text(
+            f"`{command}`\n\n{machine}\n\n{markdown_table(results)}\n\n{NOTES}\n",
+            encoding="utf-8",
+        )
+        draw_chart(stem.with_suffix(".png"), results, f"{vendor}: {machine}")
+        self.stdout.write(f"\nWrote {stem}.csv, .md and .png")
+
+
+def _reset(contender: Contender, workload: Workload) -> Any:
+    reset_transactions(workload.rows, workload.alias)
+    return contender.prepare(workload)
+
+
+def _outcome_summary(outcome: Outcome | None) -> str:
+    return "-" if outcome is None else outcome.summary()
+
+
+def _admin_contender(dotted_path: str | None) -> Contender:
+    from ledger.benchmark.admin_flow import admin_client, changelist_import_url
+    from ledger.benchmark.admin_flow import preview_and_confirm as default_flow
+
+    flow = import_string(dotted_path) if dotted_path else default_flow
+
+    def prepare(workload: Workload) -> Any:
+        # Logging in is not part of an import.
+        return admin_client(workload.alias)
+
+    def run(workload: Workload, client: Any) -> Outcome:
+        name = f"transactions_{workload.rows}.csv"
+        flow(client, changelist_import_url(), name, workload.csv_data)
+        return Outcome(totals=None)
+
+    return Contender("admin", "admin upload+preview+confirm", True, False, prepare, run)
+
+
+def _argv(options: dict[str, Any]) -> str:
+    parts = ["--rows", *map(str, sorted(set(options["rows"])))]
+    if options["database"] != DEFAULT_DB_ALIAS:
+        parts += ["--database", options["database"]]
+    if options["skip_stock_above"] != 10_000:
+        parts += ["--skip-stock-above", str(options["skip_stock_above"])]
+    if options["repeat"] != 1:
+        parts += ["--repeat", str(options["repeat"])]
+    if not options["memory"]:
+        parts.append("--no-memory")
+    if options["only"]:
+        parts += ["--only", *options["only"]]
+    if options["admin"]:
+        parts.append("--admin")
+    return " ".join(parts)
