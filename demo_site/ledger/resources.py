@@ -14,12 +14,8 @@ from __future__ import annotations
 from import_export import fields, resources
 from import_export.widgets import ForeignKeyWidget
 
+from admin_bulk_upsert import BulkUpsertResource
 from ledger.models import FinancialAccount, FinancialTransaction
-
-try:
-    from admin_bulk_upsert import BulkUpsertResource
-except (ImportError, AttributeError):  # pragma: no cover - until the engine lands
-    BulkUpsertResource = resources.ModelResource  # type: ignore[misc,assignment]
 
 #: The natural key of a transaction, as resource field names.
 TRANSACTION_KEY = ("financial_account", "datetime", "amount")
@@ -33,13 +29,6 @@ def _account_field() -> fields.Field:
         column_name="account_number",
         widget=ForeignKeyWidget(FinancialAccount, "number"),
     )
-
-
-class FinancialAccountResource(BulkUpsertResource):
-    class Meta:
-        model = FinancialAccount
-        fields = ("number", "name")
-        import_id_fields = ("number",)
 
 
 class FinancialTransactionResource(BulkUpsertResource):
