@@ -11,6 +11,9 @@ values and are joined against the model's table::
         ON t.col0 = k.c0 AND t.col1 = k.c1
     [WHERE t.id IN (<the resource's queryset>)]
 
+(on PostgreSQL the keys arrive as one array per column through ``unnest``,
+the fastest shape measured there).
+
 Each returned row carries the index of the key it matched, so a key that
 matches two stored rows (no unique constraint) and a stored row that matches
 two keys of the file are both seen, just as ``get()`` would see them.
@@ -21,12 +24,15 @@ OR of 1000 ``Q`` objects does not apply.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 from django.db import connections
 from django.db.models import Field, Model, QuerySet
+
+_TYPE_MODIFIER = re.compile(r"\(.*?\)")
 
 #: Name of the extra column holding the matched key's index.
 MATCH_COLUMN = "abu_match"
@@ -96,20 +102,44 @@ def _match_statement(
     qn = connection.ops.quote_name
     width = len(fields)
     key_columns = ", ".join(f"c{j}" for j in range(width))
-    row_placeholder = "(" + ", ".join(["%s"] * (width + 1)) + ")"
-    values_sql = ", ".join([row_placeholder] * len(keys))
     join_on = " AND ".join(f"t.{qn(field.column)} = k.c{j}" for j, field in enumerate(fields))
     params: list[Any] = []
-    for offset, key in enumerate(keys):
-        params.append(first_index + offset)
-        params.extend(key)
+    if connection.vendor == "postgresql":
+        # One array per column instead of a placeholder per value: the
+        # statement stays small and the driver adapts whole lists at once.
+        casts = ", ".join(f"%s::{_pg_array_type(field, connection)}" for field in fields)
+        keys_sql = f"unnest(%s::bigint[], {casts}) AS k (i, {key_columns})"
+        params.append(list(range(first_index, first_index + len(keys))))
+        params.extend([list(column) for column in zip(*keys, strict=True)])
+    else:
+        row_placeholder = "(" + ", ".join(["%s"] * (width + 1)) + ")"
+        values_sql = ", ".join([row_placeholder] * len(keys))
+        keys_sql = "k"
+        for offset, key in enumerate(keys):
+            params.append(first_index + offset)
+            params.extend(key)
     sql = (
-        f"WITH k (i, {key_columns}) AS (VALUES {values_sql}) "
-        f"SELECT k.i AS {MATCH_COLUMN}, t.* FROM k "
+        f"SELECT k.i AS {MATCH_COLUMN}, t.* FROM {keys_sql} "
         f"INNER JOIN {qn(model._meta.db_table)} t ON {join_on}"
     )
+    if connection.vendor != "postgresql":
+        sql = f"WITH k (i, {key_columns}) AS (VALUES {values_sql}) {sql}"
     if filter_sql is not None:
         sub_sql, sub_params = filter_sql
         sql += f" WHERE t.{qn(model._meta.pk.column)} IN ({sub_sql})"
         params.extend(sub_params)
     return sql, params
+
+
+def _pg_array_type(field: Field[Any, Any], connection: Any) -> str:
+    """The array type of a column, for ``unnest(%s::<type>[])``, without its modifier.
+
+    ``varchar(20)`` or ``numeric(12, 3)`` would truncate or round the file's
+    value on the way in and match a row stock would not match; the bare type
+    compares the value as given, like the ORM's ``=``.
+    """
+    if field.is_relation:
+        db_type = field.target_field.rel_db_type(connection)  # type: ignore[union-attr]
+    else:
+        db_type = field.db_type(connection)
+    return f"{_TYPE_MODIFIER.sub('', db_type)}[]"

@@ -141,9 +141,10 @@ def _find_existing(
         return {id(w): (None, None) for w in rows}
     batch_rows: list[RowWork] = []
     batch_keys: list[tuple[Any, ...]] = []
+    key_fields = [resource.fields[name] for name in spec.resource_field_names]
     for work in rows:
         try:
-            cleaned = [resource.fields[name].clean(work.row) for name in spec.resource_field_names]
+            cleaned = [field.clean(work.row) for field in key_fields]
             db_values = spec.db_values(cleaned) if spec.batchable else None
             if db_values is None:
                 answers[id(work)] = (

@@ -184,3 +184,38 @@ def fetch_existing(
     """Stored instances matching each key, by index, in one query per chunk."""
     assert spec.model_fields is not None
     return match_keys(resource.get_queryset(), spec.model_fields, db_keys, spec.using)
+
+
+@contextmanager
+def remembered_cleaning(fields: Sequence[Any]) -> Iterator[None]:
+    """Clean each key cell once per chunk, not once for the lookup and again to save.
+
+    Stock cleans a key column twice per row (the instance loader, then
+    ``import_field``); widgets are pure functions of the cell and the row, so
+    the second call returns the first one's value for the same row object.
+    """
+    patched = []
+    for field in fields:
+        original = field.clean
+        memo: dict[int, tuple[dict[str, Any], Any]] = {}
+
+        def clean(
+            row: dict[str, Any],
+            _original: Any = original,
+            _memo: dict[int, tuple[dict[str, Any], Any]] = memo,
+            **kwargs: Any,
+        ) -> Any:
+            remembered = _memo.get(id(row))
+            if remembered is not None and remembered[0] is row:
+                return remembered[1]
+            value = _original(row, **kwargs)
+            _memo[id(row)] = (row, value)
+            return value
+
+        field.clean = clean
+        patched.append(field)
+    try:
+        yield
+    finally:
+        for field in patched:
+            del field.clean

@@ -34,7 +34,7 @@ from .conf import get_config
 from .keys import KeySpec
 from .locking import model_import_lock
 from .planning import RowWork, fail, plan_chunk
-from .prefetch import prefetched_foreign_keys
+from .prefetch import prefetched_foreign_keys, remembered_cleaning
 from .results import LazyDiffRowResult
 from .writing import ChunkWriteError, write_chunk
 
@@ -300,7 +300,12 @@ class BulkUpsertResource(ModelResource):
         dataset: Any,
     ) -> None:
         model = self._meta.model
-        with prefetched_foreign_keys(self, [work.row for work in chunk], using):
+        rows = [work.row for work in chunk]
+        key_names = spec.resource_field_names if spec is not None else ()
+        with (
+            prefetched_foreign_keys(self, rows, using),
+            remembered_cleaning([self.fields[name] for name in key_names]),
+        ):
             plan = plan_chunk(self, spec, chunk, kwargs)
             if write:
                 try:
