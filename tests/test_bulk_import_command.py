@@ -219,10 +219,11 @@ def test_row_errors_roll_back_and_go_to_the_chosen_report(tmp_path, accounts):
     assert "1 new, 0 updated, 0 skipped, 0 invalid, 2 errors." in stdout
     assert "Errors occurred, so the import was rolled back: nothing was saved." in stdout
     assert Transaction.objects.count() == 0
-    rows = read_report(report)
-    assert [row[0] for row in rows] == ["row", "2", "3"]
-    assert "does not exist" in rows[1][3]
-    assert "not a date" in rows[2][3] or "could not be parsed" in rows[2][3]
+    assert read_report(report) == [
+        ["row", "column", "value", "message"],
+        ["2", "account", "NOPE", "Account matching query does not exist."],
+        ["3", "datetime", "not a date", "Value could not be parsed using defined formats."],
+    ]
 
 
 # --- bad input ---------------------------------------------------------------
@@ -266,6 +267,17 @@ def test_bad_file(tmp_path):
     assert str(error) == f"{path}: The file has a header row but no data rows."
 
 
+def test_model_key_outside_allowed_fields(tmp_path, accounts):
+    path = tmp_path / "accounts.csv"
+    path.write_text("number,name\nA1,First\n", encoding="utf-8")
+
+    error, stdout = run_failing("testapp.Account", path, "--unique-fields", "nope")
+
+    assert error.returncode == 1
+    assert "nope" in str(error)
+    assert stdout == ""
+
+
 def test_key_outside_allowed_fields(tmp_path, accounts):
     path = write_csv(tmp_path, "A1,2024-01-01 10:00:00,1,x")
 
@@ -273,6 +285,18 @@ def test_key_outside_allowed_fields(tmp_path, accounts):
 
     assert error.returncode == 1
     assert "no_such_field" in str(error)
+    assert Transaction.objects.count() == 0
+
+
+def test_missing_key_column(tmp_path, accounts):
+    path = tmp_path / "tx.csv"
+    path.write_text("account,datetime,description\nA1,2024-01-01 10:00:00,x\n", encoding="utf-8")
+
+    error, _ = run_failing(RESOURCE, path, "--no-progress")
+
+    assert error.returncode == 1
+    assert str(error).startswith("The import failed: ")
+    assert "amount" in str(error)
     assert Transaction.objects.count() == 0
 
 
@@ -285,10 +309,9 @@ def test_progress_lines_when_not_a_terminal(tmp_path, accounts):
 
     _, stderr = run(RESOURCE, path, "--batch-size", "2")
 
+    # One call per chunk of 2 rows, each a new tenth, so each gets a line; no \r in a log.
     assert "\r" not in stderr
-    progress_lines = stderr.splitlines()
-    assert progress_lines, "expected progress on stderr"
-    assert "5/5 rows (100%)" in progress_lines[-1]
+    assert [line.split()[1] for line in stderr.splitlines()] == ["2/5", "4/5", "5/5"]
 
 
 def test_no_progress(tmp_path, accounts):

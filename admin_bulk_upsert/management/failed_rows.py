@@ -5,6 +5,12 @@ fixing a 100k-row file needs to know *which cell* is wrong, so each validation
 message becomes its own line. Row numbers are DIE's: 1 is the first row after
 the header (so line ``row + 1`` in a spreadsheet or in a CSV without line
 breaks inside quoted cells).
+
+DIE records an exception in a row (an unknown foreign key, a bad date in a key
+column) without saying which column raised it. For the first
+:data:`MAX_BLAMED_ROWS` such rows the report finds out by cleaning each
+column of the row again and keeping the one that raises the same message;
+that may query the database (a foreign key lookup), hence the bound.
 """
 
 from __future__ import annotations
@@ -19,6 +25,9 @@ import tablib
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext as _
 
+#: Rows with an error whose column is looked for by cleaning the row again.
+MAX_BLAMED_ROWS = 1000
+
 
 @dataclasses.dataclass(frozen=True)
 class Failure:
@@ -32,7 +41,7 @@ class Failure:
 
 def collect_failures(result: Any, dataset: tablib.Dataset, resource: Any) -> list[Failure]:
     """Every invalid cell and every row error of a DIE ``Result``, in row order."""
-    failures = [*_invalid_cells(result, dataset, resource), *_row_errors(result)]
+    failures = [*_invalid_cells(result, dataset, resource), *_row_errors(result, dataset, resource)]
     failures.sort(key=lambda failure: failure.row)
     return failures
 
@@ -57,10 +66,34 @@ def _invalid_cells(result: Any, dataset: tablib.Dataset, resource: Any) -> Itera
                 yield Failure(invalid.number, column, value, str(message))
 
 
-def _row_errors(result: Any) -> Iterator[Failure]:
-    for error_row in result.error_rows:
+def _row_errors(result: Any, dataset: tablib.Dataset, resource: Any) -> Iterator[Failure]:
+    headers = list(dataset.headers or [])
+    for index, error_row in enumerate(result.error_rows):
         for error in error_row.errors:
-            yield Failure(error_row.number, "", "", str(getattr(error, "error", error)))
+            message = str(getattr(error, "error", error))
+            column = ""
+            if index < MAX_BLAMED_ROWS:
+                column = _blame(resource, dataset, headers, error_row.number, message)
+            value = _cell(dataset, headers, error_row.number, column)
+            yield Failure(error_row.number, column, value, message)
+
+
+def _blame(
+    resource: Any, dataset: tablib.Dataset, headers: list[str], number: int, message: str
+) -> str:
+    """The column whose value raises ``message`` when cleaned again, or ``""``."""
+    if not 1 <= number <= dataset.height:
+        return ""
+    row = dict(zip(headers, dataset[number - 1], strict=True))
+    for field in resource.get_import_fields():
+        if field.column_name not in row:
+            continue
+        try:
+            field.clean(row)
+        except Exception as exc:  # whatever the widget raised during the import
+            if str(exc) == message:
+                return str(field.column_name)
+    return ""
 
 
 def _column_names(resource: Any) -> dict[str, str]:

@@ -129,13 +129,13 @@ class Command(BaseCommand):
         model = _get_model(target)
         try:
             if model is not None:
-                resource_class = bulk_resource_factory(
-                    model, unique_fields=unique_fields, batch_size=batch_size
-                )
-                return resource_class()
-            resource_class = _get_resource_class(target)
-            if batch_size is not None:
-                resource_class = _with_batch_size(resource_class, batch_size)
+                # The key goes to the constructor, not the factory's Meta: the engine
+                # checks a per-import choice against the model's fields, a Meta key not.
+                resource_class = bulk_resource_factory(model, batch_size=batch_size)
+            else:
+                resource_class = _get_resource_class(target)
+                if batch_size is not None:
+                    resource_class = _with_batch_size(resource_class, batch_size)
             if unique_fields:
                 return resource_class(unique_fields=unique_fields)
             return resource_class()
@@ -180,12 +180,15 @@ class Command(BaseCommand):
         rolled_back = _rolled_back(resource, result, options)
         if rolled_back:
             self.stdout.write(rolled_back)
-        for error in result.base_errors:
-            self.stderr.write(str(getattr(error, "error", error)))
         failures = collect_failures(result, dataset, resource)
+        report_path: Path = options["report"] or Path(f"{options['file']}.failed.csv")
         if failures:
-            report_path: Path = options["report"] or Path(f"{options['file']}.failed.csv")
             write_report(report_path, failures)
+        if result.base_errors:
+            # Not tied to a row (a missing key column, a failing before_import hook).
+            messages = "; ".join(str(getattr(e, "error", e)) for e in result.base_errors)
+            raise CommandError(_("The import failed: %(errors)s") % {"errors": messages})
+        if failures:
             failed_rows = len({failure.row for failure in failures})
             raise CommandError(
                 ngettext(
@@ -196,8 +199,6 @@ class Command(BaseCommand):
                 % {"count": f"{failed_rows:,}", "report": report_path},
                 returncode=ROWS_FAILED,
             )
-        if result.base_errors:
-            raise CommandError(_("The import failed."), returncode=ROWS_FAILED)
         if not options["dry_run"]:
             self.stdout.write(self.style.SUCCESS(_("Import complete.")))
 
