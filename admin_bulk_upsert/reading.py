@@ -12,6 +12,8 @@ result behaves like stock DIE: CSV lines with no cell at all are dropped
 (tablib does the same), short CSV rows are padded with ``""``, and XLSX cells
 keep their Python values (dates, numbers), which DIE's widgets accept. Blank
 XLSX rows are dropped only under DIE's ``IMPORT_EXPORT_IMPORT_IGNORE_BLANK_LINES``.
+A CSV whose header has semicolons and no comma is read with ``;`` as
+separator (Excel's CSV in locales with a decimal comma).
 Header names are stripped of surrounding whitespace, and trailing columns with
 neither a header nor any value (a trailing comma, a formatted empty cell) are
 dropped rather than reported.
@@ -164,6 +166,7 @@ def _read_delimited(
     data: bytes, delimiter: str, encoding: str
 ) -> tuple[list[str], list[list[Any]]]:
     text = _decode(data, encoding)
+    delimiter = _pick_delimiter(text, delimiter)
     # newline="" lets csv see the line breaks inside quoted cells.
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
@@ -179,6 +182,21 @@ def _read_delimited(
             % {"line": reader.line_num, "error": exc}
         ) from exc
     return _fit_rows(header_row, rows)
+
+
+def _pick_delimiter(text: str, delimiter: str) -> str:
+    """``;`` for a "CSV" whose header has semicolons and no comma, else ``delimiter``.
+
+    Excel in locales with a decimal comma saves CSV with semicolons. DIE would
+    read such a file as one column and fail on every row; reading it right
+    changes nothing for a file DIE can read.
+    """
+    if delimiter != ",":
+        return delimiter
+    first_line = text.lstrip("\r\n").split("\n", 1)[0]
+    if "," not in first_line and ";" in first_line:
+        return ";"
+    return delimiter
 
 
 def _fit_rows(
@@ -279,7 +297,8 @@ def _read_with_die(data: bytes, name: str, encoding: str) -> tuple[list[str], li
 
 
 def _header_names(headers: Iterable[Any]) -> list[str]:
-    return ["" if name is None else str(name).strip() for name in headers]
+    # A byte order mark survives decoding when the encoding is given as plain "utf-8".
+    return ["" if name is None else str(name).replace("\ufeff", "").strip() for name in headers]
 
 
 def _is_blank(value: Any) -> bool:

@@ -59,6 +59,24 @@ def test_csv_matches_die_reader():
     }
 
 
+def test_bom_with_plain_utf8_encoding():
+    dataset = read_dataset(b"\xef\xbb\xbfaccount\nA1\n", filename="t.csv", encoding="utf-8")
+
+    assert dataset.headers == ["account"]
+
+
+def test_semicolon_csv_from_excel():
+    dataset = read_dataset(b"account;amount\r\nA1;1,5\r\n", filename="t.csv")
+
+    assert dataset.dict == [{"account": "A1", "amount": "1,5"}]
+
+
+def test_comma_in_a_semicolon_header_keeps_commas():
+    dataset = read_dataset(b'"a;b",c\n1,2\n', filename="t.csv")
+
+    assert dataset.headers == ["a;b", "c"]
+
+
 def test_tsv():
     dataset = read_dataset(b"a\tb\n1\t2,5\n", filename="t.tsv")
 
