@@ -41,7 +41,7 @@ class ProgressBar:
 
     def render(self, rows_done: int, total_rows: int) -> str:
         fraction = 1.0 if total_rows <= 0 else min(rows_done / total_rows, 1.0)
-        filled = round(fraction * _BAR_WIDTH)
+        filled = int(fraction * _BAR_WIDTH)  # full only when done
         bar = "#" * filled + "-" * (_BAR_WIDTH - filled)
         return _("[%(bar)s] %(done)s/%(total)s rows (%(percent)d%%), %(rate)s rows/s") % {
             "bar": bar,
