@@ -1,0 +1,82 @@
+"""A file that cannot be imported gets a form error; nothing is staged or written."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from tests.admin.conftest import HEADER, csv_file, transaction_line, upload
+from tests.testapp.models import Transaction
+
+
+def bad_upload(client, content, name="transactions.csv", **extra):
+    response = upload(client, SimpleUploadedFile(name, content), **extra)
+    assert response.status_code == 200
+    assert "confirm_form" not in response.context
+    assert "result" not in response.context
+    return response.context["form"].errors
+
+
+def assert_nothing_staged_or_written(staging_dir):
+    assert Transaction.objects.count() == 0
+    assert not staging_dir.exists() or not any(staging_dir.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "file is empty."),
+        (HEADER.encode() + b"\n", "The file has a header row but no data rows."),
+        (
+            "account,datetime,amount,description\nA1,2024-01-01,1,caf\xe9\n".encode("latin-1"),
+            "not valid UTF-8",
+        ),
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)), "contains binary data"),
+        (b"PK\x03\x04" + b"\x00" * 200, "looks like a spreadsheet (Excel), not a text file"),
+    ],
+    ids=["empty", "header-only", "wrong-encoding", "not-a-spreadsheet", "wrong-format"],
+)
+def test_unreadable_file_is_refused_with_a_reason(
+    importer_client, accounts, admin_site_urls, content, expected
+):
+    errors = bad_upload(importer_client, content)
+
+    assert list(errors) == ["import_file"]
+    assert expected in errors["import_file"][0]
+    assert_nothing_staged_or_written(admin_site_urls)
+
+
+def test_file_without_a_key_column_is_refused(importer_client, accounts, admin_site_urls):
+    response = upload(
+        importer_client,
+        csv_file(["A1,1.000,rent"], header="account,amount,description"),
+    )
+
+    errors = response.context["form"].errors
+    assert errors["import_file"] == [
+        "The file has no column “datetime”, which is needed to identify existing rows. "
+        "Columns found: “account”, “amount”, “description”."
+    ]
+    assert_nothing_staged_or_written(admin_site_urls)
+
+
+def test_file_over_the_size_limit_is_refused(settings, importer_client, accounts, admin_site_urls):
+    settings.ADMIN_BULK_UPSERT = {**settings.ADMIN_BULK_UPSERT, "MAX_UPLOAD_SIZE": 100}
+    lines = [transaction_line("A1", day, "1.000", "x" * 20) for day in range(1, 5)]
+
+    response = upload(importer_client, csv_file(lines))
+
+    errors = response.context["form"].errors
+    assert errors["import_file"] == [
+        "The file is 236\xa0bytes; the largest file accepted is 100\xa0bytes."
+    ]
+    assert_nothing_staged_or_written(admin_site_urls)
+
+
+def test_no_key_column_chosen_is_refused(importer_client, accounts, admin_site_urls):
+    response = upload(
+        importer_client, csv_file([transaction_line("A1", 1, "1.000")]), import_id_fields=[]
+    )
+
+    assert response.context["form"].errors["import_id_fields"] == ["This field is required."]
+    assert_nothing_staged_or_written(admin_site_urls)
