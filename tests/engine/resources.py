@@ -8,6 +8,8 @@ from tests.testapp.models import Account, LooseTransaction, Product, Transaction
 
 
 class TransactionResource(BulkUpsertResource):
+    """Keyed on (account number, datetime, amount); chunks of 10 rows."""
+
     account = fields.Field(
         attribute="account",
         column_name="account_number",
@@ -18,6 +20,7 @@ class TransactionResource(BulkUpsertResource):
         model = Transaction
         fields = ("account", "datetime", "amount", "description")
         import_id_fields = ("account", "datetime", "amount")
+        batch_size = 10
 
 
 class LooseTransactionResource(BulkUpsertResource):

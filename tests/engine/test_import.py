@@ -1,0 +1,163 @@
+"""What a user of BulkUpsertResource relies on, on every database of the suite."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from tests.engine.builders import errors_of, stored, transactions_file
+from tests.engine.resources import LooseTransactionResource, ProductResource, TransactionResource
+from tests.testapp.models import Account, LooseTransaction, Product, Transaction
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def account():
+    return Account.objects.create(number="A1", name="First")
+
+
+def paris(*args):
+    return timezone.make_aware(dt.datetime(*args))
+
+
+def test_new_rows_then_updates(account):
+    result = TransactionResource().import_data(
+        transactions_file(
+            ["A1", "2024-01-05 10:00:00", "12.5", "one"],
+            ["A1", "2024-01-06 10:00:00", "3", "two"],
+        )
+    )
+    assert dict(result.totals) == {
+        "new": 2,
+        "update": 0,
+        "delete": 0,
+        "skip": 0,
+        "error": 0,
+        "invalid": 0,
+    }
+    result = TransactionResource().import_data(
+        transactions_file(["A1", "2024-01-05 10:00:00", "12.500", "changed"])
+    )
+    assert result.totals["update"] == 1 and result.totals["new"] == 0
+    assert stored(Transaction, "account__number", "datetime", "amount", "description") == [
+        ("A1", paris(2024, 1, 5, 10), Decimal("12.500"), "changed"),
+        ("A1", paris(2024, 1, 6, 10), Decimal("3.000"), "two"),
+    ]
+
+
+def test_new_rows_get_their_primary_keys(account):
+    result = TransactionResource().import_data(
+        transactions_file(
+            ["A1", "2024-01-05 10:00:00", "1", "x"], ["A1", "2024-01-05 11:00:00", "1", "y"]
+        )
+    )
+    ids = [int(row.object_id) for row in result.rows]
+    assert sorted(ids) == sorted(Transaction.objects.values_list("pk", flat=True))
+
+
+def test_duplicate_keys_in_one_file_update_what_the_earlier_row_created(account):
+    result = TransactionResource(batch_size=None).import_data(
+        transactions_file(
+            ["A1", "2024-01-05 10:00:00", "12", "first"],
+            ["A1", "2024-01-05 10:00:00", "12.000", "second"],
+            ["A1", "2024-01-05 10:00:00", "12.0", "third"],
+        )
+    )
+    assert [row.import_type for row in result.rows] == ["new", "update", "update"]
+    assert stored(Transaction, "description") == [("third",)]
+    assert len({row.object_id for row in result.rows}) == 1
+
+
+def test_duplicates_without_a_database_constraint_stay_single(account):
+    rows = [["A1", "2024-01-05 10:00:00", "7", f"v{i}"] for i in range(5)]
+    resource = LooseTransactionResource()
+    resource.import_data(transactions_file(*rows))
+    resource.import_data(transactions_file(*rows))
+    assert stored(LooseTransaction, "description") == [("v4",)]
+
+
+def test_unknown_account_fails_its_row_and_writes_nothing(account):
+    result = TransactionResource().import_data(
+        transactions_file(
+            ["A1", "2024-01-05 10:00:00", "1", "ok"],
+            ["NOPE", "2024-01-05 10:00:00", "1", "bad"],
+        )
+    )
+    assert errors_of(result) == [(2, "Account matching query does not exist.")]
+    assert result.totals["error"] == 1
+    assert Transaction.objects.count() == 0
+
+
+def test_dry_run_reports_the_same_and_changes_nothing(account):
+    file = transactions_file(
+        ["A1", "2024-01-05 10:00:00", "1", "x"], ["A1", "2024-01-05 10:00:00", "1", "y"]
+    )
+    dry = TransactionResource().import_data(file, dry_run=True)
+    assert Transaction.objects.count() == 0
+    real = TransactionResource().import_data(file)
+    assert dict(dry.totals) == dict(real.totals)
+    assert Transaction.objects.count() == 1
+
+
+def test_unique_fields_chosen_per_import():
+    Product.objects.create(code="OLD", sku="S1", name="before")
+    file = transactions_file(["NEW", "S1", "after"], headers=["code", "sku", "name"])
+    result = ProductResource().import_data(file, unique_fields=["sku"])
+    assert result.totals["update"] == 1
+    assert stored(Product, "code", "sku", "name") == [("NEW", "S1", "after")]
+    with pytest.raises(ValueError, match="unique_fields"):
+        ProductResource(unique_fields=["nonexistent"])
+
+
+def test_a_refused_bulk_write_is_reported_on_the_row_that_caused_it():
+    # Two new products claim the same sku: the database refuses the chunk,
+    # and stock's row-by-row replay names row 3, as stock DIE would.
+    file = transactions_file(
+        ["P1", "S1", "a"], ["P2", "S2", "b"], ["P3", "S1", "c"], headers=["code", "sku", "name"]
+    )
+    result = ProductResource().import_data(file)
+    assert [number for number, _ in errors_of(result)] == [3]
+    assert result.totals["new"] == 2 and result.totals["error"] == 1
+    assert Product.objects.count() == 0
+
+
+def test_progress_is_reported_after_each_chunk(account):
+    rows = [["A1", f"2024-01-05 10:{i:02d}:00", "1", "x"] for i in range(25)]
+    seen = []
+    TransactionResource().import_data(
+        transactions_file(*rows), progress=lambda done, total: seen.append((done, total))
+    )
+    assert seen == [(10, 25), (20, 25), (25, 25)]
+
+
+def lock_queries():
+    """SQLite needs no lock; PostgreSQL takes a transaction lock inside the
+    test's transaction (1 query); MariaDB takes and releases GET_LOCK (2)."""
+    return {"sqlite": 0, "postgresql": 1, "mysql": 2}[connection.vendor]
+
+
+def half_new_file(chunks, size=10):
+    """``chunks * size`` rows, the odd ones already stored."""
+    account = Account.objects.get(number="A1")
+    rows = []
+    for i in range(chunks * size):
+        when = paris(2024, 1, 1) + dt.timedelta(minutes=i)
+        if i % 2:
+            Transaction.objects.create(account=account, datetime=when, amount=1, description="old")
+        rows.append(["A1", timezone.localtime(when).strftime("%Y-%m-%d %H:%M:%S"), "1", f"new {i}"])
+    return transactions_file(*rows)
+
+
+@pytest.mark.parametrize("chunks", [1, 3])
+def test_queries_per_chunk_are_constant(account, chunks, django_assert_num_queries):
+    # Per chunk: account numbers (1), stored rows (1), savepoint and release (2),
+    # insert (1), upsert (1). Per import: the lock, savepoints around the import,
+    # before_import and after_import (6, as stock), PostgreSQL's sequence reset (1).
+    file = half_new_file(chunks)
+    per_import = lock_queries() + 6 + (1 if connection.vendor == "postgresql" else 0)
+    with django_assert_num_queries(per_import + 6 * chunks):
+        result = TransactionResource().import_data(file)
+    assert result.totals["new"] == result.totals["update"] == 5 * chunks
