@@ -322,6 +322,16 @@ def test_no_progress(tmp_path, accounts):
     assert stderr == ""
 
 
+def test_verbosity_zero_is_silent_but_still_fails(tmp_path, accounts):
+    path = write_csv(tmp_path, "A1,2024-01-01 10:00:00,1,x")
+    assert run(RESOURCE, path, "--verbosity", "0") == ("", "")
+
+    bad = write_csv(tmp_path, "NOPE,2024-01-01 10:00:00,1,x", name="bad.csv")
+    error, stdout = run_failing(RESOURCE, bad, "--verbosity", "0")
+    assert error.returncode == ROWS_FAILED
+    assert stdout == ""
+
+
 def test_progress_bar_redraws_on_a_terminal():
     written = []
     bar = ProgressBar(written.append, interactive=True)

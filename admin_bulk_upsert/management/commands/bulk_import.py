@@ -160,7 +160,7 @@ class Command(BaseCommand):
             raise CommandError(f"{path}: {exc.message}") from exc
 
     def _progress_bar(self, options: dict[str, Any]) -> ProgressBar | None:
-        if options["no_progress"]:
+        if options["no_progress"] or options["verbosity"] == 0:
             return None
         stderr = self.stderr
 
@@ -176,10 +176,11 @@ class Command(BaseCommand):
     def _report(
         self, resource: Any, result: Any, dataset: Any, elapsed: float, options: dict[str, Any]
     ) -> None:
-        self.stdout.write(_summary(result, dataset.height, elapsed, options["file"]))
-        rolled_back = _rolled_back(resource, result, options)
-        if rolled_back:
-            self.stdout.write(rolled_back)
+        if options["verbosity"] > 0:
+            self.stdout.write(_summary(result, dataset.height, elapsed, options["file"]))
+            rolled_back = _rolled_back(resource, result, options)
+            if rolled_back:
+                self.stdout.write(rolled_back)
         failures = collect_failures(result, dataset, resource)
         report_path: Path = options["report"] or Path(f"{options['file']}.failed.csv")
         if failures:
@@ -199,7 +200,7 @@ class Command(BaseCommand):
                 % {"count": f"{failed_rows:,}", "report": report_path},
                 returncode=ROWS_FAILED,
             )
-        if not options["dry_run"]:
+        if not options["dry_run"] and options["verbosity"] > 0:
             self.stdout.write(self.style.SUCCESS(_("Import complete.")))
 
 
