@@ -17,6 +17,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import connection, models
 from import_export.resources import ModelResource
 from import_export.results import Result, RowResult
@@ -89,7 +90,7 @@ def reset_table(scenario: Scenario) -> dict[Any, int]:
 
 
 def _normal(value: Any) -> Any:
-    """A value as the database gave it back, in a form equal across runs."""
+    """A value in a form equal across runs on one database."""
     if isinstance(value, datetime):
         return value.astimezone(timezone.utc).isoformat() if value.tzinfo else value.isoformat()
     if isinstance(value, (Decimal, date)):
@@ -98,16 +99,33 @@ def _normal(value: Any) -> Any:
 
 
 def _values(model: type[models.Model], obj: models.Model) -> tuple[Any, ...]:
+    """An instance's values as held in memory (for ``row_result.instance``/``original``)."""
     return tuple(
         _normal(getattr(obj, f.attname)) for f in model._meta.concrete_fields if not f.primary_key
     )
 
 
+def _stored_rows(model: type[models.Model]) -> dict[Any, tuple[Any, ...]]:
+    """Every row by primary key, read with SQL: Django's converters would raise on
+    values the database accepted but the field cannot hold (SQLite stores a decimal
+    with too many digits), and those values are part of the outcome."""
+    quote = connection.ops.quote_name
+    columns = [f.column for f in model._meta.concrete_fields if not f.primary_key]
+    sql = "SELECT {}, {} FROM {}".format(
+        quote(model._meta.pk.column),
+        ", ".join(map(quote, columns)),
+        quote(model._meta.db_table),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return {row[0]: tuple(_normal(v) for v in row[1:]) for row in cursor.fetchall()}
+
+
 def table_state(model: type[models.Model], origins: Mapping[Any, int]) -> list[tuple[Any, ...]]:
     """Every row: ("stored", n) for the n-th starting row, "new" otherwise, and its values."""
     rows = [
-        (("stored", origins[obj.pk]) if obj.pk in origins else ("new",), _values(model, obj))
-        for obj in model._base_manager.all()
+        (("stored", origins[pk]) if pk in origins else ("new",), values)
+        for pk, values in _stored_rows(model).items()
     ]
     return sorted(rows, key=repr)
 
@@ -134,7 +152,7 @@ def run_import(
         result = resource.import_data(scenario.dataset(), **import_kwargs)
     except Exception as exc:  # the exception is part of the outcome
         raised = _exception_summary(exc)
-    new_rows = {obj.pk: _values(model, obj) for obj in model._base_manager.all()}
+    new_rows = _stored_rows(model)
     aspects = dict.fromkeys(ASPECTS)
     aspects["raised"] = raised
     aspects["table"] = table_state(model, origins)
@@ -187,7 +205,7 @@ def _result_aspects(
             instance(r.original),
             instance(r.instance),
             [(e.number, type(e.error).__name__, str(e.error)) for e in r.errors],
-            None if r.validation_error is None else r.validation_error.message_dict,
+            None if r.validation_error is None else _messages(r.validation_error),
         )
 
     failed = result.failed_dataset
@@ -208,6 +226,14 @@ def _result_aspects(
         "rows": [row(r) for r in result.rows],
         "failed_dataset": (list(failed.headers or []), [tuple(r) for r in failed]),
     }
+
+
+def _messages(error: ValidationError) -> Any:
+    """Messages as stock's ``InvalidRow`` reads them: by field when there are fields."""
+    try:
+        return error.message_dict
+    except AttributeError:
+        return error.messages
 
 
 def _sequence_differences(name: str, left: Sequence[Any], right: Sequence[Any]) -> list[str]:
