@@ -2,7 +2,7 @@
 
 Each problem has its own id, never reused once released:
 
-========================  ===============================================================
+==========================  ====================================================================
 ``admin_bulk_upsert.E001``  the admin's resource is not a ``BulkUpsertResource``
 ``admin_bulk_upsert.E002``  the resource has no key (``Meta.import_id_fields`` is empty)
 ``admin_bulk_upsert.E003``  a key field is not a field of the resource
@@ -11,9 +11,10 @@ Each problem has its own id, never reused once released:
 ``admin_bulk_upsert.E006``  a key field is not stored in a concrete, non-m2m model field
 ``admin_bulk_upsert.E007``  ``settings.ADMIN_BULK_UPSERT`` is not a dict
 ``admin_bulk_upsert.E008``  a key of ``settings.ADMIN_BULK_UPSERT`` has a wrong type or value
+``admin_bulk_upsert.E009``  a key field is left out of ``Meta.allowed_import_id_fields``
 ``admin_bulk_upsert.W001``  the key has no unique constraint in the database
 ``admin_bulk_upsert.W002``  ``settings.ADMIN_BULK_UPSERT`` has a key this version ignores
-========================  ===============================================================
+==========================  ====================================================================
 
 Per-resource problems are found by :func:`check_resource_class`, which the admin
 mixin's ``check()`` calls for each of its resources (Django's admin checks run
@@ -81,9 +82,17 @@ def _name(resource_class: Any) -> str:
 
 
 def _check_batch_size(resource_class: Any, name: str, target: Any) -> list[CheckMessage]:
-    # None means "use settings.ADMIN_BULK_UPSERT['BATCH_SIZE']".
-    batch_size = getattr(resource_class._meta, "batch_size", None)
-    if batch_size is None or _is_int(batch_size, minimum=1):
+    # Read the way BulkUpsertResource.get_batch_size() does: only a batch_size
+    # declared in a Meta counts (DIE's options always hold 1000); without one
+    # the BATCH_SIZE setting applies.
+    for klass in resource_class.__mro__:
+        meta = vars(klass).get("Meta")
+        if meta is not None and "batch_size" in vars(meta):
+            batch_size = meta.batch_size
+            break
+    else:
+        return []
+    if _is_int(batch_size, minimum=1):
         return []
     return [
         Error(
@@ -128,7 +137,22 @@ def _check_key(resource_class: Any, name: str, target: Any) -> list[CheckMessage
 def _check_allowed_key_fields(resource_class: Any, name: str, target: Any) -> list[CheckMessage]:
     # None (the default) means every resource field with a concrete model field.
     allowed = getattr(resource_class._meta, "allowed_import_id_fields", None)
+    key = list(resource_class._meta.import_id_fields or [])
     messages: list[CheckMessage] = []
+    if allowed is not None:
+        for field_name in key:
+            if field_name not in allowed:
+                messages.append(
+                    Error(
+                        f"{name}.Meta.import_id_fields names {field_name!r}, which is not in "
+                        "Meta.allowed_import_id_fields, so the default key cannot be chosen "
+                        "in the import form.",
+                        hint=f"Add {field_name!r} to Meta.allowed_import_id_fields, or remove "
+                        "allowed_import_id_fields to allow every field stored in a column.",
+                        obj=target,
+                        id="admin_bulk_upsert.E009",
+                    )
+                )
     for field_name in allowed or []:
         if field_name not in resource_class.fields:
             messages.append(
@@ -140,7 +164,8 @@ def _check_allowed_key_fields(resource_class: Any, name: str, target: Any) -> li
                     id="admin_bulk_upsert.E004",
                 )
             )
-        elif _model_field(resource_class, field_name) is None:
+        elif field_name not in key and _model_field(resource_class, field_name) is None:
+            # A key field without a column is reported once, as a key field.
             messages.append(_not_concrete(name, "allowed_import_id_fields", field_name, target))
     return messages
 
@@ -168,6 +193,8 @@ def _model_field(resource_class: Any, field_name: str) -> models.Field[Any, Any]
     model = resource_class._meta.model
     if not attribute or model is None:
         return None
+    if attribute == "pk":
+        return model._meta.pk
     try:
         field = model._meta.get_field(attribute)
     except FieldDoesNotExist:
