@@ -10,6 +10,7 @@ base errors) and the exception when ``raise_errors`` is set.
 from __future__ import annotations
 
 import itertools
+import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -162,6 +163,15 @@ def run_import(
     return Outcome(before, aspects)
 
 
+#: PostgreSQL names the failing row's primary key, taken from a sequence that differs
+#: between the two runs.
+_FAILING_ROW_PK = re.compile(r"(Failing row contains \()\d+,")
+
+
+def _message(error: BaseException) -> str:
+    return _FAILING_ROW_PK.sub(r"\1<pk>,", str(error))
+
+
 def _exception_summary(exc: BaseException) -> tuple[Any, ...]:
     error = getattr(exc, "error", None)
     row = getattr(exc, "row", None)
@@ -169,7 +179,7 @@ def _exception_summary(exc: BaseException) -> tuple[Any, ...]:
         type(exc).__name__,
         getattr(exc, "number", None),
         type(error).__name__ if error is not None else None,
-        str(error) if error is not None else str(exc),
+        _message(error) if error is not None else _message(exc),
         dict(row) if row is not None else None,
     )
 
@@ -204,7 +214,7 @@ def _result_aspects(
             None if r.diff is None else [str(html) for html in r.diff],
             instance(r.original),
             instance(r.instance),
-            [(e.number, type(e.error).__name__, str(e.error)) for e in r.errors],
+            [(e.number, type(e.error).__name__, _message(e.error)) for e in r.errors],
             None if r.validation_error is None else _messages(r.validation_error),
         )
 
@@ -212,9 +222,9 @@ def _result_aspects(
     return {
         "totals": dict(result.totals),
         "total_rows": result.total_rows,
-        "base_errors": [(type(e.error).__name__, str(e.error)) for e in result.base_errors],
+        "base_errors": [(type(e.error).__name__, _message(e.error)) for e in result.base_errors],
         "row_errors": [
-            (position, e.number, type(e.error).__name__, str(e.error), dict(e.row or {}))
+            (position, e.number, type(e.error).__name__, _message(e.error), dict(e.row or {}))
             for position, errors in result.row_errors()
             for e in errors
         ],
@@ -224,7 +234,13 @@ def _result_aspects(
         "has_validation_errors": result.has_validation_errors(),
         "diff_headers": list(result.diff_headers),
         "rows": [row(r) for r in result.rows],
-        "failed_dataset": (list(failed.headers or []), [tuple(r) for r in failed]),
+        "failed_dataset": (
+            list(failed.headers or []),
+            [
+                tuple(_FAILING_ROW_PK.sub(r"\1<pk>,", v) if isinstance(v, str) else v for v in r)
+                for r in failed
+            ],
+        ),
     }
 
 

@@ -303,12 +303,28 @@ def test_numbers_out_of_range(accounts, clean):
 
 
 @pytest.mark.django_db
-def test_out_of_range_decimal_read_back_later_in_the_file():
-    """SQLite stores a price too large for decimal(10, 2); reading it back later in the
-    same file fails in Django's decimal converter, so stock reports that later row."""
+@pytest.mark.parametrize("batch_size", [1, 1000])
+def test_failing_row_whose_key_a_later_row_repeats(accounts, batch_size):
+    """PostgreSQL and MariaDB refuse row 1 (41 characters); row 2 has the same key and
+    is new. Writing only the last state of each key would hide row 1's error."""
+    scenario = transactions(
+        accounts,
+        ("A001", "2024-01-05 10:00:00", "12", "x" * 41),
+        ("A001", "2024-01-05 10:00:00", "12", "fine"),
+        batch_size=batch_size,
+    )
+    assert_equivalent(scenario)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("batch_size", [1, 1000])
+def test_out_of_range_decimal_read_back_later_in_the_file(batch_size):
+    """PostgreSQL and MariaDB refuse row 1's price; SQLite stores it, and reading it
+    back for row 2 fails in Django's decimal converter: stock reports row 2."""
     scenario = products(
         ("ABC", "S-1", "too big", "123456789.00", "", "1"),
         ("ABC", "S-1", "again", "1.00", "", "1"),
+        batch_size=batch_size,
     )
     assert_equivalent(scenario)
 
