@@ -239,7 +239,7 @@ class BulkUpsertResource(ModelResource):
         write = using_transactions or not dry_run
         done = 0
         for chunk in self._chunks(dataset):
-            self._import_chunk(chunk, spec, kwargs, write, using, dataset)
+            self._import_chunk(chunk, spec, kwargs, write, using, dataset, raise_errors)
             self._record(result, chunk, raise_errors, collect_failed_rows)
             done += len(chunk)
             self._report_progress(done, total)
@@ -298,6 +298,7 @@ class BulkUpsertResource(ModelResource):
         write: bool,
         using: str,
         dataset: Any,
+        raise_errors: bool,
     ) -> None:
         model = self._meta.model
         rows = [work.row for work in chunk]
@@ -307,12 +308,16 @@ class BulkUpsertResource(ModelResource):
             remembered_cleaning([self.fields[name] for name in key_names]),
         ):
             plan = plan_chunk(self, spec, chunk, kwargs)
+            if raise_errors and any(_failed(work) for work in chunk):
+                # Stock stops at the failing row: rows after it are never saved.
+                self._replay(chunk, kwargs, using, dataset, stop_at_failure=True)
+                return
             if write:
                 try:
                     write_chunk(model, plan, spec, using)
                 except ChunkWriteError as exc:
                     logger.info("Bulk write refused (%s); replaying the chunk row by row", exc)
-                    self._replay(chunk, kwargs, using, dataset)
+                    self._replay(chunk, kwargs, using, dataset, stop_at_failure=raise_errors)
                     return
             self._finish(chunk, kwargs)
 
@@ -345,15 +350,26 @@ class BulkUpsertResource(ModelResource):
                 fail(self, work, exc)
 
     def _replay(
-        self, chunk: Sequence[RowWork], kwargs: dict[str, Any], using: str, dataset: Any
+        self,
+        chunk: Sequence[RowWork],
+        kwargs: dict[str, Any],
+        using: str,
+        dataset: Any,
+        stop_at_failure: bool,
     ) -> None:
-        """Import a refused chunk the stock way, one savepoint per row."""
+        """Import a chunk the stock way, one savepoint per row.
+
+        With ``stop_at_failure`` (``raise_errors``), rows after the first
+        failing one are left untouched, as stock never reaches them.
+        """
         loader = ModelInstanceLoader(self, dataset)
         using_transactions = kwargs["using_transactions"]
         for work in chunk:
             with atomic_if_using_transaction(using_transactions, using=using):
                 row_kwargs = {**kwargs, "row_number": work.number}
                 work.result = Resource.import_row(self, work.row, loader, **row_kwargs)
+            if stop_at_failure and _failed(work):
+                return
 
     def _record(
         self,
@@ -390,6 +406,10 @@ class BulkUpsertResource(ModelResource):
         progress = getattr(self, "_progress", None)
         if progress is not None:
             progress(done, total)
+
+
+def _failed(work: RowWork) -> bool:
+    return bool(work.result.errors or work.result.validation_error)
 
 
 def _fetched_foreign_keys(instance: Model) -> set[str]:
