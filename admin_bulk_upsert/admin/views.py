@@ -13,7 +13,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import router, transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -220,31 +219,34 @@ def _write(
     file_name: str,
     import_kwargs: dict[str, Any],
 ) -> HttpResponse:
-    """Import for real in one transaction; any error or invalid row rolls all of it back."""
-    using = router.db_for_write(model_admin.model)
-    with transaction.atomic(using=using):
-        result = resource.import_data(
-            dataset,
-            dry_run=False,
-            raise_errors=False,
-            use_transactions=True,
-            rollback_on_validation_errors=True,
-            unique_fields=unique_fields,
+    """Import for real; any error or invalid row rolls all of it back.
+
+    The engine opens (and on failure rolls back) its own transaction, holding
+    the model's import lock for exactly that long, so no outer transaction is
+    opened here: on MariaDB the lock is released when ``import_data`` returns,
+    and rows still uncommitted then would be invisible to the next import.
+    The log entries follow in their own transaction, as in DIE.
+    """
+    result = resource.import_data(
+        dataset,
+        dry_run=False,
+        raise_errors=False,
+        use_transactions=True,
+        rollback_on_validation_errors=True,
+        unique_fields=unique_fields,
+        file_name=file_name,
+        user=request.user,
+        **import_kwargs,
+    )
+    failed = result.has_errors() or result.has_validation_errors()
+    if not failed and not model_admin.get_skip_admin_log():
+        write_log_entries(
+            result,
+            user_pk=request.user.pk,
+            model=model_admin.model,
             file_name=file_name,
-            user=request.user,
-            **import_kwargs,
+            batch_size=_batch_size(resource),
         )
-        failed = result.has_errors() or result.has_validation_errors()
-        if failed:
-            transaction.set_rollback(True, using=using)
-        elif not model_admin.get_skip_admin_log():
-            write_log_entries(
-                result,
-                user_pk=request.user.pk,
-                model=model_admin.model,
-                file_name=file_name,
-                batch_size=_batch_size(resource),
-            )
     if failed:
         return render_import_page(
             model_admin,
