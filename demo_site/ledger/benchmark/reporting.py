@@ -6,6 +6,7 @@ import csv
 import os
 import platform
 import sqlite3
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,6 +146,7 @@ def draw_chart(path: Path, rows: Sequence[ResultRow], title: str) -> None:
 
     matplotlib.use("Agg")  # no display here; must come before pyplot
     from matplotlib import pyplot
+    from matplotlib.ticker import NullLocator
 
     figure, axes = pyplot.subplots(figsize=(8, 5), dpi=110)
     labels = list(dict.fromkeys(r.label for r in rows))
@@ -157,11 +159,15 @@ def draw_chart(path: Path, rows: Sequence[ResultRow], title: str) -> None:
         xs, ys = zip(*sorted(points), strict=True)
         style = "--" if label.startswith("floor") else "-"
         axes.plot(xs, ys, style, marker="o", label=label)
+    sizes = sorted({r.rows for r in rows})
     axes.set_xscale("log")
     axes.set_yscale("log")
-    axes.set_xlabel("rows in the file (half new, half existing)")
-    axes.set_ylabel("seconds (log scale)")
-    axes.set_title(title, fontsize=10)
+    axes.set_xticks(sizes, [f"{size:,}" for size in sizes])
+    # Only the measured sizes on the x axis, written out in full.
+    axes.xaxis.set_minor_locator(NullLocator())
+    axes.set_xlabel("rows in the file (half new, half existing), log scale")
+    axes.set_ylabel("seconds, log scale")
+    axes.set_title("\n".join(textwrap.wrap(title, 90)), fontsize=9)
     axes.grid(True, which="both", linewidth=0.3)
     axes.legend(fontsize=8)
     figure.tight_layout()

@@ -205,7 +205,9 @@ class Command(BaseCommand):
             f"`{command}`\n\n{machine}\n\n{markdown_table(results)}\n\n{NOTES}\n",
             encoding="utf-8",
         )
-        draw_chart(stem.with_suffix(".png"), results, f"{vendor}: {machine}")
+        draw_chart(
+            stem.with_suffix(".png"), results, f"Seconds per import of the same file. {machine}"
+        )
         self.stdout.write(f"\nWrote {stem}.csv, .md and .png")
 
 

@@ -1,0 +1,141 @@
+"""The demo project's ``demo`` and ``benchmark`` commands, run as a user runs them.
+
+Each command runs in a subprocess with the demo's own settings and its own
+SQLite file, so it exercises ``manage.py`` exactly as documented and shares
+nothing with the suite's database. No timing is asserted: only that the files,
+rows and tables they produce are there and say the right things.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import tablib
+from django.conf import settings
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "demo_site"
+
+pytestmark = pytest.mark.skipif(
+    settings.TEST_DB != "sqlite",
+    reason="the demo commands run on their own SQLite file; covered by the sqlite run",
+)
+
+
+def manage(tmp_path: Path, *args: str) -> str:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "demo_site.settings",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+    }
+    completed = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=DEMO_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout
+
+
+def query(tmp_path: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(tmp_path / "demo.sqlite3") as connection:
+        return connection.execute(sql).fetchall()
+
+
+def test_demo_prepares_database_user_and_files_and_can_run_twice(tmp_path):
+    samples = tmp_path / "samples"
+    first = manage(tmp_path, "demo", "--no-serve", "--sizes", "50", "200", "--output", str(samples))
+    second = manage(
+        tmp_path, "demo", "--no-serve", "--sizes", "50", "200", "--output", str(samples)
+    )
+
+    assert "Created admin user: username 'admin', password 'admin'" in first
+    assert "Reset admin user: username 'admin', password 'admin'" in second
+    assert query(tmp_path, "SELECT username, is_superuser FROM auth_user") == [("admin", 1)]
+    # The starting state of the largest file: its even-numbered half.
+    assert query(tmp_path, "SELECT COUNT(*) FROM ledger_financialtransaction") == [(100,)]
+    assert query(tmp_path, "SELECT COUNT(*) FROM ledger_financialaccount") == [(250,)]
+    assert sorted(p.name for p in samples.iterdir()) == [
+        "transactions_200.csv",
+        "transactions_200.xlsx",
+        "transactions_50.csv",
+        "transactions_50.xlsx",
+    ]
+
+    with (samples / "transactions_200.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 200
+    assert set(rows[0]) == {"account_number", "datetime", "amount", "description"}
+    assert sum(row["description"].endswith(" (corrected)") for row in rows) == 20
+    existing = {
+        (number, moment, amount)
+        for number, moment, amount in query(
+            tmp_path,
+            "SELECT a.number, strftime('%Y-%m-%d %H:%M:%S', t.datetime), t.amount "
+            "FROM ledger_financialtransaction t JOIN ledger_financialaccount a "
+            "ON a.id = t.financial_account_id",
+        )
+    }
+    in_file = {(r["account_number"], r["datetime"], float(r["amount"])) for r in rows}
+    assert len(in_file & existing) == 100
+
+    xlsx = tablib.Dataset().load((samples / "transactions_200.xlsx").read_bytes(), "xlsx")
+    assert xlsx.headers == ["account_number", "datetime", "amount", "description"]
+    assert len(xlsx) == 200
+
+
+def test_benchmark_reports_every_contender_with_the_same_end_state(tmp_path):
+    results = tmp_path / "results"
+    out = manage(
+        tmp_path,
+        "benchmark",
+        "--rows",
+        "100",
+        "200",
+        "--skip-stock-above",
+        "100",
+        "--admin",
+        "--output",
+        str(results),
+    )
+
+    assert "End states agree" in out
+    assert "DIFFERENT" not in out
+    assert sorted(p.name for p in results.iterdir()) == [
+        "benchmark_sqlite.csv",
+        "benchmark_sqlite.md",
+        "benchmark_sqlite.png",
+    ]
+    assert (results / "benchmark_sqlite.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with (results / "benchmark_sqlite.csv").open(encoding="utf-8") as handle:
+        table = {(int(r["rows"]), r["contender"]): r for r in csv.DictReader(handle)}
+
+    contenders = ["floor", "plugin", "plugin_dry", "die_bulk", "die", "admin"]
+    assert sorted(table) == sorted((n, c) for n in (100, 200) for c in contenders)
+    for (rows, contender), row in table.items():
+        if rows == 200 and contender in ("die", "die_bulk"):
+            assert row["seconds"] == ""
+            assert "--skip-stock-above" in row["note"]
+            continue
+        assert row["end_state"] == "same", (rows, contender)
+        assert float(row["seconds"]) > 0
+        assert int(row["queries"]) > 0
+        assert int(row["peak_memory_bytes"]) > 0
+    # The plugin reports what stock DIE reports, row for row in totals.
+    assert table[100, "plugin"]["reported"] == table[100, "die"]["reported"] == "new 50 update 50"
+    assert table[200, "plugin_dry"]["reported"] == "new 100 update 100"
+    assert table[100, "floor"]["ratio_to_floor"] == "1.000"
+    # Stock DIE sends at least one query per row; the plugin a few per chunk.
+    assert int(table[100, "die"]["queries"]) > 100
+    assert int(table[100, "plugin"]["queries"]) < 100
+    markdown = (results / "benchmark_sqlite.md").read_text(encoding="utf-8")
+    assert "`python demo_site/manage.py benchmark --rows 100 200" in markdown
+    assert "| 200 | DIE row by row | skipped |" in markdown
