@@ -86,7 +86,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--admin-callable",
             metavar="DOTTED.PATH",
-            help="Replaces the admin flow: callable(client, import_url, file_name, data).",
+            help=(
+                "The admin flow to time, callable(client, import_url, file_name, data); "
+                "default: admin_bulk_upsert.admin.benchmark.preview_and_confirm."
+            ),
         )
         parser.add_argument(
             "--output",
@@ -221,10 +224,9 @@ def _outcome_summary(outcome: Outcome | None) -> str:
 
 
 def _admin_contender(dotted_path: str | None) -> Contender:
-    from ledger.benchmark.admin_flow import admin_client, changelist_import_url
-    from ledger.benchmark.admin_flow import preview_and_confirm as default_flow
+    from ledger.benchmark.admin_flow import DEFAULT_FLOW, admin_client, transaction_import_url
 
-    flow = import_string(dotted_path) if dotted_path else default_flow
+    flow = import_string(dotted_path or DEFAULT_FLOW)
 
     def prepare(workload: Workload) -> Any:
         # Logging in is not part of an import.
@@ -232,7 +234,7 @@ def _admin_contender(dotted_path: str | None) -> Contender:
 
     def run(workload: Workload, client: Any) -> Outcome:
         name = f"transactions_{workload.rows}.csv"
-        flow(client, changelist_import_url(), name, workload.csv_data)
+        flow(client, transaction_import_url(), name, workload.csv_data)
         return Outcome(totals=None)
 
     return Contender("admin", "admin upload+preview+confirm", True, False, prepare, run)
@@ -252,4 +254,6 @@ def _argv(options: dict[str, Any]) -> str:
         parts += ["--only", *options["only"]]
     if options["admin"]:
         parts.append("--admin")
+    if options["admin_callable"]:
+        parts += ["--admin-callable", options["admin_callable"]]
     return " ".join(parts)
