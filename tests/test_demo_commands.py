@@ -32,6 +32,7 @@ def manage(tmp_path: Path, *args: str) -> str:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "demo_site.settings",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        "DATABASE_URL_SQLITE": f"sqlite:///{tmp_path / 'benchmark' / 'benchmark.sqlite3'}",
     }
     completed = subprocess.run(
         [sys.executable, "manage.py", *args],

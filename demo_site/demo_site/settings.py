@@ -5,9 +5,11 @@ Databases come from environment variables holding URLs (see
 
 - ``DATABASE_URL``: the ``default`` alias, used by ``runserver`` and ``demo``;
   a SQLite file next to ``manage.py`` when unset.
-- ``DATABASE_URL_POSTGRESQL`` and ``DATABASE_URL_MARIADB``: the ``postgresql``
-  and ``mariadb`` aliases, for ``benchmark --database ALIAS``; the local
-  servers when unset. Django connects to an alias only when it is used.
+- ``DATABASE_URL_SQLITE``, ``DATABASE_URL_POSTGRESQL`` and
+  ``DATABASE_URL_MARIADB``: the ``sqlite``, ``postgresql`` and ``mariadb``
+  aliases, for ``benchmark --database ALIAS``; a SQLite file under
+  ``benchmark_results/`` and the local servers when unset. Django connects to
+  an alias only when it is used.
 
 This is a demo: the secret key is public and DEBUG is on unless
 ``DJANGO_DEBUG=0``.
@@ -70,6 +72,11 @@ TEMPLATES = [
 DATABASES = {
     "default": parse_database_url(
         os.environ.get("DATABASE_URL", "sqlite:///db.sqlite3"), base_dir=BASE_DIR
+    ),
+    # The benchmark's own SQLite file, so that it never empties the demo's ledger.
+    "sqlite": parse_database_url(
+        os.environ.get("DATABASE_URL_SQLITE", "sqlite:///benchmark_results/benchmark.sqlite3"),
+        base_dir=BASE_DIR,
     ),
     "postgresql": parse_database_url(
         os.environ.get("DATABASE_URL_POSTGRESQL", "postgres://postgres@127.0.0.1:5432/test")

@@ -188,6 +188,11 @@ def database_version(alias: str) -> str:
     return f"MariaDB {version}" if "mariadb" in version.lower() else f"MySQL {version}"
 
 
+def database_slug(alias: str) -> str:
+    """``sqlite``, ``postgresql``, ``mariadb`` or ``mysql``: names the result files."""
+    return database_version(alias).split()[0].lower()
+
+
 def machine_description(alias: str) -> str:
     """CPU count, memory, Python, Django, DIE and database versions, on one line."""
     return (
