@@ -13,7 +13,7 @@ import itertools
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -320,3 +320,33 @@ def assert_equivalent(
         )
         assert_same(stock_dry, other_dry, f"{scenario.name} dry run {dry_kwargs}")
     return stock_outcome, other_outcome
+
+
+def shrink(
+    scenario: Scenario,
+    other_base: type[ModelResource] | None = None,
+    **import_kwargs: Any,
+) -> Scenario:
+    """The smallest file (and set of stored rows) that still differs from stock, found by
+    dropping rows one at a time: what to paste into a bug report.
+
+    Use it by hand, from a failing test: ``print(shrink(scenario, use_transactions=True))``.
+    """
+    other = other_base or bulk_base()
+
+    def differs(candidate: Scenario) -> bool:
+        stock_outcome = run_import(ModelResource, candidate, **import_kwargs)
+        return bool(differences(stock_outcome, run_import(other, candidate, **import_kwargs)))
+
+    if not differs(scenario):
+        return scenario
+    for attribute in ("rows", "existing"):
+        index = 0
+        while index < len(getattr(scenario, attribute)):
+            items = getattr(scenario, attribute)
+            candidate = replace(scenario, **{attribute: items[:index] + items[index + 1 :]})
+            if differs(candidate):
+                scenario = candidate
+            else:
+                index += 1
+    return scenario

@@ -342,6 +342,24 @@ def test_amount_with_more_places_than_the_column(accounts, extra):
     assert_equivalent(scenario)
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", [Transaction, LooseTransaction])
+@pytest.mark.parametrize("batch_size", [1, 1000])
+def test_amount_rounded_by_the_database_then_repeated(accounts, model, batch_size):
+    """Row 2's 7.1254 misses row 1's 7.125 in the lookup, then PostgreSQL and MariaDB
+    store it as 7.125: a second row with row 1's key (an IntegrityError with the
+    constraint), so row 3 finds two rows (MultipleObjectsReturned) on LooseTransaction."""
+    scenario = transactions(
+        accounts,
+        ("A001", "2024-01-05 10:00:00", "7.125", "first"),
+        ("A001", "2024-01-05 10:00:00", "7.1254", "rounded"),
+        ("A001", "2024-01-05 10:00:00", "7.125", "which one?"),
+        model=model,
+        batch_size=batch_size,
+    )
+    assert_equivalent(scenario)
+
+
 # --- keys without a database constraint ----------------------------------------------------
 
 
