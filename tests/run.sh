@@ -181,6 +181,10 @@ run_pytest sqlite "$@"
 run_pytest postgresql -m "not browser" "$@"
 run_pytest mariadb -m "not browser" "$@"
 
+if ((PASSED + FAILED == 0)) && is_ci; then
+    # A green CI run that tested nothing would hide a broken collection.
+    step_failed "no test ran"
+fi
 FAILED=$((FAILED + STEP_FAILURES))
 
 say "Summary"
