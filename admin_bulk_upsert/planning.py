@@ -31,13 +31,22 @@ from .prefetch import fetch_existing, single
 
 @dataclasses.dataclass(eq=False)
 class Group:
-    """The rows of a chunk that end in one stored record."""
+    """The rows of a chunk that end in one stored record.
 
-    instance: Model
+    ``states`` holds the instance each saving row left, in file order: stock
+    saves every one of them, and each must be written (a state the database
+    refuses fails its row even if a later row would have fixed the value).
+    """
+
+    states: list[Model]
     created: bool
-    changed: bool = False
     #: Row instances (and snapshots) that must get the record's pk once written.
     members: list[Model] = dataclasses.field(default_factory=list)
+
+    @property
+    def instance(self) -> Model:
+        """The record's state after the chunk."""
+        return self.states[-1]
 
 
 @dataclasses.dataclass(eq=False)
@@ -61,13 +70,20 @@ class ChunkPlan:
     rows: list[RowWork]
     groups: list[Group]
 
-    @property
-    def to_create(self) -> list[Model]:
-        return [g.instance for g in self.groups if g.changed and g.created]
+    def rounds(self) -> list[tuple[list[Model], list[Model]]]:
+        """``(to_create, to_update)`` per round: round ``r`` writes each key's ``r``-th state.
 
-    @property
-    def to_update(self) -> list[Model]:
-        return [g.instance for g in self.groups if g.changed and not g.created]
+        Without duplicate keys in the chunk there is one round.
+        """
+        depth = max((len(g.states) for g in self.groups), default=0)
+        rounds = []
+        for r in range(depth):
+            creates = [g.states[0] for g in self.groups if r == 0 and g.created]
+            updates = [
+                g.states[r] for g in self.groups if r < len(g.states) and (r or not g.created)
+            ]
+            rounds.append((creates, updates))
+        return rounds
 
 
 def copy_instance(instance: Model) -> Model:
@@ -277,13 +293,12 @@ def _plan_row(
     resource.before_save_instance(instance, work.row, **row_kwargs)
     work.saved = True
     if group is None:
-        group = Group(instance=instance, created=new)
+        group = Group(states=[], created=new)
         if group_key is not None:
             groups[group_key] = group
         if stored is not None:
             groups[("pk", stored.pk)] = group
-    group.instance = instance
-    group.changed = True
+    group.states.append(instance)
     _join(group, work)
 
 

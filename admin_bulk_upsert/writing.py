@@ -40,23 +40,31 @@ def _update_fields(model: type[Model]) -> list[str]:
 
 
 def write_chunk(model: type[Model], plan: ChunkPlan, spec: KeySpec | None, using: str) -> None:
-    """Create and update the plan's records; give every row instance its pk."""
-    to_create, to_update = plan.to_create, plan.to_update
-    if not to_create and not to_update:
+    """Create and update the plan's records; give every row instance its pk.
+
+    One round per state of the most repeated key (usually one): the first
+    creates new records, later rounds write the states that later rows of a
+    repeated key left, so that every state stock would save is written.
+    """
+    rounds = plan.rounds()
+    if not rounds:
         return
     try:
         with transaction.atomic(using=using, savepoint=True):
-            if to_create:
-                _create(model, to_create, spec, using)
-            if to_update:
-                _upsert_by_pk(model, to_update, using)
+            for number, (to_create, to_update) in enumerate(rounds):
+                if number:
+                    for group in plan.groups:
+                        for state in group.states[1:]:
+                            state.pk = group.states[0].pk
+                if to_create:
+                    _create(model, to_create, spec, using)
+                if to_update:
+                    _upsert_by_pk(model, to_update, using)
     except DatabaseError as exc:
         raise ChunkWriteError(exc) from exc
     for group in plan.groups:
-        if not group.changed:
-            continue
         for member in group.members:
-            member.pk = group.instance.pk
+            member.pk = group.states[0].pk
             member._state.adding = False
             member._state.db = using
 
