@@ -216,6 +216,7 @@ def _result_aspects(
             instance(r.instance),
             [(e.number, type(e.error).__name__, _message(e.error)) for e in r.errors],
             None if r.validation_error is None else _messages(r.validation_error),
+            dict(r.row_values),
         )
 
     failed = result.failed_dataset

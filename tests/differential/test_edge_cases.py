@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.differential.datasets import Scenario, product_spec, transaction_spec
+from tests.differential.datasets import PARIS, Scenario, product_spec, transaction_spec
 from tests.differential.harness import assert_equivalent
 from tests.testapp.models import LooseTransaction, Transaction
 
@@ -155,6 +155,24 @@ def test_naive_time_in_the_repeated_paris_hour(accounts):
             ("A001", datetime(2024, 10, 27, 0, 30, tzinfo=UTC), "1", "first 02:30"),
             ("A001", datetime(2024, 10, 27, 1, 30, tzinfo=UTC), "1", "second 02:30"),
         ),
+    )
+    assert_equivalent(scenario)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", [Transaction, LooseTransaction])
+@pytest.mark.parametrize("aware", [False, True], ids=["naive", "aware-paris"])
+def test_both_occurrences_of_the_repeated_paris_hour_in_one_file(accounts, model, aware):
+    """02:30 with fold=0 and with fold=1 are two instants (00:30 and 01:30 UTC), yet
+    Python calls them equal (same tzinfo: fold is ignored): two new rows in stock."""
+    tzinfo = PARIS if aware else None
+    first = datetime(2024, 10, 27, 2, 30, tzinfo=tzinfo)
+    second = datetime(2024, 10, 27, 2, 30, tzinfo=tzinfo, fold=1)
+    scenario = transactions(
+        accounts,
+        ("A001", first, "1", "first 02:30"),
+        ("A001", second, "1", "second 02:30"),
+        model=model,
     )
     assert_equivalent(scenario)
 
@@ -485,6 +503,9 @@ def test_skip_unchanged(accounts, report_skipped):
         ({"clean_model_instances": True}, {"rollback_on_validation_errors": True}),
         ({"clean_model_instances": True}, {"raise_errors": True}),
         ({}, {"raise_errors": True}),
+        ({"skip_diff": True}, {}),
+        ({"skip_html_diff": True}, {}),
+        ({"store_row_values": True}, {}),
     ],
     ids=[
         "clean_model_instances",
@@ -494,6 +515,9 @@ def test_skip_unchanged(accounts, report_skipped):
         "rollback_on_validation_errors",
         "raise_errors_on_invalid",
         "raise_errors",
+        "skip_diff",
+        "skip_html_diff",
+        "store_row_values",
     ],
 )
 @pytest.mark.parametrize("batch_size", [3, 1000])
