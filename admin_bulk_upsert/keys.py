@@ -13,10 +13,11 @@ from __future__ import annotations
 import dataclasses
 import unicodedata
 from collections.abc import Callable, Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import connections
-from django.db.models import Field, ForeignObject, Model
+from django.db.models import DecimalField, Field, ForeignObject, Model
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +74,34 @@ class KeySpec:
                 return None
             values.append(field.get_db_prep_value(prepped, connection, prepared=True))
         return tuple(values)
+
+    def stored_key(self, instance: Model) -> Any:
+        """The group key of ``instance`` as the database will store it, or None.
+
+        Decimals are rounded to their column's places, as PostgreSQL and
+        MariaDB round them on the way in; a value that does not fit gives None (the write
+        will fail and the chunk be replayed).
+        """
+        if self.model_fields is None:
+            return None
+        # SQLite keeps a decimal's every digit; PostgreSQL and MariaDB round.
+        rounds = connections[self.using].vendor != "sqlite"
+        values = []
+        for field in self.model_fields:
+            value = getattr(instance, field.attname)
+            if rounds and isinstance(field, DecimalField) and isinstance(value, Decimal):
+                try:
+                    value = value.quantize(
+                        Decimal(1).scaleb(-field.decimal_places), context=field.context
+                    )
+                except InvalidOperation:
+                    return None
+            values.append(value)
+        try:
+            db_values = self.db_values(values)
+        except Exception:  # a value the column cannot take: the write fails
+            return None
+        return ("key", self.group_key(db_values)) if db_values is not None else None
 
     def group_key(self, db_values: tuple[Any, ...]) -> tuple[Any, ...]:
         """A hashable stand-in for ``db_values`` under the database's equality."""

@@ -26,7 +26,7 @@ from django.db.models.base import ModelState
 from import_export.results import RowResult
 
 from .keys import KeySpec
-from .prefetch import fetch_existing, single
+from .prefetch import fetch_existing, multiple_returned, single
 
 
 @dataclasses.dataclass(eq=False)
@@ -161,7 +161,7 @@ def plan_chunk(
         else:
             live.append(work)
     existing = _find_existing(resource, spec, live, kwargs)
-    groups: dict[Any, Group] = {}
+    groups = _Registry(spec)
     written: dict[int, Group] = {}
     for work in live:
         found = existing.get(id(work))
@@ -184,7 +184,7 @@ def _row_kwargs(kwargs: dict[str, Any], work: RowWork) -> dict[str, Any]:
 def _find_existing(
     resource: Any, spec: KeySpec | None, rows: Sequence[RowWork], kwargs: dict[str, Any]
 ) -> dict[int, Any]:
-    """Per row: ``(group_key, stored instance or None)``, or the exception stock raised.
+    """Per row: ``(key, stored instance or None)``, or the exception stock raised.
 
     Keys are cleaned with the resource's own fields (foreign keys answer from
     the chunk's prefetch); the stored rows come from one query for all keys.
@@ -242,7 +242,7 @@ def _find_existing(
             except Exception as exc:
                 answers[id(work)] = exc
             else:
-                answers[id(work)] = (("pk", instance.pk), instance)
+                answers[id(work)] = (answers[id(work)][0], instance)
     return answers
 
 
@@ -254,24 +254,57 @@ def _stock_get(resource: Any, spec: KeySpec, cleaned: Sequence[Any]) -> Model | 
         return None
 
 
+class _Registry:
+    """The chunk's groups, found the way stock's ``get()`` would find their records.
+
+    A record stored earlier in the chunk is found by its pk when the database
+    lookup returned it, and a record the chunk creates is found by its key
+    *as the database will store it* (``7.1254`` in a column of three places is
+    stored as ``7.125`` and found by a later ``7.125``, not by ``7.1254``).
+    """
+
+    def __init__(self, spec: KeySpec | None) -> None:
+        self.spec = spec
+        self.by_pk: dict[Any, Group] = {}
+        self.by_key: dict[Any, list[Group]] = {}
+
+    def candidates(self, key: Any, stored: Model | None) -> list[Group | Model]:
+        found: list[Group | Model] = []
+        if stored is not None:
+            found.append(self.by_pk.get(stored.pk, stored))
+        if key is not None:
+            found.extend(self.by_key.get(key, ()))
+        return found
+
+    def add(self, group: Group, key: Any, stored: Model | None, instance: Model) -> None:
+        if stored is not None:
+            self.by_pk[stored.pk] = group
+            return
+        stored_key = self.spec.stored_key(instance) if self.spec is not None else None
+        key = stored_key if stored_key is not None else key
+        if key is not None:
+            self.by_key.setdefault(key, []).append(group)
+
+
 def _plan_row(
     resource: Any,
     work: RowWork,
     found: tuple[Any, Model | None] | None,
-    groups: dict[Any, Group],
+    groups: _Registry,
     kwargs: dict[str, Any],
 ) -> None:
     meta = resource._meta
     row_kwargs = _row_kwargs(kwargs, work)
-    group_key, stored = found if found is not None else (None, None)
-    group = groups.get(group_key) if group_key is not None else None
-    if stored is not None and group is None:
-        # The same stored record reached under another spelling of the key.
-        group = groups.get(("pk", stored.pk))
+    key, stored = found if found is not None else (None, None)
+    candidates = groups.candidates(key, stored)
+    if len(candidates) > 1:
+        raise multiple_returned(resource._meta.model, len(candidates))
+    target = candidates[0] if candidates else None
+    group = target if isinstance(target, Group) else None
     if group is not None:
         instance, new = as_stored(copy_instance(group.instance)), False
-    elif stored is not None:
-        instance, new = stored, False
+    elif target is not None:
+        instance, new = target, False
     else:
         instance, new = resource.init_instance(work.row), True
     work.instance, work.new = instance, new
@@ -294,10 +327,7 @@ def _plan_row(
     work.saved = True
     if group is None:
         group = Group(states=[], created=new)
-        if group_key is not None:
-            groups[group_key] = group
-        if stored is not None:
-            groups[("pk", stored.pk)] = group
+        groups.add(group, key, target, instance)
     group.states.append(instance)
     _join(group, work)
 
