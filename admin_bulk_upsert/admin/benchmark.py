@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import statistics
 import time
 from collections.abc import Callable
 from typing import Any
@@ -41,6 +42,7 @@ class AdminImportTimings:
     preview_seconds: float
     import_seconds: float
     confirm_seconds: float
+    preview_page_bytes: int
 
     @property
     def preview_ratio(self) -> float:
@@ -55,7 +57,8 @@ class AdminImportTimings:
             f"{self.rows} rows: read {self.read_seconds:.2f}s; "
             f"dry run {self.dry_run_seconds:.2f}s vs preview {self.preview_seconds:.2f}s "
             f"({self.preview_ratio:.2f}x); import {self.import_seconds:.2f}s vs confirm "
-            f"{self.confirm_seconds:.2f}s ({self.confirm_ratio:.2f}x)"
+            f"{self.confirm_seconds:.2f}s ({self.confirm_ratio:.2f}x); "
+            f"preview page {self.preview_page_bytes / 1024:.0f} KB"
         )
 
 
@@ -110,12 +113,14 @@ def measure_admin_import(
     data: bytes,
     reset: Callable[[], None],
     unique_fields: list[str] | None = None,
+    repeat: int = 3,
 ) -> AdminImportTimings:
-    """Time the engine alone and the admin views on the same file.
+    """Time the engine alone and the admin views on the same file; medians of ``repeat`` runs.
 
     ``reset`` must bring the database back to the state before the import (it
     runs before each step and is not timed). ``client`` is logged in as a user
-    who may import.
+    who may import. Each round runs the four steps back to back, so that the
+    machine's drift hits the engine and the admin alike.
     """
     keys = unique_fields or list(resource_class().get_import_id_fields())
     started = time.perf_counter()
@@ -131,18 +136,27 @@ def measure_admin_import(
         )
         return time.perf_counter() - started
 
-    dry_run_seconds = engine(dry_run=True)
-    reset()
-    started = time.perf_counter()
-    upload(client, import_url, file_name, data, keys)
-    preview_seconds = time.perf_counter() - started
+    page_sizes = []
 
-    import_seconds = engine(dry_run=False)
-    reset()
-    preview = upload(client, import_url, file_name, data, keys)
-    started = time.perf_counter()
-    confirm(client, import_url, preview)
-    confirm_seconds = time.perf_counter() - started
+    def preview() -> float:
+        reset()
+        started = time.perf_counter()
+        page = upload(client, import_url, file_name, data, keys)
+        elapsed = time.perf_counter() - started
+        page_sizes.append(len(page.content))
+        return elapsed
+
+    def confirmed() -> float:
+        reset()
+        page = upload(client, import_url, file_name, data, keys)
+        started = time.perf_counter()
+        confirm(client, import_url, page)
+        return time.perf_counter() - started
+
+    rounds = [(engine(True), preview(), engine(False), confirmed()) for _ in range(repeat)]
+    dry_run_seconds, preview_seconds, import_seconds, confirm_seconds = (
+        statistics.median(column) for column in zip(*rounds, strict=True)
+    )
     return AdminImportTimings(
         rows=len(dataset),
         read_seconds=read_seconds,
@@ -150,4 +164,5 @@ def measure_admin_import(
         preview_seconds=preview_seconds,
         import_seconds=import_seconds,
         confirm_seconds=confirm_seconds,
+        preview_page_bytes=max(page_sizes),
     )

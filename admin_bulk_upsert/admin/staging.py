@@ -21,7 +21,7 @@ import secrets
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from django.core import signing
 
@@ -123,6 +123,12 @@ def upload_path(upload: StagedUpload) -> Path:
 def preview_csv_path(upload: StagedUpload) -> Path:
     """Where the full preview of ``upload`` is written as CSV (row, outcome, changes, error)."""
     return staging_dir() / f"{upload.staged_id}{_PREVIEW_SUFFIX}"
+
+
+def open_preview_csv(upload: StagedUpload) -> TextIO:
+    """Create the preview CSV of ``upload`` for writing, readable by the owner only."""
+    fd = os.open(preview_csv_path(upload), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    return os.fdopen(fd, "w", newline="", encoding="utf-8")
 
 
 def stage_upload(

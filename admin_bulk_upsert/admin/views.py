@@ -9,7 +9,7 @@ working for projects that override them.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -61,7 +61,8 @@ def import_view(model_admin: Any, request: HttpRequest, **kwargs: Any) -> HttpRe
             user=request.user,
             **import_kwargs,
         )
-        preview = _preview(result, resource, csv_path=staging.preview_csv_path(form.staged_upload))
+        with staging.open_preview_csv(form.staged_upload) as csv_file:
+            preview = _preview(result, resource, csv_file)
         del result  # the instances it retains are no longer needed for rendering
         context["result"] = preview
         context["preview_token"] = form.staged_upload.token
@@ -172,17 +173,16 @@ def _resource(model_admin: Any, request: HttpRequest, resource_class: Any, **kwa
 
 
 def _preview(
-    result: Result, resource: Any, csv_path: Path | None = None, *, show_changes: bool = True
+    result: Result, resource: Any, csv_file: TextIO | None = None, *, show_changes: bool = True
 ) -> Preview:
     config = get_config()
-    limits = {
-        "max_rows": config.PREVIEW_ROWS if show_changes else 0,
-        "max_errors": config.PREVIEW_ERRORS,
-    }
-    if csv_path is None:
-        return build_preview(result, resource, **limits)
-    with csv_path.open("w", newline="", encoding="utf-8") as csv_file:
-        return build_preview(result, resource, csv_file=csv_file, **limits)
+    return build_preview(
+        result,
+        resource,
+        max_rows=config.PREVIEW_ROWS if show_changes else 0,
+        max_errors=config.PREVIEW_ERRORS,
+        csv_file=csv_file,
+    )
 
 
 def _verified_upload(

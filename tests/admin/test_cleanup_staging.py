@@ -43,3 +43,11 @@ def test_each_upload_removes_expired_uploads(importer_client, accounts, admin_si
     names = [p.name for p in admin_site_urls.iterdir()]
     assert old_upload.name not in names
     assert len(names) == 2  # the new upload and its preview CSV
+
+
+def test_staged_files_are_readable_by_their_owner_only(importer_client, accounts, admin_site_urls):
+    upload(importer_client, csv_file([transaction_line("A1", 1, "1.000")]))
+
+    modes = {p.name.split(".", 1)[1]: p.stat().st_mode & 0o777 for p in admin_site_urls.iterdir()}
+    assert modes == {"upload": 0o600, "preview.csv": 0o600}
+    assert admin_site_urls.stat().st_mode & 0o777 == 0o700
