@@ -146,7 +146,13 @@ def render_import_page(
 ) -> TemplateResponse:
     """The import page: DIE's context plus ours (``result`` is a :class:`Preview`)."""
     if form is None:
-        form = model_admin.create_import_form(request)
+        # Unbound: after a confirm POST, DIE's create_import_form() would bind the
+        # upload form to the confirm data and show "This field is required".
+        form = model_admin.get_import_form_class(request)(
+            model_admin.get_import_formats(),
+            model_admin.get_import_resource_classes(request),
+            initial=model_admin.get_import_form_initial(request),
+        )
     context = model_admin.get_import_context_data()
     context.update(model_admin.admin_site.each_context(request))
     context.update(

@@ -26,4 +26,5 @@ def test_rows_broken_since_the_preview_roll_back_the_whole_import(
     assert (error.number, error.column, error.value) == (2, "account", "A2")
     assert error.message == "No account has number “A2”."
     assert "confirm_form" not in response.context
+    assert not response.context["form"].is_bound  # a fresh upload form, without errors
     assert list(admin_site_urls.iterdir()) == []

@@ -121,3 +121,23 @@ def test_confirm_form_carries_only_a_signed_token(importer_client, accounts, adm
     staged_ids = {p.name.split(".")[0] for p in admin_site_urls.iterdir()}
     assert len(staged_ids) == 1
     assert staged_ids.pop() not in form
+
+
+def test_xlsx_upload_previews_like_csv(importer_client, accounts):
+    import tablib
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from import_export.formats.base_formats import DEFAULT_FORMATS
+
+    dataset = tablib.Dataset(headers=["account", "datetime", "amount", "description"])
+    dataset.append(["A1", "2024-01-01 12:00:00", "1.500", "from excel"])
+    titles = [f().get_title() for f in DEFAULT_FORMATS if f().can_import()]
+
+    response = upload(
+        importer_client,
+        SimpleUploadedFile("t.xlsx", dataset.export("xlsx")),
+        format=str(titles.index("xlsx")),
+    )
+
+    assert response.context["result"].totals["new"] == 1
+    assert f"{url('transaction', 'import_preview_csv')}?token=" in response.content.decode()
+    token_from(response)
