@@ -11,6 +11,7 @@ database's notion of equality for text on MariaDB.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import unicodedata
 from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
@@ -104,8 +105,21 @@ class KeySpec:
         return ("key", self.group_key(db_values)) if db_values is not None else None
 
     def group_key(self, db_values: tuple[Any, ...]) -> tuple[Any, ...]:
-        """A hashable stand-in for ``db_values`` under the database's equality."""
-        return tuple(fold(value) for fold, value in zip(self._text_folds, db_values, strict=True))
+        """A hashable stand-in for ``db_values`` under the database's equality.
+
+        Aware datetimes are compared as instants: Python compares two
+        datetimes of the same zone by wall time, so 02:30 before and after a
+        DST change would be equal, which they are not to the database.
+        """
+        return tuple(
+            fold(_as_utc(value)) for fold, value in zip(self._text_folds, db_values, strict=True)
+        )
+
+
+def _as_utc(value: Any) -> Any:
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        return value.astimezone(datetime.timezone.utc)
+    return value
 
 
 def _concrete_fields(
