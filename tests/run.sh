@@ -21,7 +21,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 RUN_TIMEOUT="${ADMIN_BULK_UPSERT_RUN_TIMEOUT:-1200}"
 ARTIFACTS="test-artifacts"
 VENV=".venv"
-PG_HOST="${ADMIN_BULK_UPSERT_TEST_DB_HOST:-127.0.0.1}"
+DB_HOST="${ADMIN_BULK_UPSERT_TEST_DB_HOST:-127.0.0.1}"
 
 is_ci() { [[ "${CI:-}" == "true" ]]; }
 say() { printf '\n==> %s\n' "$*"; }
@@ -67,12 +67,12 @@ reachable() {
         "$@" >/dev/null 2>&1
     else
         # No client tools: a TCP connect at least tells whether something listens.
-        timeout 3 bash -c "exec 3<>/dev/tcp/$PG_HOST/$port" >/dev/null 2>&1
+        timeout 3 bash -c "exec 3<>/dev/tcp/$DB_HOST/$port" >/dev/null 2>&1
     fi
     if (($? == 0)); then
-        echo "$name at $PG_HOST:$port is reachable."
+        echo "$name at $DB_HOST:$port is reachable."
     else
-        echo "$name at $PG_HOST:$port is NOT reachable: its tests will be skipped" \
+        echo "$name at $DB_HOST:$port is NOT reachable: its tests will be skipped" \
             "(a failure under CI=true). This machine is expected to start it itself."
     fi
 }
@@ -173,8 +173,8 @@ mkdir -p "$ARTIFACTS"
 lint
 
 say "Database servers"
-reachable PostgreSQL 5432 pg_isready -q -h "$PG_HOST" -p 5432
-reachable MariaDB 3306 mariadb-admin --connect-timeout=3 -h "$PG_HOST" -P 3306 -u root ping
+reachable PostgreSQL 5432 pg_isready -q -h "$DB_HOST" -p 5432
+reachable MariaDB 3306 mariadb-admin --connect-timeout=3 -h "$DB_HOST" -P 3306 -u root ping
 
 # The caller's arguments come last, so a caller's own -m wins over ours.
 run_pytest sqlite "$@"
