@@ -198,8 +198,17 @@ def machine_description(alias: str) -> str:
     return (
         f"{os.cpu_count()} CPUs, {_total_memory()} RAM, {platform.system()} {platform.machine()}, "
         f"Python {platform.python_version()}, Django {django.get_version()}, "
-        f"django-import-export {import_export.__version__}, {database_version(alias)}"
+        f"django-import-export {import_export.__version__}, {database_version(alias)}, "
+        f"load average {_load_average()} at the start"
     )
+
+
+def _load_average() -> str:
+    # Other processes on a 2-CPU machine move every figure; say how busy it was.
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except OSError:
+        return "unknown"
 
 
 def _total_memory() -> str:
