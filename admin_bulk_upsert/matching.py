@@ -7,7 +7,7 @@ while asking once per chunk, the keys travel to the database as a table of
 values and are joined against the model's table::
 
     WITH k (i, c0, c1) AS (VALUES (%s, %s, %s), ...)
-    SELECT k.i AS abu_match, t.* FROM k INNER JOIN app_model t
+    SELECT k.i, t.col0, t.col1, ... FROM k INNER JOIN app_model t
         ON t.col0 = k.c0 AND t.col1 = k.c1
     [WHERE t.id IN (<the resource's queryset>)]
 
@@ -33,9 +33,6 @@ from django.db import connections
 from django.db.models import Field, Model, QuerySet
 
 _TYPE_MODIFIER = re.compile(r"\(.*?\)")
-
-#: Name of the extra column holding the matched key's index.
-MATCH_COLUMN = "abu_match"
 
 #: Bind parameters allowed in one statement, by vendor (SQLite >= 3.32 allows
 #: 32766; PostgreSQL's and MySQL's protocols cap at 65535).
@@ -81,19 +78,48 @@ def match_keys(
     per_query = max_keys_per_query(connection.vendor, len(fields))
     found: dict[int, list[Model]] = defaultdict(list)
     filter_sql = _filter_sql(queryset, using)
+    columns = model._meta.concrete_fields
+    attnames = [field.attname for field in columns]
+    converters = _converters(connection, columns)
     for start in range(0, len(keys), per_query):
         batch = keys[start : start + per_query]
-        sql, params = _match_statement(connection, model, fields, batch, start, filter_sql)
-        for instance in model._default_manager.db_manager(using).raw(sql, params):
-            index = getattr(instance, MATCH_COLUMN)
-            delattr(instance, MATCH_COLUMN)
-            found[index].append(instance)
+        sql, params = _match_statement(connection, model, columns, fields, batch, start, filter_sql)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        for index, *values in rows:
+            for position, convert in converters:
+                values[position] = convert(values[position])
+            found[index].append(model.from_db(using, attnames, values))
     return found
+
+
+def _converters(connection: Any, columns: Sequence[Field[Any, Any]]) -> list[tuple[int, Any]]:
+    """Per column, what Django applies to a value read from the database.
+
+    The same converters a queryset applies (``Decimal`` from SQLite's floats,
+    aware datetimes, JSON, ...), bound once per query instead of per row.
+    """
+    bound = []
+    for position, field in enumerate(columns):
+        expression = field.get_col(field.model._meta.db_table)
+        functions = connection.ops.get_db_converters(expression) + field.get_db_converters(
+            connection
+        )
+        for function in functions:
+            bound.append(
+                (
+                    position,
+                    lambda value, _f=function, _e=expression: _f(value, _e, connection),
+                )
+            )
+    return bound
 
 
 def _match_statement(
     connection: Any,
     model: type[Model],
+    columns: Sequence[Field[Any, Any]],
     fields: Sequence[Field[Any, Any]],
     keys: Sequence[Sequence[Any]],
     first_index: int,
@@ -118,8 +144,9 @@ def _match_statement(
         for offset, key in enumerate(keys):
             params.append(first_index + offset)
             params.extend(key)
+    selected = ", ".join(f"t.{qn(column.column)}" for column in columns)
     sql = (
-        f"SELECT k.i AS {MATCH_COLUMN}, t.* FROM {keys_sql} "
+        f"SELECT k.i, {selected} FROM {keys_sql} "
         f"INNER JOIN {qn(model._meta.db_table)} t ON {join_on}"
     )
     if connection.vendor != "postgresql":

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -33,6 +34,7 @@ from import_export.widgets import ManyToManyWidget
 from .conf import get_config
 from .keys import KeySpec
 from .locking import model_import_lock
+from .parsing import fast_date_parsing
 from .planning import RowWork, fail, plan_chunk
 from .prefetch import prefetched_foreign_keys, remembered_cleaning
 from .results import LazyDiffRowResult
@@ -238,11 +240,16 @@ class BulkUpsertResource(ModelResource):
         spec = self._key_spec(dataset.headers, using)
         write = using_transactions or not dry_run
         done = 0
-        for chunk in self._chunks(dataset):
-            self._import_chunk(chunk, spec, kwargs, write, using, dataset, raise_errors)
-            self._record(result, chunk, raise_errors, collect_failed_rows)
-            done += len(chunk)
-            self._report_progress(done, total)
+        import_fields = self.get_import_fields()
+        with (
+            fast_date_parsing([field.widget for field in import_fields]),
+            self._fixed_import_fields(import_fields),
+        ):
+            for chunk in self._chunks(dataset):
+                self._import_chunk(chunk, spec, kwargs, write, using, dataset, raise_errors)
+                self._record(result, chunk, raise_errors, collect_failed_rows)
+                done += len(chunk)
+                self._report_progress(done, total)
 
         try:
             with atomic_if_using_transaction(using_transactions, using=using):
@@ -252,6 +259,20 @@ class BulkUpsertResource(ModelResource):
         return result
 
     # -- the stages ------------------------------------------------------------------
+
+    @contextmanager
+    def _fixed_import_fields(self, import_fields: list[Any]) -> Iterator[None]:
+        """Answer ``get_import_fields()`` from one computation during the import.
+
+        DIE recomputes the ordered field list several times per row
+        (``import_instance``, ``skip_row``, the diff); it cannot change while
+        rows are imported.
+        """
+        self.get_import_fields = lambda: import_fields  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            del self.get_import_fields
 
     def _key_spec(self, headers: Sequence[str] | None, using: str) -> KeySpec | None:
         """The key used for lookups, or ``None`` when every row is new.
