@@ -1,0 +1,82 @@
+"""DIE's hooks still run, once per row, with their usual arguments."""
+
+import pytest
+from django.db import connection
+
+from tests.engine.builders import transactions_file
+from tests.engine.resources import TransactionResource
+from tests.testapp.models import Account, Transaction
+
+pytestmark = pytest.mark.django_db
+
+
+class RecordingResource(TransactionResource):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.calls = []
+
+    def before_import(self, dataset, **kwargs):
+        self.calls.append(("before_import", len(dataset), kwargs.get("user")))
+
+    def before_import_row(self, row, **kwargs):
+        self.calls.append(("before_import_row", kwargs["row_number"], row["description"]))
+
+    def after_init_instance(self, instance, new, row, **kwargs):
+        self.calls.append(("after_init_instance", kwargs["row_number"], new))
+
+    def before_save_instance(self, instance, row, **kwargs):
+        self.calls.append(("before_save_instance", kwargs["row_number"], instance.pk is None))
+
+    def after_save_instance(self, instance, row, **kwargs):
+        stored = Transaction.objects.get(pk=instance.pk).description
+        self.calls.append(("after_save_instance", kwargs["row_number"], stored))
+
+    def after_import_row(self, row, row_result, **kwargs):
+        self.calls.append(("after_import_row", kwargs["row_number"], row_result.import_type))
+
+    def after_import(self, dataset, result, **kwargs):
+        self.calls.append(("after_import", result.totals["new"], result.totals["update"]))
+
+
+def test_hooks_run_per_row_with_stock_arguments():
+    Account.objects.create(number="A1")
+    resource = RecordingResource()
+    resource.import_data(
+        transactions_file(
+            ["A1", "2024-01-05 10:00:00", "1", "first"],
+            ["A1", "2024-01-05 10:00:00", "1", "second"],
+        ),
+        user="alice",
+    )
+    calls = resource.calls
+    assert calls[0] == ("before_import", 2, "alice")
+    assert calls[-1] == ("after_import", 1, 1)
+    per_row = calls[1:-1]
+    # Planned in stock order per row, then the chunk is written, then the
+    # post-save hooks see each row's saved record.
+    assert per_row == [
+        ("before_import_row", 1, "first"),
+        ("before_import_row", 2, "second"),
+        ("after_init_instance", 1, True),
+        ("before_save_instance", 1, True),
+        ("after_init_instance", 2, False),
+        ("before_save_instance", 2, True),
+        ("after_save_instance", 1, "second"),
+        ("after_import_row", 1, "new"),
+        ("after_save_instance", 2, "second"),
+        ("after_import_row", 2, "update"),
+    ]
+
+
+def test_primary_keys_are_read_back_where_a_backend_does_not_return_them(monkeypatch):
+    Account.objects.create(number="A1")
+    features = type(connection.features)
+    monkeypatch.setattr(features, "can_return_rows_from_bulk_insert", False, raising=False)
+    result = TransactionResource().import_data(
+        transactions_file(
+            ["A1", "2024-01-05 10:00:00", "1", "x"], ["A1", "2024-01-05 11:00:00", "2", "y"]
+        )
+    )
+    assert sorted(int(row.object_id) for row in result.rows) == sorted(
+        Transaction.objects.values_list("pk", flat=True)
+    )
