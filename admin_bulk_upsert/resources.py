@@ -16,29 +16,24 @@ row-by-row path instead and logs why.
 
 from __future__ import annotations
 
-import itertools
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import ForeignKey, Model
-from import_export import exceptions
-from import_export.instance_loaders import ModelInstanceLoader
-from import_export.resources import ModelResource, Resource
+from import_export.resources import ModelResource
 from import_export.results import Result, RowResult
 from import_export.utils import atomic_if_using_transaction
 from import_export.widgets import ManyToManyWidget
 
+from .chunks import import_chunk, read_chunks, record_rows
 from .conf import get_config
 from .keys import KeySpec
 from .locking import model_import_lock
 from .parsing import fast_date_parsing
-from .planning import RowWork, fail, plan_chunk
-from .prefetch import prefetched_foreign_keys, remembered_cleaning
 from .results import LazyDiffRowResult
-from .writing import ChunkWriteError, write_chunk
 
 logger = logging.getLogger(__name__)
 
@@ -245,9 +240,9 @@ class BulkUpsertResource(ModelResource):
             fast_date_parsing([field.widget for field in import_fields]),
             self._fixed_import_fields(import_fields),
         ):
-            for chunk in self._chunks(dataset):
-                self._import_chunk(chunk, spec, kwargs, write, using, dataset, raise_errors)
-                self._record(result, chunk, raise_errors, collect_failed_rows)
+            for chunk in read_chunks(self, dataset):
+                import_chunk(self, chunk, spec, kwargs, write, using, dataset, raise_errors)
+                record_rows(self, result, chunk, raise_errors, collect_failed_rows)
                 done += len(chunk)
                 self._report_progress(done, total)
 
@@ -290,147 +285,10 @@ class BulkUpsertResource(ModelResource):
                 return None
         return KeySpec.build(self, names, using)
 
-    def _chunks(self, dataset: Any) -> Iterable[list[RowWork]]:
-        headers = dataset.headers
-        rows = iter(dataset)
-        size = self.get_batch_size()
-        row_result_class = self.get_row_result_class()
-        store_values = self._meta.store_row_values
-        number = 0
-        while True:
-            batch = list(itertools.islice(rows, size))
-            if not batch:
-                return
-            chunk = []
-            for values in batch:
-                number += 1
-                row = dict(zip(headers, values, strict=False))
-                result = row_result_class()
-                if store_values:
-                    result.row_values = row
-                chunk.append(RowWork(number=number, row=row, result=result))
-            yield chunk
-
-    def _import_chunk(
-        self,
-        chunk: list[RowWork],
-        spec: KeySpec | None,
-        kwargs: dict[str, Any],
-        write: bool,
-        using: str,
-        dataset: Any,
-        raise_errors: bool,
-    ) -> None:
-        model = self._meta.model
-        rows = [work.row for work in chunk]
-        key_names = spec.resource_field_names if spec is not None else ()
-        with (
-            prefetched_foreign_keys(self, rows, using),
-            remembered_cleaning([self.fields[name] for name in key_names]),
-        ):
-            plan = plan_chunk(self, spec, chunk, kwargs)
-            if raise_errors and any(_failed(work) for work in chunk):
-                # Stock stops at the failing row: rows after it are never saved.
-                self._replay(chunk, kwargs, using, dataset, stop_at_failure=True)
-                return
-            if write:
-                try:
-                    write_chunk(model, plan, spec, using)
-                except ChunkWriteError as exc:
-                    logger.info("Bulk write refused (%s); replaying the chunk row by row", exc)
-                    self._replay(chunk, kwargs, using, dataset, stop_at_failure=raise_errors)
-                    return
-            self._finish(chunk, kwargs)
-
-    def _finish(self, chunk: Sequence[RowWork], kwargs: dict[str, Any]) -> None:
-        """The post-save part of each row, in stock order, once the chunk is written."""
-        meta = self._meta
-        has_m2m = any(isinstance(f.widget, ManyToManyWidget) for f in self.get_import_fields())
-        failed = (RowResult.IMPORT_TYPE_ERROR, RowResult.IMPORT_TYPE_INVALID)
-        for work in chunk:
-            result = work.result
-            if result.import_type in failed:
-                continue
-            row_kwargs = {**kwargs, "row_number": work.number}
-            instance = work.instance
-            try:
-                if work.saved:
-                    self.after_save_instance(instance, work.row, **row_kwargs)
-                    if has_m2m:
-                        self.save_m2m(instance, work.row, **row_kwargs)
-                result.add_instance_info(instance)
-                if meta.store_instance:
-                    result.instance = instance
-                if not meta.skip_diff:
-                    if not meta.skip_html_diff:
-                        result.defer_diff(self, work.original, instance, work.new)
-                    if not work.new:
-                        result.original = work.original
-                self.after_import_row(work.row, result, **row_kwargs)
-            except Exception as exc:
-                fail(self, work, exc)
-
-    def _replay(
-        self,
-        chunk: Sequence[RowWork],
-        kwargs: dict[str, Any],
-        using: str,
-        dataset: Any,
-        stop_at_failure: bool,
-    ) -> None:
-        """Import a chunk the stock way, one savepoint per row.
-
-        With ``stop_at_failure`` (``raise_errors``), rows after the first
-        failing one are left untouched, as stock never reaches them.
-        """
-        loader = ModelInstanceLoader(self, dataset)
-        using_transactions = kwargs["using_transactions"]
-        for work in chunk:
-            with atomic_if_using_transaction(using_transactions, using=using):
-                row_kwargs = {**kwargs, "row_number": work.number}
-                work.result = Resource.import_row(self, work.row, loader, **row_kwargs)
-            if stop_at_failure and _failed(work):
-                return
-
-    def _record(
-        self,
-        result: Result,
-        chunk: Sequence[RowWork],
-        raise_errors: bool,
-        collect_failed_rows: bool,
-    ) -> None:
-        """Add the chunk's rows to the result exactly as stock's loop does."""
-        report_skipped = self._meta.report_skipped
-        for work in chunk:
-            row_result = work.result
-            result.increment_row_result_total(row_result)
-            if row_result.errors:
-                result.append_error_row(work.number, work.row, row_result.errors)
-                if collect_failed_rows:
-                    result.append_failed_row(work.row, row_result.errors[0])
-                if raise_errors:
-                    raise exceptions.ImportError(
-                        row_result.errors[-1].error, number=work.number, row=work.row
-                    )
-            elif row_result.validation_error:
-                result.append_invalid_row(work.number, work.row, row_result.validation_error)
-                if collect_failed_rows:
-                    result.append_failed_row(work.row, row_result.validation_error)
-                if raise_errors:
-                    raise exceptions.ImportError(
-                        row_result.validation_error, number=work.number, row=work.row
-                    )
-            if row_result.import_type != RowResult.IMPORT_TYPE_SKIP or report_skipped:
-                result.append_row_result(row_result)
-
     def _report_progress(self, done: int, total: int) -> None:
         progress = getattr(self, "_progress", None)
         if progress is not None:
             progress(done, total)
-
-
-def _failed(work: RowWork) -> bool:
-    return bool(work.result.errors or work.result.validation_error)
 
 
 def _fetched_foreign_keys(instance: Model) -> set[str]:

@@ -1,0 +1,172 @@
+"""One chunk end to end: plan it, write it (or replay it the stock way), finish and record its rows.
+
+The functions take the resource as their first argument and call its DIE
+hooks; :class:`~admin_bulk_upsert.resources.BulkUpsertResource` strings them
+together for every chunk of an import.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from import_export import exceptions
+from import_export.instance_loaders import ModelInstanceLoader
+from import_export.resources import Resource
+from import_export.results import Result, RowResult
+from import_export.utils import atomic_if_using_transaction
+from import_export.widgets import ManyToManyWidget
+
+from .keys import KeySpec
+from .planning import RowWork, fail, plan_chunk
+from .prefetch import prefetched_foreign_keys, remembered_cleaning
+from .writing import ChunkWriteError, write_chunk
+
+logger = logging.getLogger(__name__)
+
+
+def failed(work: RowWork) -> bool:
+    """Whether stock would report the row as an error or invalid."""
+    return bool(work.result.errors or work.result.validation_error)
+
+
+def read_chunks(resource: Any, dataset: Any) -> Iterable[list[RowWork]]:
+    """The dataset's rows in chunks of ``batch_size``, numbered from 1 like stock's."""
+    headers = dataset.headers
+    rows = iter(dataset)
+    size = resource.get_batch_size()
+    row_result_class = resource.get_row_result_class()
+    store_values = resource._meta.store_row_values
+    number = 0
+    while True:
+        batch = list(itertools.islice(rows, size))
+        if not batch:
+            return
+        chunk = []
+        for values in batch:
+            number += 1
+            row = dict(zip(headers, values, strict=False))
+            result = row_result_class()
+            if store_values:
+                result.row_values = row
+            chunk.append(RowWork(number=number, row=row, result=result))
+        yield chunk
+
+
+def import_chunk(
+    resource: Any,
+    chunk: list[RowWork],
+    spec: KeySpec | None,
+    kwargs: dict[str, Any],
+    write: bool,
+    using: str,
+    dataset: Any,
+    raise_errors: bool,
+) -> None:
+    """Plan, write (or replay the stock way) and finish one chunk."""
+    model = resource._meta.model
+    rows = [work.row for work in chunk]
+    key_names = spec.resource_field_names if spec is not None else ()
+    with (
+        prefetched_foreign_keys(resource, rows, using),
+        remembered_cleaning([resource.fields[name] for name in key_names]),
+    ):
+        plan = plan_chunk(resource, spec, chunk, kwargs)
+        if raise_errors and any(failed(work) for work in chunk):
+            # Stock stops at the failing row: rows after it are never saved.
+            replay_rows(resource, chunk, kwargs, using, dataset, stop_at_failure=True)
+            return
+        if write:
+            try:
+                write_chunk(model, plan, spec, using)
+            except ChunkWriteError as exc:
+                logger.info("Bulk write refused (%s); replaying the chunk row by row", exc)
+                replay_rows(resource, chunk, kwargs, using, dataset, stop_at_failure=raise_errors)
+                return
+        finish_rows(resource, chunk, kwargs)
+
+
+def finish_rows(resource: Any, chunk: Sequence[RowWork], kwargs: dict[str, Any]) -> None:
+    """The post-save part of each row, in stock order, once the chunk is written."""
+    meta = resource._meta
+    has_m2m = any(isinstance(f.widget, ManyToManyWidget) for f in resource.get_import_fields())
+    failed = (RowResult.IMPORT_TYPE_ERROR, RowResult.IMPORT_TYPE_INVALID)
+    for work in chunk:
+        result = work.result
+        if result.import_type in failed:
+            continue
+        row_kwargs = {**kwargs, "row_number": work.number}
+        instance = work.instance
+        try:
+            if work.saved:
+                resource.after_save_instance(instance, work.row, **row_kwargs)
+                if has_m2m:
+                    resource.save_m2m(instance, work.row, **row_kwargs)
+            result.add_instance_info(instance)
+            if meta.store_instance:
+                result.instance = instance
+            if not meta.skip_diff:
+                if not meta.skip_html_diff:
+                    result.defer_diff(resource, work.original, instance, work.new)
+                if not work.new:
+                    result.original = work.original
+            resource.after_import_row(work.row, result, **row_kwargs)
+        except Exception as exc:
+            fail(resource, work, exc)
+
+
+def replay_rows(
+    resource: Any,
+    chunk: Sequence[RowWork],
+    kwargs: dict[str, Any],
+    using: str,
+    dataset: Any,
+    stop_at_failure: bool,
+) -> None:
+    """Import a chunk the stock way, one savepoint per row.
+
+    With ``stop_at_failure`` (``raise_errors``), rows after the first
+    failing one are left untouched, as stock never reaches them.
+    """
+    loader = ModelInstanceLoader(resource, dataset)
+    using_transactions = kwargs["using_transactions"]
+    for work in chunk:
+        with atomic_if_using_transaction(using_transactions, using=using):
+            row_kwargs = {**kwargs, "row_number": work.number}
+            work.result = Resource.import_row(resource, work.row, loader, **row_kwargs)
+        if stop_at_failure and failed(work):
+            return
+
+
+def record_rows(
+    resource: Any,
+    result: Result,
+    chunk: Sequence[RowWork],
+    raise_errors: bool,
+    collect_failed_rows: bool,
+) -> None:
+    """Add the chunk's rows to the result exactly as stock's loop does."""
+    report_skipped = resource._meta.report_skipped
+    for work in chunk:
+        row_result = work.result
+        result.increment_row_result_total(row_result)
+        if row_result.errors:
+            result.append_error_row(work.number, work.row, row_result.errors)
+            if collect_failed_rows:
+                result.append_failed_row(work.row, row_result.errors[0])
+            if raise_errors:
+                raise exceptions.ImportError(
+                    row_result.errors[-1].error, number=work.number, row=work.row
+                )
+        elif row_result.validation_error:
+            result.append_invalid_row(work.number, work.row, row_result.validation_error)
+            if collect_failed_rows:
+                result.append_failed_row(work.row, row_result.validation_error)
+            if raise_errors:
+                raise exceptions.ImportError(
+                    row_result.validation_error, number=work.number, row=work.row
+                )
+        if row_result.import_type != RowResult.IMPORT_TYPE_SKIP or report_skipped:
+            result.append_row_result(row_result)
