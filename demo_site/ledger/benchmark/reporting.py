@@ -6,6 +6,7 @@ import csv
 import os
 import platform
 import sqlite3
+import subprocess
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -199,8 +200,26 @@ def machine_description(alias: str) -> str:
         f"{os.cpu_count()} CPUs, {_total_memory()} RAM, {platform.system()} {platform.machine()}, "
         f"Python {platform.python_version()}, Django {django.get_version()}, "
         f"django-import-export {import_export.__version__}, {database_version(alias)}, "
-        f"load average {_load_average()} at the start"
+        f"load average {_load_average()} at the start, checkout {_checkout()}"
     )
+
+
+def _checkout() -> str:
+    """The commit measured (``+changes`` when the tree differs from it)."""
+    here = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "../../.."],
+            cwd=here,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return f"{commit or 'unknown'}{' +changes' if changed else ''}"
 
 
 def _load_average() -> str:
