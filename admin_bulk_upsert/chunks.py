@@ -105,7 +105,7 @@ def finish_rows(resource: Any, chunk: Sequence[RowWork], kwargs: dict[str, Any])
                 if has_m2m:
                     resource.save_m2m(instance, work.row, **row_kwargs)
             result.add_instance_info(instance)
-            if meta.store_instance:
+            if resource._store_instance:
                 result.instance = instance
             if not meta.skip_diff:
                 if not meta.skip_html_diff:
@@ -132,12 +132,19 @@ def replay_rows(
     """
     loader = ModelInstanceLoader(resource, dataset)
     using_transactions = kwargs["using_transactions"]
-    for work in chunk:
-        with atomic_if_using_transaction(using_transactions, using=using):
-            row_kwargs = {**kwargs, "row_number": work.number}
-            work.result = Resource.import_row(resource, work.row, loader, **row_kwargs)
-        if stop_at_failure and failed(work):
-            return
+    meta = resource._meta
+    declared_store_instance = meta.store_instance
+    meta.store_instance = resource._store_instance
+    try:
+        for work in chunk:
+            with atomic_if_using_transaction(using_transactions, using=using):
+                row_kwargs = {**kwargs, "row_number": work.number}
+                work.result = Resource.import_row(resource, work.row, loader, **row_kwargs)
+            if stop_at_failure and failed(work):
+                return
+    finally:
+        # Stock's import_row would leave Meta.store_instance set for good.
+        meta.store_instance = declared_store_instance
 
 
 def record_rows(

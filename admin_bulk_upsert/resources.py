@@ -228,8 +228,12 @@ class BulkUpsertResource(ModelResource):
         result.total_rows = total = len(dataset)
         if collect_failed_rows:
             result.add_dataset_headers(dataset.headers)
-        if not self._meta.store_instance:
-            self._meta.store_instance = kwargs.get("retain_instance_in_row_result", False)
+        # Stock sets Meta.store_instance for good when the admin asks to retain
+        # instances, and every later import of the resource keeps them all in
+        # memory; here the request holds for this import only.
+        self._store_instance = bool(
+            self._meta.store_instance or kwargs.get("retain_instance_in_row_result", False)
+        )
 
         kwargs.update({"dry_run": dry_run, "using_transactions": using_transactions})
         spec = self._key_spec(dataset.headers, using)

@@ -161,3 +161,11 @@ def test_queries_per_chunk_are_constant(account, chunks, django_assert_num_queri
     with django_assert_num_queries(per_import + 6 * chunks):
         result = TransactionResource().import_data(file)
     assert result.totals["new"] == result.totals["update"] == 5 * chunks
+
+
+def test_retaining_instances_for_one_import_does_not_stick(account):
+    file = transactions_file(["A1", "2024-01-05 10:00:00", "1", "x"])
+    retained = TransactionResource().import_data(file, retain_instance_in_row_result=True)
+    assert retained.rows[0].instance.description == "x"
+    later = TransactionResource().import_data(file)
+    assert later.rows[0].instance is None
