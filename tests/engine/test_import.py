@@ -169,3 +169,18 @@ def test_retaining_instances_for_one_import_does_not_stick(account):
     assert retained.rows[0].instance.description == "x"
     later = TransactionResource().import_data(file)
     assert later.rows[0].instance is None
+
+
+class CleaningTransactionResource(TransactionResource):
+    class Meta(TransactionResource.Meta):
+        clean_model_instances = True
+
+
+def test_clean_model_instances_adds_no_query_per_row(account, django_assert_num_queries):
+    # full_clean() would check the unique constraint and the account's
+    # existence with a query per row; the database enforces both at write time.
+    file = half_new_file(3)
+    per_import = lock_queries() + 6 + (1 if connection.vendor == "postgresql" else 0)
+    with django_assert_num_queries(per_import + 6 * 3):
+        result = CleaningTransactionResource().import_data(file)
+    assert result.totals["new"] == result.totals["update"] == 15
