@@ -7,14 +7,18 @@ from admin_bulk_upsert import BulkUpsertResource
 from tests.testapp.models import Account, LooseTransaction, Product, Transaction
 
 
-class TransactionResource(BulkUpsertResource):
-    """Keyed on (account number, datetime, amount); chunks of 10 rows."""
-
-    account = fields.Field(
+def account_by_number():
+    return fields.Field(
         attribute="account",
         column_name="account_number",
         widget=ForeignKeyWidget(Account, "number"),
     )
+
+
+class TransactionResource(BulkUpsertResource):
+    """Keyed on (account number, datetime, amount); chunks of 10 rows."""
+
+    account = account_by_number()
 
     class Meta:
         model = Transaction
@@ -23,17 +27,11 @@ class TransactionResource(BulkUpsertResource):
         batch_size = 10
 
 
-class LooseTransactionResource(BulkUpsertResource):
-    account = fields.Field(
-        attribute="account",
-        column_name="account_number",
-        widget=ForeignKeyWidget(Account, "number"),
-    )
+class LooseTransactionResource(TransactionResource):
+    """The same key on a model without a unique constraint."""
 
-    class Meta:
+    class Meta(TransactionResource.Meta):
         model = LooseTransaction
-        fields = ("account", "datetime", "amount", "description")
-        import_id_fields = ("account", "datetime", "amount")
 
 
 class ProductResource(BulkUpsertResource):
