@@ -1,7 +1,7 @@
 """The admin's import as a user does it: upload, preview, confirm.
 
 The steps themselves come from the admin's own helper,
-``admin_bulk_upsert.admin.benchmark.preview_and_confirm``, which knows the
+``ledger.benchmark.admin_views.preview_and_confirm``, which knows the
 admin's forms; the benchmark's ``--admin-callable`` swaps in any callable with
 the same signature ``(client, import_url, file_name, data)``. This module only
 supplies what the project knows: who logs in and where the import page is.
@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-DEFAULT_FLOW = "admin_bulk_upsert.admin.benchmark.preview_and_confirm"
+DEFAULT_FLOW = "ledger.benchmark.admin_views.preview_and_confirm"
 _USERNAME = "benchmark-admin"
 
 

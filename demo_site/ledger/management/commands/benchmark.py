@@ -92,7 +92,7 @@ class Command(BaseCommand):
             metavar="DOTTED.PATH",
             help=(
                 "The admin flow to time, callable(client, import_url, file_name, data); "
-                "default: admin_bulk_upsert.admin.benchmark.preview_and_confirm."
+                "default: ledger.benchmark.admin_views.preview_and_confirm."
             ),
         )
         parser.add_argument(
