@@ -19,6 +19,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from django.conf import settings
+from django.utils import timezone
 from import_export.widgets import DateTimeWidget, DateWidget
 
 _ISO_DATETIME = re.compile(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})")
@@ -58,9 +60,33 @@ def fast_date_parsing(widgets: Sequence[Any]) -> Iterator[None]:
             return _original(value, value_type)
 
         widget._parse_value = parse
+        if type(widget) is DateTimeWidget:
+            widget.clean = _aware_clean(widget)
         patched.append(widget)
     try:
         yield
     finally:
         for widget in patched:
             del widget._parse_value
+            widget.__dict__.pop("clean", None)
+
+
+def _aware_clean(widget: DateTimeWidget) -> Any:
+    """``DateTimeWidget.clean`` with the current time zone looked up once.
+
+    Stock calls ``timezone.make_aware(dt)``, which asks for the current zone
+    (a context-local lookup) on every cell; the zone cannot change while one
+    import runs in one thread, so it is read when the import starts.
+    """
+    use_tz = settings.USE_TZ
+    zone = timezone.get_current_timezone()
+
+    def clean(value: Any, row: Any = None, **kwargs: Any) -> Any:
+        parsed = widget._parse_value(value, datetime.datetime)
+        if parsed is None:
+            return None
+        if use_tz and timezone.is_naive(parsed):
+            return timezone.make_aware(parsed, zone)
+        return parsed
+
+    return clean

@@ -37,6 +37,7 @@ def test_fast_path_matches_the_widget(widget_class, cell, settings):
         assert widget._parse_value is not widget_class._parse_value
         assert outcome(widget, cell) == expected
     assert "_parse_value" not in vars(widget)
+    assert "clean" not in vars(widget)
 
 
 def test_a_widget_with_its_own_format_keeps_its_path():
@@ -44,3 +45,12 @@ def test_a_widget_with_its_own_format_keeps_its_path():
     with fast_date_parsing([widget]):
         assert "_parse_value" not in vars(widget)
         assert str(widget.clean("05/01/2024")) == "2024-01-05"
+
+
+def test_datetimes_are_made_aware_in_the_zone_current_when_the_import_starts(settings):
+    from django.utils import timezone
+
+    widget = DateTimeWidget()
+    with timezone.override("Asia/Karachi"), fast_date_parsing([widget]):
+        value = widget.clean("2024-01-05 10:00:00")
+    assert value.utcoffset().total_seconds() == 5 * 3600
