@@ -160,7 +160,7 @@ def plan_chunk(
             fail(resource, work, exc)
         else:
             live.append(work)
-    existing = _find_existing(resource, spec, live, kwargs)
+    existing = _find_existing(resource, spec, live)
     groups = _Registry(spec)
     written: dict[int, Group] = {}
     for work in live:
@@ -181,9 +181,7 @@ def _row_kwargs(kwargs: dict[str, Any], work: RowWork) -> dict[str, Any]:
     return {**kwargs, "row_number": work.number}
 
 
-def _find_existing(
-    resource: Any, spec: KeySpec | None, rows: Sequence[RowWork], kwargs: dict[str, Any]
-) -> dict[int, Any]:
+def _find_existing(resource: Any, spec: KeySpec | None, rows: Sequence[RowWork]) -> dict[int, Any]:
     """Per row: ``(key, stored instance or None)``, or the exception stock raised.
 
     Keys are cleaned with the resource's own fields (foreign keys answer from
