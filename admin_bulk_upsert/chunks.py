@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.db.models import Model
 from import_export import exceptions
 from import_export.instance_loaders import ModelInstanceLoader
 from import_export.resources import Resource
@@ -64,6 +65,7 @@ def import_chunk(
     using: str,
     dataset: Any,
     raise_errors: bool,
+    blanks: BlankSnapshots,
 ) -> None:
     """Plan, write (or replay the stock way) and finish one chunk."""
     model = resource._meta.model
@@ -85,10 +87,42 @@ def import_chunk(
                 logger.info("Bulk write refused (%s); replaying the chunk row by row", exc)
                 replay_rows(resource, chunk, kwargs, using, dataset, stop_at_failure=raise_errors)
                 return
-        finish_rows(resource, chunk, kwargs)
+        finish_rows(resource, chunk, kwargs, blanks)
 
 
-def finish_rows(resource: Any, chunk: Sequence[RowWork], kwargs: dict[str, Any]) -> None:
+class BlankSnapshots:
+    """One shared snapshot for the many new rows whose blank instances are alike.
+
+    The diff of a new row compares it with the instance as it was before the
+    row was applied: for most files that is the same blank instance every
+    time, and keeping one copy per row until the diff is read would cost a
+    model instance per new row for the whole import.
+    """
+
+    def __init__(self) -> None:
+        self._shared: Model | None = None
+
+    def share(self, snapshot: Model | None) -> Model | None:
+        if snapshot is None:
+            return None
+        if self._shared is None:
+            self._shared = snapshot
+        elif _same_values(self._shared, snapshot):
+            return self._shared
+        return snapshot
+
+
+def _same_values(a: Model, b: Model) -> bool:
+    if type(a) is not type(b) or a._state.fields_cache or b._state.fields_cache:
+        return False
+    left = {k: v for k, v in a.__dict__.items() if k != "_state"}
+    right = {k: v for k, v in b.__dict__.items() if k != "_state"}
+    return left == right
+
+
+def finish_rows(
+    resource: Any, chunk: Sequence[RowWork], kwargs: dict[str, Any], blanks: BlankSnapshots
+) -> None:
     """The post-save part of each row, in stock order, once the chunk is written."""
     meta = resource._meta
     has_m2m = any(isinstance(f.widget, ManyToManyWidget) for f in resource.get_import_fields())
@@ -109,7 +143,10 @@ def finish_rows(resource: Any, chunk: Sequence[RowWork], kwargs: dict[str, Any])
                 result.instance = instance
             if not meta.skip_diff:
                 if not meta.skip_html_diff:
-                    result.defer_diff(resource, work.original, instance, work.new)
+                    before = work.original
+                    if work.new:
+                        before = blanks.share(before)
+                    result.defer_diff(resource, before, instance, work.new)
                 if not work.new:
                     result.original = work.original
             resource.after_import_row(work.row, result, **row_kwargs)

@@ -336,5 +336,7 @@ def _join(group: Group | None, work: RowWork) -> None:
         return
     work.group = group
     group.members.append(work.instance)  # type: ignore[arg-type]
-    if work.original is not None:
+    # A new row's snapshot is the blank instance stock copied before saving:
+    # it never gets a pk. An update's snapshot is the stored record: it has one.
+    if work.original is not None and not work.new:
         group.members.append(work.original)

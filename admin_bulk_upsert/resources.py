@@ -28,7 +28,7 @@ from import_export.results import Result, RowResult
 from import_export.utils import atomic_if_using_transaction
 from import_export.widgets import ManyToManyWidget
 
-from .chunks import import_chunk, read_chunks, record_rows
+from .chunks import BlankSnapshots, import_chunk, read_chunks, record_rows
 from .conf import get_config
 from .keys import KeySpec
 from .locking import model_import_lock
@@ -244,8 +244,9 @@ class BulkUpsertResource(ModelResource):
             fast_date_parsing([field.widget for field in import_fields]),
             self._fixed_import_fields(import_fields),
         ):
+            blanks = BlankSnapshots()
             for chunk in read_chunks(self, dataset):
-                import_chunk(self, chunk, spec, kwargs, write, using, dataset, raise_errors)
+                import_chunk(self, chunk, spec, kwargs, write, using, dataset, raise_errors, blanks)
                 record_rows(self, result, chunk, raise_errors, collect_failed_rows)
                 done += len(chunk)
                 self._report_progress(done, total)
