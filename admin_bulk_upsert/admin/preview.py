@@ -25,6 +25,8 @@ from django.utils.translation import gettext
 from import_export.results import Result, RowResult
 from import_export.widgets import ForeignKeyWidget
 
+from ..blame import blame_column, column_names
+
 CHANGE_TYPES = (
     RowResult.IMPORT_TYPE_NEW,
     RowResult.IMPORT_TYPE_UPDATE,
@@ -168,18 +170,17 @@ class _ErrorNamer:
     """Turns a row's errors into (column, value, message), naming the file's column.
 
     Validation errors name their field. Other errors (a widget that raised, a
-    foreign key not found) only carry the exception, so the row's values are
-    probed with each import field's widget to find the column at fault; no
-    query is made (a foreign key is blamed when its model's ``DoesNotExist``
-    was raised).
+    foreign key not found) only carry the exception; the column at fault is
+    found by :func:`admin_bulk_upsert.blame.blame_column`, without a query.
     """
 
     def __init__(self, resource: Any, headers: list[str]) -> None:
-        self.column_by_field = {
-            name: force_str(field.column_name) for name, field in resource.fields.items()
-        }
+        self.resource = resource
+        self.column_by_field = column_names(resource)
         self.header_index = {force_str(header): i for i, header in enumerate(headers)}
-        self.fields = list(resource.get_import_fields())
+        self.widget_by_column = {
+            force_str(field.column_name): field.widget for field in resource.get_import_fields()
+        }
 
     def column(self, field_name: str | None) -> str:
         if not field_name:
@@ -214,26 +215,20 @@ class _ErrorNamer:
         return found
 
     def _locate(self, number: int | None, exc: BaseException, values: Any) -> PreviewError:
-        for field in self.fields:
-            column = force_str(field.column_name)
-            if column not in values:
-                continue
-            value = force_str(values.get(column) if values.get(column) is not None else "")
-            widget = field.widget
-            if isinstance(widget, ForeignKeyWidget):
-                if isinstance(exc, widget.model.DoesNotExist):
-                    message = gettext("No %(model)s has %(field)s “%(value)s”.") % {
-                        "model": widget.model._meta.verbose_name,
-                        "field": widget.field,
-                        "value": value,
-                    }
-                    return PreviewError(number, column, value, message)
-                continue
-            try:
-                field.clean(values)
-            except Exception as probe:
-                return PreviewError(number, column, value, _message(probe))
-        return PreviewError(number, "", "", _message(exc))
+        column = blame_column(self.resource, values, exc)
+        if column is None:
+            return PreviewError(number, "", "", _message(exc))
+        cell = values.get(column)
+        value = force_str(cell if cell is not None else "")
+        widget = self.widget_by_column.get(column)
+        if isinstance(widget, ForeignKeyWidget) and isinstance(exc, widget.model.DoesNotExist):
+            message = gettext("No %(model)s has %(field)s “%(value)s”.") % {
+                "model": widget.model._meta.verbose_name,
+                "field": widget.field,
+                "value": value,
+            }
+            return PreviewError(number, column, value, message)
+        return PreviewError(number, column, value, _message(exc))
 
 
 def _message(exc: BaseException) -> str:

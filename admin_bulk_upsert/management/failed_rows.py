@@ -8,9 +8,9 @@ breaks inside quoted cells).
 
 DIE records an exception in a row (an unknown foreign key, a bad date in a key
 column) without saying which column raised it. For the first
-:data:`MAX_BLAMED_ROWS` such rows the report finds out by cleaning each
-column of the row again and keeping the one that raises the same message;
-that may query the database (a foreign key lookup), hence the bound.
+:data:`MAX_BLAMED_ROWS` such rows the report finds out with
+:func:`admin_bulk_upsert.blame.blame_column` (cleaning the row's cells again
+costs time on a file full of errors, hence the bound).
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from typing import Any
 import tablib
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext as _
+
+from ..blame import blame_column, column_names
 
 #: Rows with an error whose column is looked for by cleaning the row again.
 MAX_BLAMED_ROWS = 1000
@@ -56,7 +58,7 @@ def write_report(path: Path, failures: list[Failure]) -> None:
 
 
 def _invalid_cells(result: Any, dataset: tablib.Dataset, resource: Any) -> Iterator[Failure]:
-    columns = _column_names(resource)
+    columns = column_names(resource)
     headers = list(dataset.headers or [])
     for invalid in result.invalid_rows:
         for key, messages in invalid.error_dict.items():
@@ -70,41 +72,22 @@ def _row_errors(result: Any, dataset: tablib.Dataset, resource: Any) -> Iterator
     headers = list(dataset.headers or [])
     for index, error_row in enumerate(result.error_rows):
         for error in error_row.errors:
-            message = str(getattr(error, "error", error))
+            exc = getattr(error, "error", error)
             column = ""
             if index < MAX_BLAMED_ROWS:
-                column = _blame(resource, dataset, headers, error_row.number, message)
+                column = _blame(resource, dataset, headers, error_row.number, exc)
             value = _cell(dataset, headers, error_row.number, column)
-            yield Failure(error_row.number, column, value, message)
+            yield Failure(error_row.number, column, value, str(exc))
 
 
 def _blame(
-    resource: Any, dataset: tablib.Dataset, headers: list[str], number: int, message: str
+    resource: Any, dataset: tablib.Dataset, headers: list[str], number: int, exc: Any
 ) -> str:
-    """The column whose value raises ``message`` when cleaned again, or ``""``."""
+    """The column whose value raises ``exc`` when cleaned again, or ``""``."""
     if not 1 <= number <= dataset.height:
         return ""
     row = dict(zip(headers, dataset[number - 1], strict=True))
-    for field in resource.get_import_fields():
-        if field.column_name not in row:
-            continue
-        try:
-            field.clean(row)
-        except Exception as exc:  # whatever the widget raised during the import
-            if str(exc) == message:
-                return str(field.column_name)
-    return ""
-
-
-def _column_names(resource: Any) -> dict[str, str]:
-    """Map the keys DIE uses in errors (field names, model attributes) to file columns."""
-    names: dict[str, str] = {}
-    for name, field in resource.fields.items():
-        column = field.column_name or name
-        names.setdefault(name, column)
-        if field.attribute:
-            names.setdefault(field.attribute, column)
-    return names
+    return blame_column(resource, row, exc) or ""
 
 
 def _cell(dataset: tablib.Dataset, headers: list[str], number: int, column: str) -> str:
