@@ -33,10 +33,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
-from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
-from .conf import SETTING_NAME, Config
+from .conf import SETTING_NAME, UNDECLARED, Config, declared_option
+from .keys import concrete_field
 
 # Keys whose value 0 makes no sense (an empty chunk, an upload limit of nothing,
 # a staged file that expires at once); the other integer keys accept 0.
@@ -85,12 +85,8 @@ def _check_batch_size(resource_class: Any, name: str, target: Any) -> list[Check
     # Read the way BulkUpsertResource.get_batch_size() does: only a batch_size
     # declared in a Meta counts (DIE's options always hold 1000); without one
     # the BATCH_SIZE setting applies.
-    for klass in resource_class.__mro__:
-        meta = vars(klass).get("Meta")
-        if meta is not None and "batch_size" in vars(meta):
-            batch_size = meta.batch_size
-            break
-    else:
+    batch_size = declared_option(resource_class, "batch_size")
+    if batch_size is UNDECLARED:
         return []
     if _is_int(batch_size, minimum=1):
         return []
@@ -189,19 +185,10 @@ def _not_concrete(name: str, option: str, field_name: str, target: Any) -> Error
 
 def _model_field(resource_class: Any, field_name: str) -> models.Field[Any, Any] | None:
     """The concrete, non-m2m model field behind a resource field, if there is one."""
-    attribute = resource_class.fields[field_name].attribute
     model = resource_class._meta.model
-    if not attribute or model is None:
+    if model is None:
         return None
-    if attribute == "pk":
-        return model._meta.pk
-    try:
-        field = model._meta.get_field(attribute)
-    except FieldDoesNotExist:
-        return None
-    if not getattr(field, "concrete", False) or field.many_to_many:
-        return None
-    return field  # type: ignore[return-value]
+    return concrete_field(model, resource_class.fields[field_name].attribute)
 
 
 def _check_key_constraint(resource_class: Any, name: str, target: Any) -> list[CheckMessage]:

@@ -38,6 +38,24 @@ class Config:
     LOCK_TIMEOUT: int = 300
 
 
+#: What :func:`declared_option` returns when no ``Meta`` declares the option.
+UNDECLARED: Any = object()
+
+
+def declared_option(resource_class: type, name: str) -> Any:
+    """A ``Meta`` option as the resource's own classes declare it, or :data:`UNDECLARED`.
+
+    DIE copies every option into ``_meta`` with its own default (``batch_size``
+    is always 1000 there), so "the resource chose it" can only be read from the
+    ``Meta`` classes themselves, nearest first.
+    """
+    for klass in resource_class.__mro__:
+        meta = vars(klass).get("Meta")
+        if meta is not None and name in vars(meta):
+            return vars(meta)[name]
+    return UNDECLARED
+
+
 @cache
 def get_config() -> Config:
     """The effective configuration: the project's setting laid over the defaults."""

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connections
 from django.db.models import DecimalField, Field, ForeignObject, Model
 
@@ -122,21 +123,32 @@ def _as_utc(value: Any) -> Any:
     return value
 
 
+def concrete_field(model: type[Model], attribute: str | None) -> Field[Any, Any] | None:
+    """The concrete, non-m2m model field an attribute names (``"pk"`` included), or None.
+
+    Only such a field is a column the batched lookup can join on; a property,
+    a relation path (``"author__name"``) or a many-to-many field is not.
+    """
+    if not attribute:
+        return None
+    if attribute == "pk":
+        return model._meta.pk
+    try:
+        field = model._meta.get_field(attribute)
+    except FieldDoesNotExist:
+        return None
+    if not getattr(field, "concrete", False) or field.many_to_many:
+        return None
+    return field  # type: ignore[return-value]
+
+
 def _concrete_fields(
     model: type[Model], attributes: Sequence[str]
 ) -> tuple[Field[Any, Any], ...] | None:
-    fields = []
-    for attribute in attributes:
-        if not attribute or "__" in attribute:
-            return None
-        try:
-            field = model._meta.get_field(attribute)
-        except Exception:
-            return None
-        if not getattr(field, "concrete", False) or field.many_to_many:
-            return None
-        fields.append(field)
-    return tuple(fields)
+    fields = [concrete_field(model, attribute) for attribute in attributes]
+    if any(field is None for field in fields):
+        return None
+    return tuple(fields)  # type: ignore[arg-type]
 
 
 def _identity(value: Any) -> Any:

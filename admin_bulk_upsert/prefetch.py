@@ -2,7 +2,7 @@
 
 Stock django-import-export resolves ``ForeignKeyWidget(Account, "number")`` with
 one ``get()`` per row and cell. Here the chunk's distinct cell values are looked
-up together (:func:`prefetch_foreign_keys`) and the widget answers from that
+up together (:func:`prefetched_foreign_keys`) and the widget answers from that
 answer for the rest of the chunk, raising the very exception ``get()`` would
 have raised for a value that matches nothing or more than one object.
 """
@@ -19,7 +19,7 @@ from django.db import connections
 from django.db.models import Model
 from import_export.widgets import ForeignKeyWidget
 
-from .keys import KeySpec, _concrete_fields
+from .keys import KeySpec, concrete_field
 from .matching import match_keys
 
 #: Django's limit on the objects ``get()`` counts before it gives up.
@@ -85,10 +85,7 @@ def batchable_widget(widget: Any) -> bool:
 
 def _target_field(widget: ForeignKeyWidget) -> Any:
     """The related model's field that ``widget.field`` names, if a plain column."""
-    if widget.field == "pk":
-        return widget.model._meta.pk
-    found = _concrete_fields(widget.model, [widget.field])
-    return found[0] if found else None
+    return concrete_field(widget.model, widget.field)
 
 
 def _lookup_values(

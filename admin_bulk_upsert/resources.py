@@ -29,7 +29,7 @@ from import_export.utils import atomic_if_using_transaction
 from import_export.widgets import ManyToManyWidget
 
 from .chunks import BlankSnapshots, import_chunk, read_chunks, record_rows
-from .conf import get_config
+from .conf import UNDECLARED, declared_option, get_config
 from .keys import KeySpec
 from .locking import model_import_lock
 from .parsing import fast_date_parsing
@@ -106,11 +106,8 @@ class BulkUpsertResource(ModelResource):
 
     def get_batch_size(self) -> int:
         """Rows per chunk: ``Meta.batch_size`` if declared, else the setting."""
-        for klass in type(self).__mro__:
-            meta = vars(klass).get("Meta")
-            if meta is not None and "batch_size" in vars(meta):
-                return int(meta.batch_size)
-        return get_config().BATCH_SIZE
+        declared = declared_option(type(self), "batch_size")
+        return get_config().BATCH_SIZE if declared is UNDECLARED else int(declared)
 
     def stock_path_reason(self) -> str | None:
         """Why this resource must be imported row by row, or ``None``."""
