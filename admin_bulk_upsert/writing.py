@@ -52,7 +52,8 @@ def write_chunk(model: type[Model], plan: ChunkPlan, spec: KeySpec | None, using
     try:
         with transaction.atomic(using=using, savepoint=True):
             for number, (to_create, to_update) in enumerate(rounds):
-                if number:
+                if number == 1:
+                    # Round 0 gave new records their pks; later states share them.
                     for group in plan.groups:
                         for state in group.states[1:]:
                             state.pk = group.states[0].pk
