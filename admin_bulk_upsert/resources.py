@@ -30,9 +30,10 @@ from import_export.widgets import ManyToManyWidget
 
 from .chunks import BlankSnapshots, import_chunk, read_chunks, record_rows
 from .conf import UNDECLARED, declared_option, get_config
+from .garbage import collect_per_chunk
 from .keys import KeySpec
 from .locking import model_import_lock
-from .parsing import fast_date_parsing
+from .parsing import fast_widget_cleaning
 from .results import LazyDiffRowResult
 
 logger = logging.getLogger(__name__)
@@ -238,13 +239,15 @@ class BulkUpsertResource(ModelResource):
         done = 0
         import_fields = self.get_import_fields()
         with (
-            fast_date_parsing([field.widget for field in import_fields]),
+            fast_widget_cleaning([field.widget for field in import_fields]),
             self._fixed_import_fields(import_fields),
+            collect_per_chunk() as collect_garbage,
         ):
             blanks = BlankSnapshots()
             for chunk in read_chunks(self, dataset):
                 import_chunk(self, chunk, spec, kwargs, write, using, dataset, raise_errors, blanks)
                 record_rows(self, result, chunk, raise_errors, collect_failed_rows)
+                collect_garbage()
                 done += len(chunk)
                 self._report_progress(done, total)
 

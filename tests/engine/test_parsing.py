@@ -1,9 +1,9 @@
 """The date fast path must give exactly what DIE's widgets give, errors included."""
 
 import pytest
-from import_export.widgets import DateTimeWidget, DateWidget
+from import_export.widgets import CharWidget, DateTimeWidget, DateWidget, DecimalWidget
 
-from admin_bulk_upsert.parsing import fast_date_parsing
+from admin_bulk_upsert.parsing import fast_widget_cleaning
 
 CELLS = [
     "2024-01-05 10:00:00",
@@ -23,9 +23,11 @@ CELLS = [
 
 def outcome(widget, cell):
     try:
-        return ("value", widget.clean(cell))
+        value = widget.clean(cell)
     except Exception as exc:
         return ("error", type(exc), str(exc))
+    # repr, not ==: Decimal("12.5") == Decimal("12.50"), but they differ in a diff.
+    return ("value", type(value), repr(value))
 
 
 @pytest.mark.parametrize("widget_class", [DateTimeWidget, DateWidget])
@@ -33,7 +35,7 @@ def outcome(widget, cell):
 def test_fast_path_matches_the_widget(widget_class, cell, settings):
     widget = widget_class()
     expected = outcome(widget, cell)
-    with fast_date_parsing([widget]):
+    with fast_widget_cleaning([widget]):
         assert widget._parse_value is not widget_class._parse_value
         assert outcome(widget, cell) == expected
     assert "_parse_value" not in vars(widget)
@@ -42,7 +44,7 @@ def test_fast_path_matches_the_widget(widget_class, cell, settings):
 
 def test_a_widget_with_its_own_format_keeps_its_path():
     widget = DateWidget(format="%d/%m/%Y")
-    with fast_date_parsing([widget]):
+    with fast_widget_cleaning([widget]):
         assert "_parse_value" not in vars(widget)
         assert str(widget.clean("05/01/2024")) == "2024-01-05"
 
@@ -51,6 +53,72 @@ def test_datetimes_are_made_aware_in_the_zone_current_when_the_import_starts(set
     from django.utils import timezone
 
     widget = DateTimeWidget()
-    with timezone.override("Asia/Karachi"), fast_date_parsing([widget]):
+    with timezone.override("Asia/Karachi"), fast_widget_cleaning([widget]):
         value = widget.clean("2024-01-05 10:00:00")
     assert value.utcoffset().total_seconds() == 5 * 3600
+
+
+DECIMAL_CELLS = [
+    "12",
+    " 12.50 ",
+    "-0.001",
+    "1e3",
+    "1,000.5",
+    "12,5",
+    "abc",
+    "",
+    "   ",
+    None,
+    7,
+    2.5,
+]
+
+
+@pytest.mark.parametrize("cell", DECIMAL_CELLS)
+def test_decimal_fast_path_matches_the_widget(cell):
+    widget = DecimalWidget()
+    expected = outcome(widget, cell)
+    with fast_widget_cleaning([widget]):
+        assert "clean" in vars(widget)
+        assert outcome(widget, cell) == expected
+    assert "clean" not in vars(widget)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"USE_THOUSAND_SEPARATOR": True}, {"LANGUAGE_CODE": "de"}],
+    ids=["thousand-separator", "comma-decimals"],
+)
+@pytest.mark.parametrize("cell", ["1,000.5", "12,5", "1.000,5"])
+def test_decimal_cells_with_other_separators_take_the_widget_path(overrides, cell, settings):
+    from django.utils import translation
+
+    for name, value in overrides.items():
+        setattr(settings, name, value)
+    widget = DecimalWidget()
+    with translation.override(settings.LANGUAGE_CODE):
+        expected = outcome(widget, cell)
+        with fast_widget_cleaning([widget]):
+            assert "clean" not in vars(widget)
+            assert outcome(widget, cell) == expected
+
+
+@pytest.mark.parametrize("allow_blank", [True, False])
+@pytest.mark.parametrize("cell", ["text", " padded ", "", None, 12, 2.5])
+def test_text_fast_path_matches_the_widget(allow_blank, cell):
+    widget = CharWidget(allow_blank=allow_blank)
+    expected = outcome(widget, cell)
+    with fast_widget_cleaning([widget]):
+        assert outcome(widget, cell) == expected
+    assert "clean" not in vars(widget)
+
+
+def test_widget_subclasses_keep_their_own_clean():
+    class Cents(DecimalWidget):
+        def clean(self, value, row=None, **kwargs):
+            return super().clean(value, row, **kwargs) / 100
+
+    widget = Cents()
+    with fast_widget_cleaning([widget]):
+        assert "clean" not in vars(widget)
+        assert widget.clean("250") == 2.5
