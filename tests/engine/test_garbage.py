@@ -1,0 +1,69 @@
+"""The import pauses Python's cyclic collector, and must always give it back."""
+
+import gc
+
+import pytest
+from import_export.exceptions import ImportError as DieImportError
+
+from tests.engine.builders import transactions_file
+from tests.engine.resources import TransactionResource
+from tests.testapp.models import Account
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def account():
+    return Account.objects.create(number="A1", name="First")
+
+
+class SeesCollector(TransactionResource):
+    """Records whether automatic collection was on while each row was imported."""
+
+    seen: list[bool]
+
+    def before_import_row(self, row, **kwargs):
+        self.seen.append(gc.isenabled())
+
+
+def test_collection_is_paused_during_the_import_and_enabled_after():
+    resource = SeesCollector()
+    resource.seen = []
+    resource.import_data(transactions_file(["A1", "2024-01-05 10:00:00", "1", "x"]))
+    assert resource.seen == [False]
+    assert gc.isenabled()
+
+
+def test_collection_is_enabled_again_after_a_failed_import():
+    file = transactions_file(["NOPE", "2024-01-05 10:00:00", "1", "x"])
+    with pytest.raises(DieImportError):
+        TransactionResource().import_data(file, raise_errors=True)
+    assert gc.isenabled()
+
+
+def test_a_caller_that_disabled_collection_keeps_it_disabled():
+    gc.disable()
+    try:
+        TransactionResource().import_data(transactions_file(["A1", "2024-01-05 10:00:00", "1", "x"]))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_young_generations_are_collected_after_each_chunk_and_the_heap_never():
+    # Failing rows keep exceptions whose tracebacks form reference cycles;
+    # they go with the chunk's collection. A full collection would walk every
+    # row result kept so far.
+    collections = []
+
+    def record(phase, info):
+        if phase == "start":
+            collections.append(info["generation"])
+
+    rows = [["NOPE", f"2024-01-05 10:{i:02d}:00", "1", "x"] for i in range(50)]
+    gc.callbacks.append(record)
+    try:
+        TransactionResource(batch_size=10).import_data(transactions_file(*rows))
+    finally:
+        gc.callbacks.remove(record)
+    assert collections == [1] * 5
