@@ -44,7 +44,9 @@ def test_collection_is_enabled_again_after_a_failed_import():
 def test_a_caller_that_disabled_collection_keeps_it_disabled():
     gc.disable()
     try:
-        TransactionResource().import_data(transactions_file(["A1", "2024-01-05 10:00:00", "1", "x"]))
+        TransactionResource().import_data(
+            transactions_file(["A1", "2024-01-05 10:00:00", "1", "x"])
+        )
         assert not gc.isenabled()
     finally:
         gc.enable()

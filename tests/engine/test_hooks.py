@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import connection
+from import_export import fields
 
 from tests.engine.builders import transactions_file
 from tests.engine.resources import TransactionResource
@@ -80,3 +81,41 @@ def test_primary_keys_are_read_back_where_a_backend_does_not_return_them(monkeyp
     assert sorted(int(row.object_id) for row in result.rows) == sorted(
         Transaction.objects.values_list("pk", flat=True)
     )
+
+
+class FieldRecordingResource(TransactionResource):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.fields_seen = []
+
+    def import_field(self, field, instance, row, is_m2m=False, **kwargs):
+        self.fields_seen.append((kwargs["row_number"], field.attribute))
+        super().import_field(field, instance, row, is_m2m, **kwargs)
+
+
+def test_an_overridden_import_field_runs_for_every_field_of_every_row():
+    Account.objects.create(number="A1")
+    resource = FieldRecordingResource()
+    resource.import_data(transactions_file(["A1", "2024-01-05 10:00:00", "1", "x"]))
+    assert resource.fields_seen == [
+        (1, "account"),
+        (1, "datetime"),
+        (1, "amount"),
+        (1, "description"),
+    ]
+
+
+class ShoutingField(fields.Field):
+    def save(self, instance, row, is_m2m=False, **kwargs):
+        super().save(instance, row, is_m2m, **kwargs)
+        instance.description = instance.description.upper()
+
+
+class ShoutingResource(TransactionResource):
+    description = ShoutingField(attribute="description", column_name="description")
+
+
+def test_a_field_with_its_own_save_is_saved_by_it():
+    Account.objects.create(number="A1")
+    ShoutingResource().import_data(transactions_file(["A1", "2024-01-05 10:00:00", "1", "x"]))
+    assert Transaction.objects.get().description == "X"
