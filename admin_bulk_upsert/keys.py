@@ -23,6 +23,14 @@ from django.db.models import DateTimeField, DecimalField, Field, ForeignObject, 
 
 
 @dataclasses.dataclass(frozen=True)
+class KeyHint:
+    """A row's key as it was looked up: its column values and its group key."""
+
+    parts: tuple[Any, ...]
+    key: Any
+
+
+@dataclasses.dataclass(frozen=True)
 class KeySpec:
     """How the resource's key fields map to model fields on one database.
 
@@ -66,11 +74,22 @@ class KeySpec:
         field cannot take (``Field 'id' expected a number but got 'x'.``), so
         the row fails with stock's message.
         """
+        return self.prepare(self.parts(cleaned))
+
+    def parts(self, cleaned: Sequence[Any]) -> tuple[Any, ...]:
+        """The values the key's columns take: a related instance gives its target's value."""
         assert self.model_fields is not None
+        return tuple(
+            getattr(value, field.target_field.attname)
+            if isinstance(value, Model) and isinstance(field, ForeignObject)
+            else value
+            for field, value in zip(self.model_fields, cleaned, strict=True)
+        )
+
+    def prepare(self, parts: Sequence[Any]) -> tuple[Any, ...] | None:
+        """:meth:`db_values` of the key's :meth:`parts`."""
         values = []
-        for field, prepare, value in zip(self.model_fields, self._preparers, cleaned, strict=True):
-            if isinstance(value, Model) and isinstance(field, ForeignObject):
-                value = getattr(value, field.target_field.attname)
+        for prepare, value in zip(self._preparers, parts, strict=True):
             if value is None:
                 return None
             prepped = prepare(value)
@@ -79,28 +98,41 @@ class KeySpec:
             values.append(prepped)
         return tuple(values)
 
-    def stored_key(self, instance: Model) -> Any:
+    def stored_key(self, instance: Model, hint: KeyHint | None = None) -> Any:
         """The group key of ``instance`` as the database will store it, or None.
 
         Decimals are rounded to their column's places, as PostgreSQL and
-        MariaDB round them on the way in; a value that does not fit gives None (the write
-        will fail and the chunk be replayed).
+        MariaDB round them on the way in; a value that does not fit gives None
+        (the write will fail and the chunk be replayed).
+
+        ``hint`` is the key the row was looked up with. When the instance
+        still holds those very values (no hook replaced them) and rounding
+        changes none of them, that key is the answer and nothing is prepared
+        again.
         """
         if self.model_fields is None:
             return None
         # SQLite keeps a decimal's every digit; PostgreSQL and MariaDB round.
         rounds = connections[self.using].vendor != "sqlite"
         values = []
-        for field in self.model_fields:
+        unchanged = hint is not None
+        for position, field in enumerate(self.model_fields):
             value = getattr(instance, field.attname)
+            if unchanged and value is not hint.parts[position]:  # type: ignore[union-attr]
+                unchanged = False
             if rounds and isinstance(field, DecimalField) and isinstance(value, Decimal):
                 try:
-                    value = value.quantize(
+                    rounded = value.quantize(
                         Decimal(1).scaleb(-field.decimal_places), context=field.context
                     )
                 except InvalidOperation:
                     return None
+                if rounded != value:
+                    unchanged = False
+                value = rounded
             values.append(value)
+        if unchanged:
+            return hint.key  # type: ignore[union-attr]
         try:
             db_values = self.db_values(values)
         except Exception:  # a value the column cannot take: the write fails

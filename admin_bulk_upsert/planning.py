@@ -29,7 +29,7 @@ from import_export.resources import ModelResource
 from import_export.results import RowResult
 from import_export.widgets import ManyToManyWidget
 
-from .keys import KeySpec
+from .keys import KeyHint, KeySpec
 from .prefetch import fetch_existing, multiple_returned, single
 
 
@@ -65,6 +65,8 @@ class RowWork:
     new: bool = False
     saved: bool = False
     group: Group | None = None
+    #: The key the row was looked up with in the batched query, if it was.
+    key_hint: KeyHint | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -204,7 +206,8 @@ def _find_existing(resource: Any, spec: KeySpec | None, rows: Sequence[RowWork])
     for work in rows:
         try:
             cleaned = [field.clean(work.row) for field in key_fields]
-            db_values = spec.db_values(cleaned) if spec.batchable else None
+            parts = spec.parts(cleaned) if spec.batchable else None
+            db_values = spec.prepare(parts) if parts is not None else None
             if db_values is None:
                 answers[id(work)] = (
                     ("stock", tuple(cleaned)),
@@ -214,7 +217,9 @@ def _find_existing(resource: Any, spec: KeySpec | None, rows: Sequence[RowWork])
         except Exception as exc:
             answers[id(work)] = exc
             continue
-        answers[id(work)] = (("key", spec.group_key(db_values)), None)
+        key = ("key", spec.group_key(db_values))
+        answers[id(work)] = (key, None)
+        work.key_hint = KeyHint(parts, key)  # type: ignore[arg-type]
         batch_rows.append(work)
         batch_keys.append(db_values)
         batch_cleaned.append(cleaned)
@@ -279,11 +284,18 @@ class _Registry:
             found.extend(self.by_key.get(key, ()))
         return found
 
-    def add(self, group: Group, key: Any, stored: Model | None, instance: Model) -> None:
+    def add(
+        self,
+        group: Group,
+        key: Any,
+        stored: Model | None,
+        instance: Model,
+        hint: KeyHint | None = None,
+    ) -> None:
         if stored is not None:
             self.by_pk[stored.pk] = group
             return
-        stored_key = self.spec.stored_key(instance) if self.spec is not None else None
+        stored_key = self.spec.stored_key(instance, hint) if self.spec is not None else None
         key = stored_key if stored_key is not None else key
         if key is not None:
             self.by_key.setdefault(key, []).append(group)
@@ -331,7 +343,7 @@ def _plan_row(
     work.saved = True
     if group is None:
         group = Group(states=[], created=new)
-        groups.add(group, key, target, instance)
+        groups.add(group, key, target, instance, work.key_hint)
     group.states.append(instance)
     _join(group, work)
 

@@ -9,6 +9,7 @@ PostgreSQL refuses a 41-character description, SQLite stores it).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -593,3 +594,31 @@ def test_non_key_column_missing_from_the_file(accounts):
 @pytest.mark.django_db
 def test_empty_file(accounts):
     assert_equivalent(transactions(accounts, stored=(("A001", JAN5, "12.000", "stored"),)))
+
+
+# --- hooks that change a key --------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", [Transaction, LooseTransaction])
+@pytest.mark.parametrize("batch_size", [1, 1000])
+def test_a_hook_that_changes_the_key_before_saving(accounts, model, batch_size):
+    """Row 1 is saved with amount 13: row 2's key finds that record, row 3's does not."""
+    scenario = transactions(
+        accounts,
+        ("A001", "2024-01-05 10:00:00", "12", "first"),
+        ("A001", "2024-01-05 10:00:00", "13", "second"),
+        ("A001", "2024-01-05 10:00:00", "12", "third"),
+        model=model,
+        batch_size=batch_size,
+    )
+    spec = scenario.spec
+
+    def before_save_instance(self: Any, instance: Any, row: Any, **kwargs: Any) -> None:
+        if row["description"] == "first":
+            instance.amount += 1
+
+    def declare() -> dict[str, Any]:
+        return {**spec.declare(), "before_save_instance": before_save_instance}
+
+    assert_equivalent(scenario.with_spec(replace(spec, declare=declare)))
