@@ -8,6 +8,9 @@ inserting a record that vanished meanwhile. New records go through a plain
 would. Like ``bulk_create`` everywhere, this sends no ``pre_save``/``post_save``
 signals and does not call an overridden ``Model.save()``.
 
+On PostgreSQL both go through COPY and ``INSERT ... SELECT`` where that
+writes exactly what ``bulk_create`` would (:mod:`admin_bulk_upsert.copying`).
+
 The chunk is written inside a savepoint. If the database refuses it
 (IntegrityError, DataError, ...), :func:`write_chunk` rolls the savepoint back
 and raises :class:`ChunkWriteError`; the resource then replays the chunk row by
@@ -21,6 +24,7 @@ from collections.abc import Sequence
 from django.db import DatabaseError, connections, transaction
 from django.db.models import Model
 
+from .copying import write_round
 from .keys import KeySpec
 from .matching import match_keys
 from .planning import ChunkPlan
@@ -57,10 +61,7 @@ def write_chunk(model: type[Model], plan: ChunkPlan, spec: KeySpec | None, using
                     for group in plan.groups:
                         for state in group.states[1:]:
                             state.pk = group.states[0].pk
-                if to_create:
-                    _create(model, to_create, spec, using)
-                if to_update:
-                    _upsert_by_pk(model, to_update, using)
+                _write_round(model, to_create, to_update, spec, using)
     except DatabaseError as exc:
         raise ChunkWriteError(exc) from exc
     for group in plan.groups:
@@ -68,6 +69,22 @@ def write_chunk(model: type[Model], plan: ChunkPlan, spec: KeySpec | None, using
             member.pk = group.states[0].pk
             member._state.adding = False
             member._state.db = using
+
+
+def _write_round(
+    model: type[Model],
+    to_create: list[Model],
+    to_update: list[Model],
+    spec: KeySpec | None,
+    using: str,
+) -> None:
+    """Through COPY on PostgreSQL where it mirrors bulk_create exactly, else bulk_create."""
+    if write_round(model, to_create, to_update, using, tuple(_update_fields(model))):
+        return
+    if to_create:
+        _create(model, to_create, spec, using)
+    if to_update:
+        _upsert_by_pk(model, to_update, using)
 
 
 def _create(model: type[Model], instances: list[Model], spec: KeySpec | None, using: str) -> None:
