@@ -45,6 +45,10 @@ class KeySpec:
     using: str
     _text_folds: tuple[Callable[[Any], Any], ...]
     _preparers: tuple[Callable[[Any], Any], ...] = ()
+    #: Per key part: the attribute a related instance gives its value from, or None.
+    _targets: tuple[str | None, ...] = ()
+    #: Whether the database rounds a decimal to its column's places (SQLite keeps every digit).
+    _rounds_decimals: bool = True
 
     @classmethod
     def build(cls, resource: Any, field_names: Sequence[str], using: str) -> KeySpec:
@@ -54,10 +58,15 @@ class KeySpec:
         connection = connections[using]
         folds: tuple[Callable[[Any], Any], ...] = ()
         preparers: tuple[Callable[[Any], Any], ...] = ()
+        targets: tuple[str | None, ...] = ()
         if model_fields is not None:
             folds = tuple(_text_fold(connection, f) for f in model_fields)
             preparers = tuple(_preparer(f, connection) for f in model_fields)
-        return cls(tuple(field_names), attributes, model_fields, using, folds, preparers)
+            targets = tuple(
+                f.target_field.attname if isinstance(f, ForeignObject) else None
+                for f in model_fields
+            )
+        return cls(tuple(field_names), attributes, model_fields, using, folds, preparers, targets)
 
     @property
     def batchable(self) -> bool:
@@ -80,10 +89,10 @@ class KeySpec:
         """The values the key's columns take: a related instance gives its target's value."""
         assert self.model_fields is not None
         return tuple(
-            getattr(value, field.target_field.attname)
-            if isinstance(value, Model) and isinstance(field, ForeignObject)
-            else value
-            for field, value in zip(self.model_fields, cleaned, strict=True)
+            [
+                getattr(value, target) if target is not None and isinstance(value, Model) else value
+                for target, value in zip(self._targets, cleaned, strict=True)
+            ]
         )
 
     def prepare(self, parts: Sequence[Any]) -> tuple[Any, ...] | None:
@@ -112,8 +121,7 @@ class KeySpec:
         """
         if self.model_fields is None:
             return None
-        # SQLite keeps a decimal's every digit; PostgreSQL and MariaDB round.
-        rounds = connections[self.using].vendor != "sqlite"
+        rounds = self._rounds_decimals
         values = []
         unchanged = hint is not None
         for position, field in enumerate(self.model_fields):
@@ -147,7 +155,10 @@ class KeySpec:
         DST change would be equal, which they are not to the database.
         """
         return tuple(
-            fold(_as_utc(value)) for fold, value in zip(self._text_folds, db_values, strict=True)
+            [
+                fold(_as_utc(value)) if fold is not _identity else _as_utc(value)
+                for fold, value in zip(self._text_folds, db_values, strict=True)
+            ]
         )
 
 

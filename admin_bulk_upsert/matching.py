@@ -24,9 +24,11 @@ OR of 1000 ``Q`` objects does not apply.
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections import defaultdict
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.db import connections
@@ -135,8 +137,10 @@ def _match_statement(
         # statement stays small and the driver adapts whole lists at once.
         casts = ", ".join(f"%s::{_pg_array_type(field, connection)}" for field in fields)
         keys_sql = f"unnest(%s::bigint[], {casts}) AS k (i, {key_columns})"
-        params.append(list(range(first_index, first_index + len(keys))))
-        params.extend([list(column) for column in zip(*keys, strict=True)])
+        params.append(_pg_array_literal(range(first_index, first_index + len(keys))))
+        for column in zip(*keys, strict=True):
+            literal = _pg_array_literal(column)
+            params.append(literal if literal is not None else list(column))
     else:
         row_placeholder = "(" + ", ".join(["%s"] * (width + 1)) + ")"
         values_sql = ", ".join([row_placeholder] * len(keys))
@@ -156,6 +160,45 @@ def _match_statement(
         sql += f" WHERE t.{qn(model._meta.pk.column)} IN ({sub_sql})"
         params.extend(sub_params)
     return sql, params
+
+
+def _pg_array_literal(values: Sequence[Any]) -> str | None:
+    """PostgreSQL's text form of an array of these values, or None to let the driver dump them.
+
+    The driver adapts a list element by element in Python and then quotes the
+    result into the statement; for the types keys are made of, the array's
+    text form is one ``join`` away. Each element is written in the form
+    PostgreSQL reads back as the same value: integers and decimals as
+    ``str`` gives them (``12.50``, ``1E+3``), datetimes as UTC instants with
+    their offset, dates in ISO form, text quoted with its backslashes and
+    double quotes escaped.
+    """
+    kinds = {type(value) for value in values}
+    if len(kinds) != 1:
+        return None
+    kind = kinds.pop()
+    if kind is int or kind is datetime.date:
+        elements = map(str, values)
+    elif kind is Decimal:
+        if not all(value.is_finite() for value in values):
+            return None
+        elements = map(str, values)
+    elif kind is datetime.datetime:
+        if any(value.utcoffset() is None for value in values):
+            return None
+        try:
+            elements = [f'"{value.astimezone(datetime.timezone.utc)}"' for value in values]
+        except OverflowError:
+            return None
+    elif kind is str:
+        elements = ('"' + _escape_array_text(value) + '"' for value in values)
+    else:
+        return None
+    return "{" + ",".join(elements) + "}"
+
+
+def _escape_array_text(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _pg_array_type(field: Field[Any, Any], connection: Any) -> str:

@@ -133,8 +133,17 @@ def _aware_clean(widget: DateTimeWidget) -> Any:
     """
     use_tz = settings.USE_TZ
     zone = timezone.get_current_timezone()
+    # make_aware(naive, zone) is naive.replace(tzinfo=zone): build it so at once.
+    tzinfo = zone if use_tz else None
 
     def clean(value: Any, row: Any = None, **kwargs: Any) -> Any:
+        if type(value) is str:
+            match = _ISO_DATETIME.fullmatch(value)
+            if match is not None:
+                try:
+                    return datetime.datetime(*map(int, match.groups()), tzinfo=tzinfo)
+                except ValueError:
+                    pass  # strptime fails too; let the widget say so
         parsed = widget._parse_value(value, datetime.datetime)
         if parsed is None:
             return None

@@ -30,9 +30,11 @@ def outcome(widget, cell):
     return ("value", type(value), repr(value))
 
 
+@pytest.mark.parametrize("use_tz", [True, False])
 @pytest.mark.parametrize("widget_class", [DateTimeWidget, DateWidget])
 @pytest.mark.parametrize("cell", CELLS)
-def test_fast_path_matches_the_widget(widget_class, cell, settings):
+def test_fast_path_matches_the_widget(widget_class, cell, use_tz, settings):
+    settings.USE_TZ = use_tz
     widget = widget_class()
     expected = outcome(widget, cell)
     with fast_widget_cleaning([widget]):

@@ -1,0 +1,92 @@
+"""The batched lookup finds exactly the stored rows the ORM's ``get()`` would find."""
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+
+from admin_bulk_upsert.matching import match_keys
+from tests.testapp.models import Account, Product, Transaction
+
+pytestmark = pytest.mark.django_db
+
+ODD_TEXT = [
+    'say "hi"',
+    "back\\slash",
+    "it's",
+    "{brace}",
+    "comma,x",
+    " spaced ",
+    "NULL",
+    "",
+    "üñí",
+    "tab\there",
+]
+
+
+def field(model, name):
+    return model._meta.get_field(name)
+
+
+def prepared(fields, key):
+    """What the engine passes: each value as the ORM sends it (KeySpec.db_values)."""
+    return tuple(
+        f.get_db_prep_value(f.get_prep_value(value), connection, prepared=True)
+        for f, value in zip(fields, key, strict=True)
+    )
+
+
+def found_pks(model, fields, keys):
+    answer = match_keys(
+        model.objects.all(), fields, [prepared(fields, key) for key in keys], "default"
+    )
+    return [sorted(obj.pk for obj in answer.get(i, [])) for i in range(len(keys))]
+
+
+def orm_pks(model, names, keys):
+    return [
+        sorted(
+            model.objects.filter(**dict(zip(names, key, strict=True))).values_list("pk", flat=True)
+        )
+        for key in keys
+    ]
+
+
+def test_text_keys_with_quotes_backslashes_and_braces():
+    for code in ODD_TEXT:
+        Product.objects.create(code=code)
+    keys = [(code,) for code in [*ODD_TEXT, "absent", 'say "hi" ']]
+    code = field(Product, "code")
+    assert found_pks(Product, [code], keys) == orm_pks(Product, ["code"], keys)
+    assert all(found_pks(Product, [code], [(c,)]) != [[]] for c in ODD_TEXT)
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        dt.datetime(2024, 1, 5, 9, 0, 0, 123456, tzinfo=dt.timezone.utc),
+        dt.datetime(2024, 10, 27, 2, 30, tzinfo=ZoneInfo("Europe/Paris")),
+        dt.datetime(2024, 10, 27, 2, 30, fold=1, tzinfo=ZoneInfo("Europe/Paris")),
+        dt.datetime(1890, 1, 1, 12, 0, tzinfo=ZoneInfo("Europe/Paris")),  # offset in seconds
+        dt.datetime(2024, 1, 5, 14, 0, tzinfo=dt.timezone(dt.timedelta(hours=5))),
+    ],
+)
+@pytest.mark.parametrize("amount", [Decimal("12.5"), Decimal("1E+1"), Decimal("-0.001")])
+def test_datetime_and_decimal_keys(when, amount):
+    account = Account.objects.create(number="A1")
+    Transaction.objects.create(account=account, datetime=when, amount=amount)
+    Transaction.objects.create(
+        account=account, datetime=when + dt.timedelta(microseconds=1), amount=amount
+    )
+    names = ["account", "datetime", "amount"]
+    fields = [field(Transaction, name) for name in names]
+    keys = [
+        (account.pk, when, amount),
+        (account.pk, when.astimezone(dt.timezone.utc), amount.normalize()),
+        (account.pk, when, amount + Decimal("0.0001")),
+        (account.pk, when - dt.timedelta(microseconds=1), amount),
+    ]
+    assert found_pks(Transaction, fields, keys) == orm_pks(Transaction, names, keys)
+    assert found_pks(Transaction, fields, keys)[0] != []
