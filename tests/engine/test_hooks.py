@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import connection
+from django.db.models import signals
 from import_export import fields
 
 from tests.engine.builders import transactions_file
@@ -119,3 +120,37 @@ def test_a_field_with_its_own_save_is_saved_by_it():
     Account.objects.create(number="A1")
     ShoutingResource().import_data(transactions_file(["A1", "2024-01-05 10:00:00", "1", "x"]))
     assert Transaction.objects.get().description == "X"
+
+
+def test_post_init_receivers_see_every_new_record():
+    Account.objects.create(number="A1")
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance)
+
+    signals.post_init.connect(receiver, sender=Transaction)
+    try:
+        TransactionResource().import_data(
+            transactions_file(
+                ["A1", "2024-01-05 10:00:00", "1", "x"], ["A1", "2024-01-05 11:00:00", "1", "y"]
+            )
+        )
+    finally:
+        signals.post_init.disconnect(receiver, sender=Transaction)
+    created = {id(obj) for obj in seen if obj.pk is not None}
+    assert len(created) == 2
+
+
+def test_new_records_do_not_share_mutable_state():
+    Account.objects.create(number="A1")
+    result = TransactionResource().import_data(
+        transactions_file(
+            ["A1", "2024-01-05 10:00:00", "1", "x"], ["A1", "2024-01-05 11:00:00", "2", "y"]
+        ),
+        retain_instance_in_row_result=True,
+    )
+    first, second = (row.instance for row in result.rows)
+    assert first is not second and first._state is not second._state
+    assert (first.description, second.description) == ("x", "y")
+    assert first.pk != second.pk
