@@ -367,7 +367,8 @@ def instance_factory(resource: Any) -> Callable[[dict[str, Any]], Model]:
         or signals.pre_init.has_listeners(model)
         or signals.post_init.has_listeners(model)
         or any(
-            callable(field.default) or field.db_default is not NOT_PROVIDED
+            (field.has_default() and callable(field.default))
+            or field.db_default is not NOT_PROVIDED
             for field in model._meta.concrete_fields
         )
     ):
