@@ -47,7 +47,8 @@ class KeySpec:
     _preparers: tuple[Callable[[Any], Any], ...] = ()
     #: Per key part: the attribute a related instance gives its value from, or None.
     _targets: tuple[str | None, ...] = ()
-    #: Whether the database rounds a decimal to its column's places (SQLite keeps every digit).
+    #: Whether the database rounds a decimal to its column's places (SQLite keeps every digit;
+    #: PostgreSQL and MariaDB round).
     _rounds_decimals: bool = True
 
     @classmethod
@@ -66,7 +67,16 @@ class KeySpec:
                 f.target_field.attname if isinstance(f, ForeignObject) else None
                 for f in model_fields
             )
-        return cls(tuple(field_names), attributes, model_fields, using, folds, preparers, targets)
+        return cls(
+            tuple(field_names),
+            attributes,
+            model_fields,
+            using,
+            folds,
+            preparers,
+            targets,
+            _rounds_decimals=connection.vendor != "sqlite",
+        )
 
     @property
     def batchable(self) -> bool:
