@@ -247,8 +247,11 @@ class BulkUpsertResource(ModelResource):
             for chunk in read_chunks(self, dataset):
                 import_chunk(self, chunk, spec, kwargs, write, using, dataset, raise_errors, blanks)
                 record_rows(self, result, chunk, raise_errors, collect_failed_rows)
-                collect_garbage()
                 done += len(chunk)
+                # The rows' scaffolding goes now, by reference counting, rather
+                # than being walked by the collection below.
+                chunk.clear()
+                collect_garbage()
                 self._report_progress(done, total)
 
         try:
