@@ -19,7 +19,9 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connections
-from django.db.models import DateTimeField, DecimalField, Field, ForeignObject, Model
+from django.db.models import DecimalField, Field, ForeignObject, Model
+
+from .values import lookup_preparer
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,7 +64,7 @@ class KeySpec:
         targets: tuple[str | None, ...] = ()
         if model_fields is not None:
             folds = tuple(_text_fold(connection, f) for f in model_fields)
-            preparers = tuple(_preparer(f, connection) for f in model_fields)
+            preparers = tuple(lookup_preparer(f, connection) for f in model_fields)
             targets = tuple(
                 f.target_field.attname if isinstance(f, ForeignObject) else None
                 for f in model_fields
@@ -170,80 +172,6 @@ class KeySpec:
                 for fold, value in zip(self._text_folds, db_values, strict=True)
             ]
         )
-
-
-def _preparer(field: Field[Any, Any], connection: Any) -> Callable[[Any], Any]:
-    """``value -> field.get_db_prep_value(field.get_prep_value(value), prepared=True)``.
-
-    That is what the ORM's ``exact`` lookup sends for a value, and it runs for
-    every key part of every row. For a Django field class (not a subclass
-    with its own conversions) and the value type its widget produces, the
-    result is known without the method chain: an aware datetime or a finite
-    Decimal goes straight to the backend's adapter, and text or integers
-    (account numbers, foreign key ids) repeat, so their answer is remembered.
-    ``None`` from ``get_prep_value`` means a NULL key part.
-    """
-
-    def generic(value: Any) -> Any:
-        prepped = field.get_prep_value(value)
-        if prepped is None:
-            return None
-        return field.get_db_prep_value(prepped, connection, prepared=True)
-
-    kind = type(field)
-    if _stock_conversions(kind, DateTimeField):
-        adapt_datetime = connection.ops.adapt_datetimefield_value
-
-        def prepare_datetime(value: Any) -> Any:
-            if type(value) is datetime.datetime and value.utcoffset() is not None:
-                return adapt_datetime(value)
-            return generic(value)
-
-        return prepare_datetime
-    if _stock_conversions(kind, DecimalField):
-        adapt_decimal = connection.ops.adapt_decimalfield_value
-        max_digits, places = field.max_digits, field.decimal_places  # type: ignore[attr-defined]
-
-        def prepare_decimal(value: Any) -> Any:
-            if type(value) is Decimal and value.is_finite():
-                return adapt_decimal(value, max_digits, places)
-            return generic(value)
-
-        return prepare_decimal
-    target = field.target_field if isinstance(field, ForeignObject) else field
-    if not (_is_django_field(kind) and _is_django_field(type(target))):
-        return generic
-    remembered: dict[Any, Any] = {}
-
-    def prepare_remembered(value: Any) -> Any:
-        if type(value) is not int and type(value) is not str:
-            return generic(value)
-        try:
-            return remembered[value]
-        except KeyError:
-            prepped = remembered[value] = generic(value)
-            if len(remembered) > _REMEMBERED_VALUES:
-                remembered.clear()
-            return prepped
-
-    return prepare_remembered
-
-
-#: How many distinct text or integer key values a key part remembers.
-_REMEMBERED_VALUES = 10_000
-
-
-def _stock_conversions(kind: type[Any], base: type[Any]) -> bool:
-    """Whether ``kind`` converts values exactly as Django's ``base`` field class does."""
-    return issubclass(kind, base) and all(
-        getattr(kind, name) is getattr(base, name)
-        for name in ("get_prep_value", "get_db_prep_value", "to_python")
-    )
-
-
-def _is_django_field(kind: type[Any]) -> bool:
-    """A field class of Django's own, whose conversions are pure functions of the value."""
-    return kind.__module__.startswith("django.db.models.")
 
 
 def _as_utc(value: Any) -> Any:
