@@ -169,8 +169,8 @@ def _pg_array_literal(values: Sequence[Any]) -> str | None:
     result into the statement; for the types keys are made of, the array's
     text form is one ``join`` away. Each element is written in the form
     PostgreSQL reads back as the same value: integers and decimals as
-    ``str`` gives them (``12.50``, ``1E+3``), datetimes as UTC instants with
-    their offset, dates in ISO form, text quoted with its backslashes and
+    ``str`` gives them (``12.50``, ``1E+3``), datetimes with their UTC
+    offset, dates in ISO form, text quoted with its backslashes and
     double quotes escaped.
     """
     kinds = {type(value) for value in values}
@@ -186,10 +186,9 @@ def _pg_array_literal(values: Sequence[Any]) -> str | None:
     elif kind is datetime.datetime:
         if any(value.utcoffset() is None for value in values):
             return None
-        try:
-            elements = [f'"{value.astimezone(datetime.timezone.utc)}"' for value in values]
-        except OverflowError:
-            return None
+        # str() is the ISO form with the value's own UTC offset (seconds
+        # included, as local mean time has them), which PostgreSQL reads exactly.
+        elements = [f'"{value}"' for value in values]
     elif kind is str:
         elements = ('"' + _escape_array_text(value) + '"' for value in values)
     else:
