@@ -403,16 +403,35 @@ def row_applier(resource: Any) -> Callable[..., None]:
             continue
         if type(field) is not Field or "__" in field.attribute or "save" in vars(field):
             return resource.import_instance  # type: ignore[no-any-return]
-        if not field.readonly:
-            steps.append((field, field.column_name, field.attribute, field.saves_null_values))
+        if field.readonly:
+            continue
+        # Field.clean inlined, unless this field's clean is replaced (the
+        # chunk's remembered key cleaning is).
+        widget_clean = None if "clean" in vars(field) else field.widget.clean
+        steps.append(
+            (
+                field,
+                field.column_name,
+                field.attribute,
+                field.saves_null_values,
+                widget_clean,
+                field.default != NOT_PROVIDED,
+            )
+        )
 
     def apply_row(instance: Model, row: dict[str, Any], **kwargs: Any) -> None:
         errors = {}
-        for field, column, attribute, saves_null in steps:
+        for field, column, attribute, saves_null, widget_clean, has_default in steps:
             if column not in row:
                 continue
             try:
-                cleaned = field.clean(row, **kwargs)
+                if widget_clean is None:
+                    cleaned = field.clean(row, **kwargs)
+                else:
+                    cleaned = widget_clean(row[column], row=row, **kwargs)
+                    if has_default and cleaned in field.empty_values:
+                        default = field.default
+                        cleaned = default() if callable(default) else default
                 if cleaned is not None or saves_null:
                     setattr(instance, attribute, cleaned)
             except ValueError as exc:

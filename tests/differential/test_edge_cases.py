@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from import_export.fields import Field
 
 from tests.differential.datasets import PARIS, Scenario, product_spec, transaction_spec
 from tests.differential.harness import assert_equivalent
@@ -620,5 +621,35 @@ def test_a_hook_that_changes_the_key_before_saving(accounts, model, batch_size):
 
     def declare() -> dict[str, Any]:
         return {**spec.declare(), "before_save_instance": before_save_instance}
+
+    assert_equivalent(scenario.with_spec(replace(spec, declare=declare)))
+
+
+# --- declared field options ---------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "default", ["n/a", lambda: "computed", None], ids=["value", "callable", "none"]
+)
+@pytest.mark.parametrize("saves_null_values", [True, False])
+def test_a_declared_default_fills_blank_cells(accounts, default, saves_null_values):
+    scenario = transactions(
+        accounts,
+        ("A001", "2024-01-05 10:00:00", "1", ""),
+        ("A001", "2024-01-05 11:00:00", "1", None),
+        ("A001", "2024-01-05 12:00:00", "1", "given"),
+        stored=(("A001", JAN5, "1.000", "stored"),),
+    )
+    spec = scenario.spec
+
+    def declare() -> dict[str, Any]:
+        description = Field(
+            attribute="description",
+            column_name="description",
+            default=default,
+            saves_null_values=saves_null_values,
+        )
+        return {**spec.declare(), "description": description}
 
     assert_equivalent(scenario.with_spec(replace(spec, declare=declare)))
