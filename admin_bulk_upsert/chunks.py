@@ -22,7 +22,7 @@ from import_export.widgets import ManyToManyWidget
 
 from .keys import KeySpec
 from .planning import RowWork, fail, plan_chunk
-from .prefetch import prefetched_foreign_keys, remembered_cleaning
+from .prefetch import prefetched_foreign_keys
 from .writing import ChunkWriteError, write_chunk
 
 logger = logging.getLogger(__name__)
@@ -70,11 +70,7 @@ def import_chunk(
     """Plan, write (or replay the stock way) and finish one chunk."""
     model = resource._meta.model
     rows = [work.row for work in chunk]
-    key_names = spec.resource_field_names if spec is not None else ()
-    with (
-        prefetched_foreign_keys(resource, rows, using),
-        remembered_cleaning([resource.fields[name] for name in key_names]),
-    ):
+    with prefetched_foreign_keys(resource, rows, using):
         plan = plan_chunk(resource, spec, chunk, kwargs)
         if raise_errors and any(failed(work) for work in chunk):
             # Stock stops at the failing row: rows after it are never saved.
