@@ -99,8 +99,8 @@ class BlankSnapshots:
         self._shared: Model | None = None
 
     def share(self, snapshot: Model | None) -> Model | None:
-        if snapshot is None:
-            return None
+        if snapshot is None or snapshot is self._shared:
+            return snapshot
         if self._shared is None:
             self._shared = snapshot
         elif _same_values(self._shared, snapshot):

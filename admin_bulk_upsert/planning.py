@@ -317,7 +317,7 @@ def _plan_row(
     groups: _Registry,
     kwargs: dict[str, Any],
     apply_row: RowApplier,
-    new_instance: Callable[[dict[str, Any]], Model],
+    new_instance: NewInstances,
 ) -> None:
     meta = resource._meta
     row_kwargs = _row_kwargs(kwargs, work)
@@ -336,7 +336,14 @@ def _plan_row(
     work.instance, work.new = instance, new
     resource.after_init_instance(instance, new, work.row, **row_kwargs)
     work.result.import_type = RowResult.IMPORT_TYPE_NEW if new else RowResult.IMPORT_TYPE_UPDATE
-    original = copy_instance(instance) if not meta.skip_diff else None
+    if meta.skip_diff:
+        original = None
+    elif new and new_instance.blank is not None and not _changes_new_instances(resource):
+        # The instance is still a copy of the blank: the shared blank is its
+        # snapshot (never written, never given a pk).
+        original = new_instance.blank
+    else:
+        original = copy_instance(instance)
     work.original = original
 
     errors: dict[str, Any] = {}
@@ -358,8 +365,34 @@ def _plan_row(
     _join(group, work)
 
 
-def instance_factory(resource: Any) -> Callable[[dict[str, Any]], Model]:
-    """``resource.init_instance``, or a copy of one blank instance when that is the same.
+class NewInstances:
+    """Makes each new row's instance: ``resource.init_instance(row)``.
+
+    ``blank`` is set when every new instance starts as a copy of it (see
+    :func:`instance_factory`); it then also stands for each new row's
+    snapshot, the state before the row's values were applied.
+    """
+
+    blank: Model | None = None
+
+    def __init__(self, resource: Any) -> None:
+        self.resource = resource
+
+    def __call__(self, row: dict[str, Any]) -> Model:
+        return self.resource.init_instance(row)  # type: ignore[no-any-return]
+
+
+class _BlankCopies(NewInstances):
+    def __init__(self, resource: Any, blank: Model) -> None:
+        super().__init__(resource)
+        self.blank = blank
+
+    def __call__(self, row: dict[str, Any]) -> Model:
+        return copy_instance(self.blank)  # type: ignore[arg-type]
+
+
+def instance_factory(resource: Any) -> NewInstances:
+    """``resource.init_instance``, or copies of one blank instance when that is the same.
 
     Stock builds every new record with ``Model()``, which walks every field for
     its default. When the resource keeps DIE's ``init_instance``, the model
@@ -380,13 +413,8 @@ def instance_factory(resource: Any) -> Callable[[dict[str, Any]], Model]:
             for field in model._meta.concrete_fields
         )
     ):
-        return resource.init_instance  # type: ignore[no-any-return]
-    blank = model()
-
-    def new_instance(row: dict[str, Any]) -> Model:
-        return copy_instance(blank)
-
-    return new_instance
+        return NewInstances(resource)
+    return _BlankCopies(resource, model())
 
 
 class RowApplier:
@@ -516,6 +544,10 @@ def key_cleaner(fields: Sequence[Any]) -> Callable[[dict[str, Any]], list[Any]]:
         return cleaned
 
     return clean_key
+
+
+def _changes_new_instances(resource: Any) -> bool:
+    return type(resource).after_init_instance is not ModelResource.after_init_instance
 
 
 def _join(group: Group | None, work: RowWork) -> None:

@@ -653,3 +653,28 @@ def test_a_declared_default_fills_blank_cells(accounts, default, saves_null_valu
         return {**spec.declare(), "description": description}
 
     assert_equivalent(scenario.with_spec(replace(spec, declare=declare)))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("skip_unchanged", [False, True])
+def test_a_hook_that_fills_new_instances(accounts, skip_unchanged):
+    """The snapshot of a new row is taken after after_init_instance, as stock takes it."""
+    scenario = transactions(
+        accounts,
+        ("A001", "2024-01-05 10:00:00", "1", "from hook"),
+        ("A001", "2024-01-05 11:00:00", "1", "other"),
+        skip_unchanged=skip_unchanged,
+        report_skipped=True,
+    )
+    spec = scenario.spec
+
+    def after_init_instance(self: Any, instance: Any, new: bool, row: Any, **kwargs: Any) -> None:
+        if new:
+            instance.description = "from hook"
+            instance.amount = Decimal(1)
+            instance.datetime = datetime(2024, 1, 5, 9, 0, tzinfo=UTC)
+
+    def declare() -> dict[str, Any]:
+        return {**spec.declare(), "after_init_instance": after_init_instance}
+
+    assert_equivalent(scenario.with_spec(replace(spec, declare=declare)))
