@@ -21,7 +21,7 @@ from import_export.utils import atomic_if_using_transaction
 from import_export.widgets import ManyToManyWidget
 
 from .keys import KeySpec
-from .planning import RowWork, fail, plan_chunk
+from .planning import RowWork, fail, overrides, plan_chunk
 from .prefetch import prefetched_foreign_keys
 from .writing import ChunkWriteError, write_chunk
 
@@ -123,6 +123,8 @@ def finish_rows(
     meta = resource._meta
     has_m2m = any(isinstance(f.widget, ManyToManyWidget) for f in resource.get_import_fields())
     failed = (RowResult.IMPORT_TYPE_ERROR, RowResult.IMPORT_TYPE_INVALID)
+    after_save_instance = overrides(resource, "after_save_instance")
+    after_import_row = overrides(resource, "after_import_row")
     for work in chunk:
         result = work.result
         if result.import_type in failed:
@@ -131,7 +133,8 @@ def finish_rows(
         instance = work.instance
         try:
             if work.saved:
-                resource.after_save_instance(instance, work.row, **row_kwargs)
+                if after_save_instance:
+                    resource.after_save_instance(instance, work.row, **row_kwargs)
                 if has_m2m:
                     resource.save_m2m(instance, work.row, **row_kwargs)
             result.add_instance_info(instance)
@@ -145,7 +148,8 @@ def finish_rows(
                     result.defer_diff(resource, before, instance, work.new)
                 if not work.new:
                     result.original = work.original
-            resource.after_import_row(work.row, result, **row_kwargs)
+            if after_import_row:
+                resource.after_import_row(work.row, result, **row_kwargs)
         except Exception as exc:
             fail(resource, work, exc)
 

@@ -53,7 +53,7 @@ class Group:
         return self.states[-1]
 
 
-@dataclasses.dataclass(eq=False)
+@dataclasses.dataclass(eq=False, slots=True)
 class RowWork:
     """One row on its way through the chunk."""
 
@@ -168,9 +168,11 @@ def plan_chunk(
     remembered = [] if apply_row.takes_keys else [resource.fields[name] for name in key_names]
     new_instance = instance_factory(resource)
     live = []
+    before_import_row = overrides(resource, "before_import_row")
     for work in rows:
         try:
-            resource.before_import_row(work.row, **_row_kwargs(kwargs, work))
+            if before_import_row:
+                resource.before_import_row(work.row, **_row_kwargs(kwargs, work))
         except Exception as exc:
             fail(resource, work, exc)
         else:
@@ -334,11 +336,12 @@ def _plan_row(
     else:
         instance, new = new_instance(work.row), True
     work.instance, work.new = instance, new
-    resource.after_init_instance(instance, new, work.row, **row_kwargs)
+    if overrides(resource, "after_init_instance"):
+        resource.after_init_instance(instance, new, work.row, **row_kwargs)
     work.result.import_type = RowResult.IMPORT_TYPE_NEW if new else RowResult.IMPORT_TYPE_UPDATE
     if meta.skip_diff:
         original = None
-    elif new and new_instance.blank is not None and not _changes_new_instances(resource):
+    elif new and new_instance.blank is not None and not overrides(resource, "after_init_instance"):
         # The instance is still a copy of the blank: the shared blank is its
         # snapshot (never written, never given a pk).
         original = new_instance.blank
@@ -351,12 +354,14 @@ def _plan_row(
         apply_row(instance, work.row, row_kwargs, work.key_values)
     except ValidationError as exc:
         errors = exc.update_error_dict(errors)
-    if resource.skip_row(instance, original, work.row, errors):
+    may_skip = meta.skip_unchanged or overrides(resource, "skip_row")
+    if may_skip and resource.skip_row(instance, original, work.row, errors):
         work.result.import_type = RowResult.IMPORT_TYPE_SKIP
         _join(group, work)
         return
     resource.validate_instance(instance, errors, validate_unique=False)
-    resource.before_save_instance(instance, work.row, **row_kwargs)
+    if overrides(resource, "before_save_instance"):
+        resource.before_save_instance(instance, work.row, **row_kwargs)
     work.saved = True
     if group is None:
         group = Group(states=[], created=new)
@@ -546,8 +551,16 @@ def key_cleaner(fields: Sequence[Any]) -> Callable[[dict[str, Any]], list[Any]]:
     return clean_key
 
 
-def _changes_new_instances(resource: Any) -> bool:
-    return type(resource).after_init_instance is not ModelResource.after_init_instance
+def overrides(resource: Any, hook: str) -> bool:
+    """Whether ``resource`` has its own version of one of DIE's per-row hooks.
+
+    DIE's own hooks do nothing (``skip_row`` skips nothing unless
+    ``skip_unchanged`` is set); an import calls each of them once per row, so
+    the ones a resource does not override are not called at all.
+    """
+    return hook in vars(resource) or getattr(type(resource), hook) is not getattr(
+        ModelResource, hook
+    )
 
 
 def _join(group: Group | None, work: RowWork) -> None:

@@ -5,7 +5,7 @@ from django.db import connection
 from django.db.models import signals
 from import_export import fields
 
-from tests.engine.builders import transactions_file
+from tests.engine.builders import stored, transactions_file
 from tests.engine.resources import TransactionResource
 from tests.testapp.models import Account, Transaction
 
@@ -154,3 +154,29 @@ def test_new_records_do_not_share_mutable_state():
     assert first is not second and first._state is not second._state
     assert (first.description, second.description) == ("x", "y")
     assert first.pk != second.pk
+
+
+class SkipsOddAmounts(TransactionResource):
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        return instance.amount % 2 == 1
+
+
+def test_an_overridden_skip_row_runs_without_skip_unchanged():
+    Account.objects.create(number="A1")
+    result = SkipsOddAmounts().import_data(
+        transactions_file(
+            ["A1", "2024-01-05 10:00:00", "1", "odd"], ["A1", "2024-01-05 11:00:00", "2", "even"]
+        )
+    )
+    assert [row.import_type for row in result.rows] == ["skip", "new"]
+    assert stored(Transaction, "description") == [("even",)]
+
+
+def test_hooks_set_on_the_resource_instance_run_too():
+    Account.objects.create(number="A1")
+    resource = TransactionResource()
+    seen = []
+    resource.before_save_instance = lambda instance, row, **kwargs: seen.append(row["description"])
+    resource.after_import_row = lambda row, result, **kwargs: seen.append(result.import_type)
+    resource.import_data(transactions_file(["A1", "2024-01-05 10:00:00", "1", "x"]))
+    assert seen == ["x", "new"]
