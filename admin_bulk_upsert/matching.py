@@ -173,27 +173,25 @@ def _pg_array_literal(values: Sequence[Any]) -> str | None:
     offset, dates in ISO form, text quoted with its backslashes and
     double quotes escaped.
     """
-    kinds = {type(value) for value in values}
+    kinds = set(map(type, values))
     if len(kinds) != 1:
         return None
     kind = kinds.pop()
     if kind is int or kind is datetime.date:
-        elements = map(str, values)
-    elif kind is Decimal:
-        if not all(value.is_finite() for value in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    if kind is Decimal:
+        if not all(map(Decimal.is_finite, values)):
             return None
-        elements = map(str, values)
-    elif kind is datetime.datetime:
-        if any(value.utcoffset() is None for value in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    if kind is datetime.datetime:
+        if None in map(datetime.datetime.utcoffset, values):
             return None
         # str() is the ISO form with the value's own UTC offset (seconds
         # included, as local mean time has them), which PostgreSQL reads exactly.
-        elements = [f'"{value}"' for value in values]
-    elif kind is str:
-        elements = ('"' + _escape_array_text(value) + '"' for value in values)
-    else:
-        return None
-    return "{" + ",".join(elements) + "}"
+        return '{"' + '","'.join(map(str, values)) + '"}'
+    if kind is str:
+        return '{"' + '","'.join(map(_escape_array_text, values)) + '"}'
+    return None
 
 
 def _escape_array_text(value: str) -> str:
