@@ -125,11 +125,14 @@ def finish_rows(
     failed = (RowResult.IMPORT_TYPE_ERROR, RowResult.IMPORT_TYPE_INVALID)
     after_save_instance = overrides(resource, "after_save_instance")
     after_import_row = overrides(resource, "after_import_row")
+    hooks = after_save_instance or has_m2m or after_import_row
+    row_kwargs: dict[str, Any] = {}
     for work in chunk:
         result = work.result
         if result.import_type in failed:
             continue
-        row_kwargs = {**kwargs, "row_number": work.number}
+        if hooks:
+            row_kwargs = {**kwargs, "row_number": work.number}
         instance = work.instance
         try:
             if work.saved:
