@@ -166,7 +166,7 @@ def plan_chunk(
     # applier takes the lookup's values; a resource's own import_instance gets
     # them from a memo in front of each key field's clean().
     remembered = [] if apply_row.takes_keys else [resource.fields[name] for name in key_names]
-    new_instance = instance_factory(resource)
+    plan_row = _RowPlanner(resource, apply_row, instance_factory(resource))
     live = []
     before_import_row = overrides(resource, "before_import_row")
     for work in rows:
@@ -187,7 +187,7 @@ def plan_chunk(
                 fail(resource, work, found)
                 continue
             try:
-                _plan_row(resource, work, found, groups, kwargs, apply_row, new_instance)
+                plan_row(work, found, groups, kwargs)
             except Exception as exc:
                 fail(resource, work, exc)
             if work.group is not None:
@@ -312,62 +312,78 @@ class _Registry:
             self.by_key.setdefault(key, []).append(group)
 
 
-def _plan_row(
-    resource: Any,
-    work: RowWork,
-    found: tuple[Any, Model | None] | None,
-    groups: _Registry,
-    kwargs: dict[str, Any],
-    apply_row: RowApplier,
-    new_instance: NewInstances,
-) -> None:
-    meta = resource._meta
-    row_kwargs = _row_kwargs(kwargs, work)
-    key, stored = found if found is not None else (None, None)
-    candidates = groups.candidates(key, stored)
-    if len(candidates) > 1:
-        raise multiple_returned(resource._meta.model, len(candidates))
-    target = candidates[0] if candidates else None
-    group = target if isinstance(target, Group) else None
-    if group is not None:
-        instance, new = as_stored(copy_instance(group.instance)), False
-    elif target is not None:
-        instance, new = target, False
-    else:
-        instance, new = new_instance(work.row), True
-    work.instance, work.new = instance, new
-    if overrides(resource, "after_init_instance"):
-        resource.after_init_instance(instance, new, work.row, **row_kwargs)
-    work.result.import_type = RowResult.IMPORT_TYPE_NEW if new else RowResult.IMPORT_TYPE_UPDATE
-    if meta.skip_diff:
-        original = None
-    elif new and new_instance.blank is not None and not overrides(resource, "after_init_instance"):
-        # The instance is still a copy of the blank: the shared blank is its
-        # snapshot (never written, never given a pk).
-        original = new_instance.blank
-    else:
-        original = copy_instance(instance)
-    work.original = original
+class _RowPlanner:
+    """The pre-save part of one row, as stock's ``import_row`` runs it.
 
-    errors: dict[str, Any] = {}
-    try:
-        apply_row(instance, work.row, row_kwargs, work.key_values)
-    except ValidationError as exc:
-        errors = exc.update_error_dict(errors)
-    may_skip = meta.skip_unchanged or overrides(resource, "skip_row")
-    if may_skip and resource.skip_row(instance, original, work.row, errors):
-        work.result.import_type = RowResult.IMPORT_TYPE_SKIP
+    Built once per chunk: which hooks the resource overrides is decided here,
+    not per row.
+    """
+
+    def __init__(self, resource: Any, apply_row: RowApplier, new_instance: NewInstances) -> None:
+        self.resource = resource
+        self.apply_row = apply_row
+        self.new_instance = new_instance
+        meta = resource._meta
+        self.model = meta.model
+        self.skip_diff = meta.skip_diff
+        self.after_init_instance = overrides(resource, "after_init_instance")
+        self.before_save_instance = overrides(resource, "before_save_instance")
+        self.may_skip = bool(meta.skip_unchanged) or overrides(resource, "skip_row")
+        # A new instance still a copy of the blank has the shared blank as
+        # its snapshot (never written, never given a pk).
+        self.blank_snapshot = None if self.after_init_instance else new_instance.blank
+
+    def __call__(
+        self,
+        work: RowWork,
+        found: tuple[Any, Model | None] | None,
+        groups: _Registry,
+        kwargs: dict[str, Any],
+    ) -> None:
+        resource = self.resource
+        row_kwargs = _row_kwargs(kwargs, work)
+        key, stored = found if found is not None else (None, None)
+        candidates = groups.candidates(key, stored)
+        if len(candidates) > 1:
+            raise multiple_returned(self.model, len(candidates))
+        target = candidates[0] if candidates else None
+        group = target if isinstance(target, Group) else None
+        if group is not None:
+            instance, new = as_stored(copy_instance(group.instance)), False
+        elif target is not None:
+            instance, new = target, False
+        else:
+            instance, new = self.new_instance(work.row), True
+        work.instance, work.new = instance, new
+        if self.after_init_instance:
+            resource.after_init_instance(instance, new, work.row, **row_kwargs)
+        work.result.import_type = RowResult.IMPORT_TYPE_NEW if new else RowResult.IMPORT_TYPE_UPDATE
+        if self.skip_diff:
+            original = None
+        elif new and self.blank_snapshot is not None:
+            original = self.blank_snapshot
+        else:
+            original = copy_instance(instance)
+        work.original = original
+
+        errors: dict[str, Any] = {}
+        try:
+            self.apply_row(instance, work.row, row_kwargs, work.key_values)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        if self.may_skip and resource.skip_row(instance, original, work.row, errors):
+            work.result.import_type = RowResult.IMPORT_TYPE_SKIP
+            _join(group, work)
+            return
+        resource.validate_instance(instance, errors, validate_unique=False)
+        if self.before_save_instance:
+            resource.before_save_instance(instance, work.row, **row_kwargs)
+        work.saved = True
+        if group is None:
+            group = Group(states=[], created=new)
+            groups.add(group, key, target, instance, work.key_hint)
+        group.states.append(instance)
         _join(group, work)
-        return
-    resource.validate_instance(instance, errors, validate_unique=False)
-    if overrides(resource, "before_save_instance"):
-        resource.before_save_instance(instance, work.row, **row_kwargs)
-    work.saved = True
-    if group is None:
-        group = Group(states=[], created=new)
-        groups.add(group, key, target, instance, work.key_hint)
-    group.states.append(instance)
-    _join(group, work)
 
 
 class NewInstances:
