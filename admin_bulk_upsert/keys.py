@@ -4,7 +4,7 @@ A row's key is what stock django-import-export passes to ``queryset.get()``:
 each key field's ``field.clean(row)``, under the field's ``attribute``. This
 module turns those cleaned values into the values the database compares
 (:meth:`KeySpec.db_values`) and into a hashable form for grouping rows of one
-file that will be equal once stored (:meth:`KeySpec.group_key`), with the
+file that will be equal once stored (:meth:`KeySpec.lookup_key`), with the
 database's notion of equality for text on MariaDB.
 """
 
@@ -24,11 +24,12 @@ from django.db.models import DecimalField, Field, ForeignObject, Model
 from .values import lookup_preparer
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(eq=False, slots=True)
 class KeyHint:
-    """A row's key as it was looked up: its column values and its group key."""
+    """A row's key as it was looked up: its column values, as sent, and its group key."""
 
     parts: tuple[Any, ...]
+    db_values: tuple[Any, ...]
     key: Any
 
 
@@ -95,29 +96,37 @@ class KeySpec:
         field cannot take (``Field 'id' expected a number but got 'x'.``), so
         the row fails with stock's message.
         """
-        return self.prepare(self.parts(cleaned))
+        hint = self.lookup_key(cleaned)
+        return hint.db_values if hint is not None else None
 
-    def parts(self, cleaned: Sequence[Any]) -> tuple[Any, ...]:
-        """The values the key's columns take: a related instance gives its target's value."""
-        assert self.model_fields is not None
-        return tuple(
-            [
-                getattr(value, target) if target is not None and isinstance(value, Model) else value
-                for target, value in zip(self._targets, cleaned, strict=True)
-            ]
-        )
+    def lookup_key(self, cleaned: Sequence[Any]) -> KeyHint | None:
+        """The key's column values, :meth:`db_values` and group key, or None for NULL.
 
-    def prepare(self, parts: Sequence[Any]) -> tuple[Any, ...] | None:
-        """:meth:`db_values` of the key's :meth:`parts`."""
+        The column values are what the key's columns take (a related instance
+        gives its target's value). One pass, since it runs once per row.
+        """
+        parts = []
         values = []
-        for prepare, value in zip(self._preparers, parts, strict=True):
+        grouped = []
+        for target, prepare, fold, value in zip(
+            self._targets, self._preparers, self._text_folds, cleaned, strict=True
+        ):
+            if target is not None and isinstance(value, Model):
+                value = getattr(value, target)
             if value is None:
                 return None
             prepped = prepare(value)
             if prepped is None:
                 return None
+            parts.append(value)
             values.append(prepped)
-        return tuple(values)
+            # The group key stands for the value under the database's
+            # equality: text folded as its collation compares, and aware
+            # datetimes as instants (Python compares two datetimes of one
+            # zone by wall time, so 02:30 before and after a DST change
+            # would be equal; to the database they are not).
+            grouped.append(fold(_as_utc(prepped)) if fold is not _identity else _as_utc(prepped))
+        return KeyHint(tuple(parts), tuple(values), ("key", tuple(grouped)))
 
     def stored_key(self, instance: Model, hint: KeyHint | None = None) -> Any:
         """The group key of ``instance`` as the database will store it, or None.
@@ -154,24 +163,10 @@ class KeySpec:
         if unchanged:
             return hint.key  # type: ignore[union-attr]
         try:
-            db_values = self.db_values(values)
+            stored = self.lookup_key(values)
         except Exception:  # a value the column cannot take: the write fails
             return None
-        return ("key", self.group_key(db_values)) if db_values is not None else None
-
-    def group_key(self, db_values: tuple[Any, ...]) -> tuple[Any, ...]:
-        """A hashable stand-in for ``db_values`` under the database's equality.
-
-        Aware datetimes are compared as instants: Python compares two
-        datetimes of the same zone by wall time, so 02:30 before and after a
-        DST change would be equal, which they are not to the database.
-        """
-        return tuple(
-            [
-                fold(_as_utc(value)) if fold is not _identity else _as_utc(value)
-                for fold, value in zip(self._text_folds, db_values, strict=True)
-            ]
-        )
+        return stored.key if stored is not None else None
 
 
 def _as_utc(value: Any) -> Any:

@@ -217,9 +217,8 @@ def _find_existing(resource: Any, spec: KeySpec | None, rows: Sequence[RowWork])
     for work in rows:
         try:
             cleaned = work.key_values = clean_key(work.row)
-            parts = spec.parts(cleaned) if spec.batchable else None
-            db_values = spec.prepare(parts) if parts is not None else None
-            if db_values is None:
+            hint = spec.lookup_key(cleaned) if spec.batchable else None
+            if hint is None:
                 answers[id(work)] = (
                     ("stock", tuple(cleaned)),
                     _stock_get(resource, spec, cleaned),
@@ -228,11 +227,10 @@ def _find_existing(resource: Any, spec: KeySpec | None, rows: Sequence[RowWork])
         except Exception as exc:
             answers[id(work)] = exc
             continue
-        key = ("key", spec.group_key(db_values))
-        answers[id(work)] = (key, None)
-        work.key_hint = KeyHint(parts, key)  # type: ignore[arg-type]
+        answers[id(work)] = (hint.key, None)
+        work.key_hint = hint
         batch_rows.append(work)
-        batch_keys.append(db_values)
+        batch_keys.append(hint.db_values)
         batch_cleaned.append(cleaned)
     if batch_keys:
         try:
