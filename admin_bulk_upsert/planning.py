@@ -33,7 +33,7 @@ from .keys import KeyHint, KeySpec
 from .prefetch import fetch_existing, multiple_returned, remembered_cleaning, single
 
 
-@dataclasses.dataclass(eq=False)
+@dataclasses.dataclass(eq=False, slots=True)
 class Group:
     """The rows of a chunk that end in one stored record.
 

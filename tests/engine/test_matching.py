@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
+from django.db.models import signals
 
 from admin_bulk_upsert.matching import match_keys
 from tests.testapp.models import Account, Product, Transaction
@@ -90,3 +91,38 @@ def test_datetime_and_decimal_keys(when, amount):
     ]
     assert found_pks(Transaction, fields, keys) == orm_pks(Transaction, names, keys)
     assert found_pks(Transaction, fields, keys)[0] != []
+
+
+def test_matched_instances_are_what_the_orm_reads():
+    account = Account.objects.create(number="A1")
+    when = dt.datetime(2024, 1, 5, 9, tzinfo=dt.timezone.utc)
+    Transaction.objects.create(account=account, datetime=when, amount="12.5", description="x")
+    fields = [field(Transaction, name) for name in ["account", "datetime", "amount"]]
+    key = prepared(fields, (account.pk, when, Decimal("12.5")))
+    (matched,) = match_keys(Transaction.objects.all(), fields, [key], "default")[0]
+    orm = Transaction.objects.get()
+    assert type(matched) is Transaction
+    assert {k: v for k, v in vars(matched).items() if k != "_state"} == {
+        k: v for k, v in vars(orm).items() if k != "_state"
+    }
+    assert (matched._state.adding, matched._state.db) == (False, "default")
+    assert matched.account == account  # the relation loads as usual
+
+
+def test_post_init_receivers_see_matched_instances():
+    account = Account.objects.create(number="A1")
+    when = dt.datetime(2024, 1, 5, 9, tzinfo=dt.timezone.utc)
+    Transaction.objects.create(account=account, datetime=when, amount="12.5")
+    fields = [field(Transaction, name) for name in ["account", "datetime", "amount"]]
+    key = prepared(fields, (account.pk, when, Decimal("12.5")))
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance)
+
+    signals.post_init.connect(receiver, sender=Transaction)
+    try:
+        (matched,) = match_keys(Transaction.objects.all(), fields, [key], "default")[0]
+    finally:
+        signals.post_init.disconnect(receiver, sender=Transaction)
+    assert seen == [matched]
