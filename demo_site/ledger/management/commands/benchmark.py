@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
+from django.test.utils import override_settings
 from django.utils.module_loading import import_string
 
 from ledger.benchmark.contenders import CONTENDERS, Contender, Outcome, Workload
@@ -39,6 +40,8 @@ NOTES = (
     "the timed part (DIE's CSV format for DIE, the plugin's read_dataset for the plugin). "
     "The floor is bulk_create(update_conflicts=True, batch_size=1000) of model instances "
     "built before the clock starts, in one transaction (no unique_fields on MySQL/MariaDB). "
+    "Django's DEBUG is off while measuring, as on a production server (with it on, Django "
+    "keeps every statement's SQL in memory). "
     "Queries are statements sent through Django's cursor. Peak memory comes from a separate, "
     "untimed pass under tracemalloc (Python allocations only)."
 )
@@ -110,7 +113,7 @@ class Command(BaseCommand):
         contenders = self._contenders(options)
 
         _create_sqlite_folder(alias)
-        with pinned_database(alias):
+        with pinned_database(alias), override_settings(DEBUG=False):
             self.stdout.write(f"Migrating and emptying the ledger tables on {alias!r} ...")
             call_command("migrate", database=alias, interactive=False, verbosity=0)
             reset_ledger(alias)
