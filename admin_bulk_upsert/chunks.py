@@ -20,8 +20,9 @@ from import_export.results import Result, RowResult
 from import_export.utils import atomic_if_using_transaction
 from import_export.widgets import ManyToManyWidget
 
+from .instances import overrides
 from .keys import KeySpec
-from .planning import RowWork, fail, overrides, plan_chunk
+from .planning import RowWork, fail, plan_chunk
 from .prefetch import prefetched_foreign_keys
 from .writing import ChunkWriteError, write_chunk
 

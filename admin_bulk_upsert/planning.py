@@ -15,20 +15,24 @@ A row that fails leaves its group as it was.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError
-from django.db.models import NOT_PROVIDED, DecimalField, Model, signals
-from django.db.models.base import ModelState
-from django.utils.encoding import force_str
-from import_export.fields import Field
-from import_export.resources import ModelResource
+from django.db.models import DecimalField, Model
 from import_export.results import RowResult
-from import_export.widgets import ManyToManyWidget
 
+from .instances import (
+    NewInstances,
+    RowApplier,
+    copy_instance,
+    instance_factory,
+    key_cleaner,
+    overrides,
+    row_applier,
+)
 from .keys import KeyHint, KeySpec
 from .prefetch import fetch_existing, multiple_returned, remembered_cleaning, single
 
@@ -92,22 +96,6 @@ class ChunkPlan:
             ]
             rounds.append((creates, updates))
         return rounds
-
-
-def copy_instance(instance: Model) -> Model:
-    """A shallow copy: field values are replaced, never mutated, by the widgets.
-
-    Built by hand: ``copy.copy`` goes through ``Model.__reduce__`` and costs
-    several times more, once or twice per row.
-    """
-    clone = instance.__class__.__new__(instance.__class__)
-    clone.__dict__.update(instance.__dict__)
-    state = ModelState()
-    state.db = instance._state.db
-    state.adding = instance._state.adding
-    state.fields_cache = dict(instance._state.fields_cache)
-    clone._state = state
-    return clone
 
 
 def as_stored(instance: Model) -> Model:
@@ -382,199 +370,6 @@ class _RowPlanner:
             groups.add(group, key, target, instance, work.key_hint)
         group.states.append(instance)
         _join(group, work)
-
-
-class NewInstances:
-    """Makes each new row's instance: ``resource.init_instance(row)``.
-
-    ``blank`` is set when every new instance starts as a copy of it (see
-    :func:`instance_factory`); it then also stands for each new row's
-    snapshot, the state before the row's values were applied.
-    """
-
-    blank: Model | None = None
-
-    def __init__(self, resource: Any) -> None:
-        self.resource = resource
-
-    def __call__(self, row: dict[str, Any]) -> Model:
-        return self.resource.init_instance(row)  # type: ignore[no-any-return]
-
-
-class _BlankCopies(NewInstances):
-    def __init__(self, resource: Any, blank: Model) -> None:
-        super().__init__(resource)
-        self.blank = blank
-
-    def __call__(self, row: dict[str, Any]) -> Model:
-        return copy_instance(self.blank)  # type: ignore[arg-type]
-
-
-def instance_factory(resource: Any) -> NewInstances:
-    """``resource.init_instance``, or copies of one blank instance when that is the same.
-
-    Stock builds every new record with ``Model()``, which walks every field for
-    its default. When the resource keeps DIE's ``init_instance``, the model
-    keeps ``Model.__init__``, nothing listens to its init signals and no
-    default is computed per instance (a callable or a database default), each
-    ``Model()`` holds the very same values: a shallow copy of one is that
-    instance, for a fraction of the cost.
-    """
-    model = resource._meta.model
-    if (
-        type(resource).init_instance is not ModelResource.init_instance
-        or model.__init__ is not Model.__init__
-        or signals.pre_init.has_listeners(model)
-        or signals.post_init.has_listeners(model)
-        or any(
-            (field.has_default() and callable(field.default))
-            or field.db_default is not NOT_PROVIDED
-            for field in model._meta.concrete_fields
-        )
-    ):
-        return NewInstances(resource)
-    return _BlankCopies(resource, model())
-
-
-class RowApplier:
-    """Sets a row's cells on its instance: what ``import_instance`` does for one row.
-
-    ``takes_keys`` says whether the row's already cleaned key cells are used
-    instead of cleaning those cells again.
-    """
-
-    takes_keys = False
-
-    def __init__(self, resource: Any) -> None:
-        self.resource = resource
-
-    def __call__(
-        self,
-        instance: Model,
-        row: dict[str, Any],
-        kwargs: dict[str, Any],
-        key_values: list[Any] | None,
-    ) -> None:
-        self.resource.import_instance(instance, row, **kwargs)
-
-
-class _PlainFieldsApplier(RowApplier):
-    """Stock's ``import_instance`` loop without its per-field detours.
-
-    Stock's ``import_instance`` calls ``import_field``, then ``Field.save``,
-    then ``Field.clean`` for every cell of every row: three calls, an
-    attribute path split and a logging guard per cell before the widget runs.
-    For plain ``Field`` objects on direct attributes this loop does what those
-    calls do, in the same order, with the same errors; a key cell takes the
-    value the lookup cleaned (stock cleans it twice, to the same value).
-    """
-
-    takes_keys = True
-
-    def __init__(self, resource: Any, steps: list[tuple[Any, ...]]) -> None:
-        super().__init__(resource)
-        self.steps = steps
-
-    def __call__(
-        self,
-        instance: Model,
-        row: dict[str, Any],
-        kwargs: dict[str, Any],
-        key_values: list[Any] | None,
-    ) -> None:
-        errors = {}
-        for field, column, attribute, saves_null, widget_clean, has_default, key in self.steps:
-            if column not in row:
-                continue
-            try:
-                if key is not None and key_values is not None:
-                    cleaned = key_values[key]
-                elif widget_clean is None:
-                    cleaned = field.clean(row, **kwargs)
-                else:
-                    cleaned = widget_clean(row[column], row=row, **kwargs)
-                    if has_default and cleaned in field.empty_values:
-                        default = field.default
-                        cleaned = default() if callable(default) else default
-                if cleaned is not None or saves_null:
-                    setattr(instance, attribute, cleaned)
-            except ValueError as exc:
-                errors[attribute] = ValidationError(force_str(exc), code="invalid")
-        if errors:
-            raise ValidationError(errors)
-
-
-def row_applier(resource: Any, key_names: Sequence[str] = ()) -> RowApplier:
-    """The fastest :class:`RowApplier` that does exactly what the resource's own would."""
-    kind = type(resource)
-    if (
-        kind.import_instance is not ModelResource.import_instance
-        or kind.import_field is not ModelResource.import_field
-    ):
-        return RowApplier(resource)
-    key_positions = {id(resource.fields[name]): i for i, name in enumerate(key_names)}
-    steps = []
-    for field in resource.get_import_fields():
-        if isinstance(field.widget, ManyToManyWidget) or not field.attribute:
-            continue
-        replaced = {"save", "clean"} & set(vars(field))
-        if type(field) is not Field or "__" in field.attribute or replaced:
-            return RowApplier(resource)
-        if field.readonly:
-            continue
-        steps.append(
-            (
-                field,
-                field.column_name,
-                field.attribute,
-                field.saves_null_values,
-                field.widget.clean,
-                field.default != NOT_PROVIDED,
-                key_positions.get(id(field)),
-            )
-        )
-    return _PlainFieldsApplier(resource, steps)
-
-
-def key_cleaner(fields: Sequence[Any]) -> Callable[[dict[str, Any]], list[Any]]:
-    """``row -> [field.clean(row) for field in fields]``, ``Field.clean`` inlined for plain fields.
-
-    What stock's instance loader does for the key: each key field's
-    ``clean(row)``, without the import's keyword arguments.
-    """
-    steps = [
-        (field, field.widget.clean, field.default != NOT_PROVIDED)
-        if type(field) is Field and "clean" not in vars(field)
-        else (field, None, False)
-        for field in fields
-    ]
-
-    def clean_key(row: dict[str, Any]) -> list[Any]:
-        cleaned = []
-        for field, widget_clean, has_default in steps:
-            if widget_clean is None or field.column_name not in row:
-                value = field.clean(row)  # raises stock's "Column ... not found"
-            else:
-                value = widget_clean(row[field.column_name], row=row)
-                if has_default and value in field.empty_values:
-                    default = field.default
-                    value = default() if callable(default) else default
-            cleaned.append(value)
-        return cleaned
-
-    return clean_key
-
-
-def overrides(resource: Any, hook: str) -> bool:
-    """Whether ``resource`` has its own version of one of DIE's per-row hooks.
-
-    DIE's own hooks do nothing (``skip_row`` skips nothing unless
-    ``skip_unchanged`` is set); an import calls each of them once per row, so
-    the ones a resource does not override are not called at all.
-    """
-    return hook in vars(resource) or getattr(type(resource), hook) is not getattr(
-        ModelResource, hook
-    )
 
 
 def _join(group: Group | None, work: RowWork) -> None:
