@@ -27,6 +27,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from import_export.results import Result, RowResult
 
+from ..garbage import collect_per_chunk
+
 _FLAGS = {
     RowResult.IMPORT_TYPE_NEW: ADDITION,
     RowResult.IMPORT_TYPE_UPDATE: CHANGE,
@@ -71,11 +73,18 @@ def write_log_entries(
     using = router.db_for_write(LogEntry)
     connection = connections[using]
     written = 0
-    with transaction.atomic(using=using), connection.cursor() as cursor:
+    # The import's row results are all in memory: without the pause, the
+    # entries' allocations set off full collections that walk every one of them.
+    with (
+        collect_per_chunk() as collect_garbage,
+        transaction.atomic(using=using),
+        connection.cursor() as cursor,
+    ):
         write = _copy_writer(connection, cursor) or _executemany_writer(connection, cursor)
         for batch in _batches(result, user_pk, model, file_name, batch_size):
             write(batch)
             written += len(batch)
+            collect_garbage()
     return written
 
 

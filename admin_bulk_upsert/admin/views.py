@@ -22,6 +22,7 @@ from import_export.results import Result, RowResult
 from import_export.signals import post_import
 
 from ..conf import get_config
+from ..garbage import collect_per_chunk
 from ..reading import ReadError, read_dataset
 from . import staging
 from .forms import BulkUpsertImportForm
@@ -182,13 +183,16 @@ def _preview(
     result: Result, resource: Any, csv_file: TextIO | None = None, *, show_changes: bool = True
 ) -> Preview:
     config = get_config()
-    return build_preview(
-        result,
-        resource,
-        max_rows=config.PREVIEW_ROWS if show_changes else 0,
-        max_errors=config.PREVIEW_ERRORS,
-        csv_file=csv_file,
-    )
+    # Every row result of the file is in memory: without the pause, the
+    # summary's allocations set off full collections that walk all of them.
+    with collect_per_chunk():
+        return build_preview(
+            result,
+            resource,
+            max_rows=config.PREVIEW_ROWS if show_changes else 0,
+            max_errors=config.PREVIEW_ERRORS,
+            csv_file=csv_file,
+        )
 
 
 def _verified_upload(
