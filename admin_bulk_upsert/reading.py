@@ -32,6 +32,8 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from .garbage import paused_collection
+
 __all__ = ["ReadError", "read_dataset", "supported_formats"]
 
 #: Formats read without DIE's format classes, with the delimiter for text ones.
@@ -78,6 +80,13 @@ def read_dataset(
     format, undecodable text, an empty file, a header without data rows, and
     blank or duplicate header names.
     """
+    with paused_collection():  # every row read survives: nothing to collect
+        return _read(data, filename, input_format, encoding)
+
+
+def _read(
+    data: bytes, filename: str | None, input_format: str | None, encoding: str | None
+) -> tablib.Dataset:
     fmt = _resolve_format(data, filename, input_format)
     if not data.strip():
         raise ReadError(_("The file is empty."))

@@ -30,7 +30,7 @@ from import_export.widgets import ManyToManyWidget
 
 from .chunks import BlankSnapshots, import_chunk, read_chunks, record_rows
 from .conf import UNDECLARED, declared_option, get_config
-from .garbage import collect_per_chunk
+from .garbage import paused_collection
 from .keys import KeySpec
 from .locking import model_import_lock
 from .parsing import fast_widget_cleaning
@@ -241,7 +241,7 @@ class BulkUpsertResource(ModelResource):
         with (
             fast_widget_cleaning([field.widget for field in import_fields]),
             self._fixed_import_fields(import_fields),
-            collect_per_chunk() as collect_garbage,
+            paused_collection() as collect_garbage,
         ):
             blanks = BlankSnapshots()
             for chunk in read_chunks(self, dataset):

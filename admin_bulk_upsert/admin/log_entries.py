@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from import_export.results import Result, RowResult
 
-from ..garbage import collect_per_chunk
+from ..garbage import paused_collection
 
 _FLAGS = {
     RowResult.IMPORT_TYPE_NEW: ADDITION,
@@ -76,7 +76,7 @@ def write_log_entries(
     # The import's row results are all in memory: without the pause, the
     # entries' allocations set off full collections that walk every one of them.
     with (
-        collect_per_chunk() as collect_garbage,
+        paused_collection() as collect_garbage,
         transaction.atomic(using=using),
         connection.cursor() as cursor,
     ):

@@ -22,7 +22,7 @@ from import_export.results import Result, RowResult
 from import_export.signals import post_import
 
 from ..conf import get_config
-from ..garbage import collect_per_chunk
+from ..garbage import paused_collection
 from ..reading import ReadError, read_dataset
 from . import staging
 from .forms import BulkUpsertImportForm
@@ -185,7 +185,7 @@ def _preview(
     config = get_config()
     # Every row result of the file is in memory: without the pause, the
     # summary's allocations set off full collections that walk all of them.
-    with collect_per_chunk():
+    with paused_collection():
         return build_preview(
             result,
             resource,
