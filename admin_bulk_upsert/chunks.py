@@ -22,7 +22,7 @@ from import_export.widgets import ManyToManyWidget
 
 from .instances import overrides
 from .keys import KeySpec
-from .planning import RowWork, fail, plan_chunk
+from .planning import RowWork, fail, plan_chunk, row_kwargs
 from .prefetch import prefetched_foreign_keys
 from .writing import ChunkWriteError, write_chunk
 
@@ -127,20 +127,20 @@ def finish_rows(
     after_save_instance = overrides(resource, "after_save_instance")
     after_import_row = overrides(resource, "after_import_row")
     hooks = after_save_instance or has_m2m or after_import_row
-    row_kwargs: dict[str, Any] = {}
+    hook_kwargs: dict[str, Any] = {}
     for work in chunk:
         result = work.result
         if result.import_type in failed:
             continue
         if hooks:
-            row_kwargs = {**kwargs, "row_number": work.number}
+            hook_kwargs = row_kwargs(kwargs, work)
         instance = work.instance
         try:
             if work.saved:
                 if after_save_instance:
-                    resource.after_save_instance(instance, work.row, **row_kwargs)
+                    resource.after_save_instance(instance, work.row, **hook_kwargs)
                 if has_m2m:
-                    resource.save_m2m(instance, work.row, **row_kwargs)
+                    resource.save_m2m(instance, work.row, **hook_kwargs)
             result.add_instance_info(instance)
             if resource._store_instance:
                 result.instance = instance
@@ -153,7 +153,7 @@ def finish_rows(
                 if not work.new:
                     result.original = work.original
             if after_import_row:
-                resource.after_import_row(work.row, result, **row_kwargs)
+                resource.after_import_row(work.row, result, **hook_kwargs)
         except Exception as exc:
             fail(resource, work, exc)
 
@@ -179,8 +179,8 @@ def replay_rows(
     try:
         for work in chunk:
             with atomic_if_using_transaction(using_transactions, using=using):
-                row_kwargs = {**kwargs, "row_number": work.number}
-                work.result = Resource.import_row(resource, work.row, loader, **row_kwargs)
+                hook_kwargs = row_kwargs(kwargs, work)
+                work.result = Resource.import_row(resource, work.row, loader, **hook_kwargs)
             if stop_at_failure and failed(work):
                 return
     finally:

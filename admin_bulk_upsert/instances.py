@@ -78,9 +78,7 @@ def instance_factory(resource: Any) -> NewInstances:
     model = resource._meta.model
     if (
         type(resource).init_instance is not ModelResource.init_instance
-        or model.__init__ is not Model.__init__
-        or signals.pre_init.has_listeners(model)
-        or signals.post_init.has_listeners(model)
+        or not inits_plainly(model)
         or any(
             (field.has_default() and callable(field.default))
             or field.db_default is not NOT_PROVIDED
@@ -144,13 +142,10 @@ class _PlainFieldsApplier(RowApplier):
             try:
                 if key is not None and key_values is not None:
                     cleaned = key_values[key]
-                elif widget_clean is None:
-                    cleaned = field.clean(row, **kwargs)
                 else:
                     cleaned = widget_clean(row[column], row=row, **kwargs)
                     if has_default and cleaned in field.empty_values:
-                        default = field.default
-                        cleaned = default() if callable(default) else default
+                        cleaned = _field_default(field)
                 if cleaned is not None or saves_null:
                     setattr(instance, attribute, cleaned)
             except ValueError as exc:
@@ -212,12 +207,30 @@ def key_cleaner(fields: Sequence[Any]) -> Callable[[dict[str, Any]], list[Any]]:
             else:
                 value = widget_clean(row[field.column_name], row=row)
                 if has_default and value in field.empty_values:
-                    default = field.default
-                    value = default() if callable(default) else default
+                    value = _field_default(field)
             cleaned.append(value)
         return cleaned
 
     return clean_key
+
+
+def _field_default(field: Field) -> Any:
+    """What ``Field.clean`` gives for an empty cell of a field with a default."""
+    default = field.default
+    return default() if callable(default) else default
+
+
+def inits_plainly(model: type[Model]) -> bool:
+    """Whether ``Model.__init__`` is all that runs when an instance of ``model`` is made.
+
+    No ``__init__`` of its own and no ``pre_init``/``post_init`` receivers:
+    an instance can then be built by hand (a copy, a filled ``__dict__``).
+    """
+    return (
+        model.__init__ is Model.__init__
+        and not signals.pre_init.has_listeners(model)
+        and not signals.post_init.has_listeners(model)
+    )
 
 
 def overrides(resource: Any, hook: str) -> bool:

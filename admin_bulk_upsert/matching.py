@@ -33,10 +33,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connections
-from django.db.models import Field, Model, QuerySet, signals
+from django.db.models import Field, Model, QuerySet
 from django.db.models.base import ModelState
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query_utils import DeferredAttribute
+
+from .instances import inits_plainly
 
 _TYPE_MODIFIER = re.compile(r"\(.*?\)")
 
@@ -116,9 +118,7 @@ def _instance_builder(
     """
     plain = (
         model.from_db.__func__ is Model.from_db.__func__  # type: ignore[attr-defined]
-        and model.__init__ is Model.__init__
-        and not signals.pre_init.has_listeners(model)
-        and not signals.post_init.has_listeners(model)
+        and inits_plainly(model)
         and list(attnames) == [f.attname for f in model._meta.concrete_fields]
         and all(
             type(inspect.getattr_static(model, name, None)) in _PLAIN_ATTRIBUTES

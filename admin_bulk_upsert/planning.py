@@ -160,7 +160,7 @@ def plan_chunk(
     for work in rows:
         try:
             if before_import_row:
-                resource.before_import_row(work.row, **_row_kwargs(kwargs, work))
+                resource.before_import_row(work.row, **row_kwargs(kwargs, work))
         except Exception as exc:
             fail(resource, work, exc)
         else:
@@ -183,7 +183,8 @@ def plan_chunk(
     return ChunkPlan(list(rows), list(written.values()))
 
 
-def _row_kwargs(kwargs: dict[str, Any], work: RowWork) -> dict[str, Any]:
+def row_kwargs(kwargs: dict[str, Any], work: RowWork) -> dict[str, Any]:
+    """The keyword arguments stock passes a row's hooks: the import's, plus ``row_number``."""
     return {**kwargs, "row_number": work.number}
 
 
@@ -327,7 +328,7 @@ class _RowPlanner:
         kwargs: dict[str, Any],
     ) -> None:
         resource = self.resource
-        row_kwargs = _row_kwargs(kwargs, work)
+        hook_kwargs = row_kwargs(kwargs, work)
         key, stored = found if found is not None else (None, None)
         candidates = groups.candidates(key, stored)
         if len(candidates) > 1:
@@ -342,7 +343,7 @@ class _RowPlanner:
             instance, new = self.new_instance(work.row), True
         work.instance, work.new = instance, new
         if self.after_init_instance:
-            resource.after_init_instance(instance, new, work.row, **row_kwargs)
+            resource.after_init_instance(instance, new, work.row, **hook_kwargs)
         work.result.import_type = RowResult.IMPORT_TYPE_NEW if new else RowResult.IMPORT_TYPE_UPDATE
         if self.skip_diff:
             original = None
@@ -354,7 +355,7 @@ class _RowPlanner:
 
         errors: dict[str, Any] = {}
         try:
-            self.apply_row(instance, work.row, row_kwargs, work.key_values)
+            self.apply_row(instance, work.row, hook_kwargs, work.key_values)
         except ValidationError as exc:
             errors = exc.update_error_dict(errors)
         if self.may_skip and resource.skip_row(instance, original, work.row, errors):
@@ -363,7 +364,7 @@ class _RowPlanner:
             return
         resource.validate_instance(instance, errors, validate_unique=False)
         if self.before_save_instance:
-            resource.before_save_instance(instance, work.row, **row_kwargs)
+            resource.before_save_instance(instance, work.row, **hook_kwargs)
         work.saved = True
         if group is None:
             group = Group(states=[], created=new)
