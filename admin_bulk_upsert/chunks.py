@@ -98,13 +98,19 @@ class BlankSnapshots:
 
     def __init__(self) -> None:
         self._shared: Model | None = None
+        # The last snapshot found alike: each chunk's rows share one blank
+        # instance of their own, compared once rather than once per row.
+        self._alike: Model | None = None
 
     def share(self, snapshot: Model | None) -> Model | None:
         if snapshot is None or snapshot is self._shared:
             return snapshot
+        if snapshot is self._alike:
+            return self._shared
         if self._shared is None:
             self._shared = snapshot
         elif _same_values(self._shared, snapshot):
+            self._alike = snapshot
             return self._shared
         return snapshot
 

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 from django.db.models import signals
+from django.test import override_settings
 
 from admin_bulk_upsert.matching import match_keys
 from tests.testapp.models import Account, Product, Transaction
@@ -107,6 +108,60 @@ def test_matched_instances_are_what_the_orm_reads():
     }
     assert (matched._state.adding, matched._state.db) == (False, "default")
     assert matched.account == account  # the relation loads as usual
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        dt.datetime(2024, 1, 5, 9, 0, 0, 123456, tzinfo=dt.timezone.utc),
+        dt.datetime(2024, 10, 27, 2, 30, fold=1, tzinfo=ZoneInfo("Europe/Paris")),
+        dt.datetime(1890, 1, 1, 12, 0, tzinfo=ZoneInfo("Europe/Paris")),
+        dt.datetime(1, 1, 1, 0, 0, tzinfo=dt.timezone.utc),
+        dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.timezone.utc),
+    ],
+)
+def test_matched_datetimes_are_the_orms_to_the_tzinfo(when):
+    """On PostgreSQL the lookup reads timestamps with a faster loader: same values as Django's."""
+    account = Account.objects.create(number="A1")
+    Transaction.objects.create(account=account, datetime=when, amount="1")
+    fields = [field(Transaction, name) for name in ["account", "datetime", "amount"]]
+    key = prepared(fields, (account.pk, when, Decimal("1")))
+    (matched,) = match_keys(Transaction.objects.all(), fields, [key], "default")[0]
+    orm = Transaction.objects.get().datetime
+    assert matched.datetime == orm
+    assert matched.datetime.tzinfo is orm.tzinfo
+    assert (matched.datetime.isoformat(), matched.datetime.fold) == (orm.isoformat(), orm.fold)
+
+
+def test_matched_datetimes_are_naive_without_time_zone_support():
+    account = Account.objects.create(number="A1")
+    when = dt.datetime(2024, 1, 5, 9, 0, 0, 123456)
+    with override_settings(USE_TZ=False):
+        Transaction.objects.create(account=account, datetime=when, amount="1")
+        fields = [field(Transaction, name) for name in ["account", "datetime", "amount"]]
+        key = prepared(fields, (account.pk, when, Decimal("1")))
+        (matched,) = match_keys(Transaction.objects.all(), fields, [key], "default")[0]
+        assert Transaction.objects.get().datetime == when
+    assert matched.datetime == when
+    assert matched.datetime.tzinfo is None
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the timestamp loader swap is PostgreSQL's"
+)
+def test_the_faster_timestamp_loader_stays_on_the_lookups_cursor():
+    account = Account.objects.create(number="A1")
+    when = dt.datetime(2024, 1, 5, 9, tzinfo=dt.timezone.utc)
+    Transaction.objects.create(account=account, datetime=when, amount="1")
+    fields = [field(Transaction, name) for name in ["account", "datetime", "amount"]]
+    match_keys(
+        Transaction.objects.all(), fields, [prepared(fields, (account.pk, when, 1))], "default"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT datetime FROM testapp_transaction")
+        (value,) = cursor.fetchone()
+    assert value == when
+    assert value.tzinfo is Transaction.objects.get().datetime.tzinfo
 
 
 def test_post_init_receivers_see_matched_instances():
