@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db.models import Model
@@ -57,6 +57,38 @@ def read_chunks(resource: Any, dataset: Any) -> Iterable[list[RowWork]]:
         yield chunk
 
 
+class ReadAhead:
+    """The chunks of :func:`read_chunks`, of which the next can be read early.
+
+    :meth:`read_next` is work for the time the database spends on the
+    previous chunk's write; an error reading is raised when the chunk is
+    asked for, as it would have been.
+    """
+
+    def __init__(self, chunks: Iterable[list[RowWork]]) -> None:
+        self._chunks = iter(chunks)
+        self._next: list[RowWork] | BaseException | None = None
+
+    def __iter__(self) -> ReadAhead:
+        return self
+
+    def __next__(self) -> list[RowWork]:
+        ready, self._next = self._next, None
+        if ready is None:
+            return next(self._chunks)
+        if isinstance(ready, BaseException):
+            raise ready
+        return ready
+
+    def read_next(self) -> None:
+        if self._next is not None:
+            return
+        try:
+            self._next = next(self._chunks)
+        except BaseException as exc:  # StopIteration included: raised by __next__
+            self._next = exc
+
+
 def import_chunk(
     resource: Any,
     chunk: list[RowWork],
@@ -67,8 +99,13 @@ def import_chunk(
     dataset: Any,
     raise_errors: bool,
     blanks: BlankSnapshots,
+    idle_work: Callable[[], None] | None = None,
 ) -> None:
-    """Plan, write (or replay the stock way) and finish one chunk."""
+    """Plan, write (or replay the stock way) and finish one chunk.
+
+    ``idle_work`` is done while the database writes the chunk, when it can
+    be (reading the next chunk); the caller cannot tell whether it was.
+    """
     model = resource._meta.model
     rows = [work.row for work in chunk]
     with prefetched_foreign_keys(resource, rows, using):
@@ -77,14 +114,41 @@ def import_chunk(
             # Stock stops at the failing row: rows after it are never saved.
             replay_rows(resource, chunk, kwargs, using, dataset, stop_at_failure=True)
             return
+        finish = _Once(lambda: finish_rows(resource, chunk, kwargs, blanks))
         if write:
+            # Finishing rows calls no hook here: it can run while the
+            # chunk's last statement does (a replay redoes the rows anyway).
+            meanwhile = None if any(finish_hooks(resource)) else finish
+            if meanwhile is not None and idle_work is not None:
+                meanwhile = _Once(lambda: (finish(), idle_work()))  # type: ignore[func-returns-value]
             try:
-                write_chunk(model, plan, spec, using)
+                write_chunk(model, plan, spec, using, meanwhile)
             except ChunkWriteError as exc:
                 logger.info("Bulk write refused (%s); replaying the chunk row by row", exc)
                 replay_rows(resource, chunk, kwargs, using, dataset, stop_at_failure=raise_errors)
                 return
-        finish_rows(resource, chunk, kwargs, blanks)
+        finish()
+
+
+class _Once:
+    """A call made at most once: wherever it happened first, later calls do nothing."""
+
+    def __init__(self, function: Callable[[], None]) -> None:
+        self.function: Callable[[], None] | None = function
+
+    def __call__(self) -> None:
+        function, self.function = self.function, None
+        if function is not None:
+            function()
+
+
+def finish_hooks(resource: Any) -> tuple[bool, bool, bool]:
+    """Whether finishing a row calls ``after_save_instance``, ``save_m2m``, ``after_import_row``."""
+    return (
+        overrides(resource, "after_save_instance"),
+        any(isinstance(f.widget, ManyToManyWidget) for f in resource.get_import_fields()),
+        overrides(resource, "after_import_row"),
+    )
 
 
 class BlankSnapshots:
@@ -128,10 +192,8 @@ def finish_rows(
 ) -> None:
     """The post-save part of each row, in stock order, once the chunk is written."""
     meta = resource._meta
-    has_m2m = any(isinstance(f.widget, ManyToManyWidget) for f in resource.get_import_fields())
     failed = (RowResult.IMPORT_TYPE_ERROR, RowResult.IMPORT_TYPE_INVALID)
-    after_save_instance = overrides(resource, "after_save_instance")
-    after_import_row = overrides(resource, "after_import_row")
+    after_save_instance, has_m2m, after_import_row = finish_hooks(resource)
     hooks = after_save_instance or has_m2m or after_import_row
     hook_kwargs: dict[str, Any] = {}
     for work in chunk:

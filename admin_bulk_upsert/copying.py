@@ -24,6 +24,8 @@ Per round (see :meth:`ChunkPlan.rounds`), always these statements:
    ``unnest`` insert relies on too.
 4. Updates: ``INSERT ... SELECT ... ON CONFLICT (pk) DO UPDATE SET`` every
    column :func:`writing._update_fields` names, as ``bulk_create`` would.
+   Given work to do ``meanwhile`` (finishing the rows' results), it runs on
+   a helper thread while that work runs here (:func:`_run_meanwhile`).
 
 Values are prepared as ``bulk_create`` prepares them:
 ``_prepare_for_bulk_create`` (pk defaults, related objects), then
@@ -52,6 +54,7 @@ import functools
 import hashlib
 import inspect
 import operator
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
@@ -121,8 +124,13 @@ def write_round(
     to_update: list[Model],
     using: str,
     update_fields: tuple[str, ...],
+    meanwhile: Callable[[], None] | None = None,
 ) -> bool:
-    """Write one round through COPY; False (nothing written) when it must not be used."""
+    """Write one round through COPY; False (nothing written) when it must not be used.
+
+    With ``meanwhile``, the updates' statement runs on a helper thread while
+    ``meanwhile()`` runs here (see :func:`_run_meanwhile`).
+    """
     if not to_create and not to_update:
         return True
     layout = _layout(model, using, update_fields)
@@ -154,12 +162,46 @@ def write_round(
                     raise DatabaseError("the insert did not return one pk per new record")
                 for obj, (pk,) in zip(to_create, pks, strict=True):
                     setattr(obj, layout.pk.attname, pk)
-        if to_update:
+        # With server-side binding, Django's query logging opens a cursor of
+        # its own, which a helper thread may not.
+        if to_update and meanwhile is not None and not connection.features.uses_server_side_binding:
+            _run_meanwhile(cursor, layout.upsert_sql, [len(to_create)], meanwhile)
+        elif to_update:
             cursor.execute(layout.upsert_sql, [len(to_create)])
     for obj in written:
         obj._state.adding = False
         obj._state.db = using
     return True
+
+
+def _run_meanwhile(cursor: Any, sql: str, params: list[Any], meanwhile: Callable[[], None]) -> None:
+    """Execute ``sql`` on a helper thread while ``meanwhile()`` runs on this one.
+
+    Why: while PostgreSQL updates a chunk's records (the longest statement
+    of a chunk), Python would only wait; the rows' results can be finished
+    in that time instead. The helper uses this very cursor (Django's
+    wrapper: execute wrappers, query logging and error translation apply);
+    psycopg serializes a connection's statements, so a query ``meanwhile``
+    happens to make (a ``__str__`` reading a relation) runs after the
+    update, as it would have. The statement's error, if any, is raised
+    here once both are done.
+    """
+    failure: list[BaseException] = []
+
+    def execute() -> None:
+        try:
+            cursor.execute(sql, params)
+        except BaseException as exc:  # re-raised on the calling thread
+            failure.append(exc)
+
+    helper = threading.Thread(target=execute, name="admin_bulk_upsert-write", daemon=True)
+    helper.start()
+    try:
+        meanwhile()
+    finally:
+        helper.join()
+        if failure:
+            raise failure[0]
 
 
 def _rows(

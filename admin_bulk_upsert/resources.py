@@ -28,7 +28,7 @@ from import_export.results import Result, RowResult
 from import_export.utils import atomic_if_using_transaction
 from import_export.widgets import ManyToManyWidget
 
-from .chunks import BlankSnapshots, import_chunk, read_chunks, record_rows
+from .chunks import BlankSnapshots, ReadAhead, import_chunk, read_chunks, record_rows
 from .conf import UNDECLARED, declared_option, get_config
 from .garbage import paused_collection
 from .keys import KeySpec
@@ -244,8 +244,20 @@ class BulkUpsertResource(ModelResource):
             paused_collection() as collect_garbage,
         ):
             blanks = BlankSnapshots()
-            for chunk in read_chunks(self, dataset):
-                import_chunk(self, chunk, spec, kwargs, write, using, dataset, raise_errors, blanks)
+            chunks = ReadAhead(read_chunks(self, dataset))
+            for chunk in chunks:
+                import_chunk(
+                    self,
+                    chunk,
+                    spec,
+                    kwargs,
+                    write,
+                    using,
+                    dataset,
+                    raise_errors,
+                    blanks,
+                    idle_work=chunks.read_next,
+                )
                 record_rows(self, result, chunk, raise_errors, collect_failed_rows)
                 done += len(chunk)
                 # The rows' scaffolding goes now, by reference counting, rather

@@ -19,7 +19,7 @@ row, the stock way, so the failure lands on the rows that caused it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from django.db import DatabaseError, connections, transaction
 from django.db.models import Model
@@ -43,16 +43,34 @@ def _update_fields(model: type[Model]) -> list[str]:
     ]
 
 
-def write_chunk(model: type[Model], plan: ChunkPlan, spec: KeySpec | None, using: str) -> None:
+def write_chunk(
+    model: type[Model],
+    plan: ChunkPlan,
+    spec: KeySpec | None,
+    using: str,
+    meanwhile: Callable[[], None] | None = None,
+) -> None:
     """Create and update the plan's records; give every row instance its pk.
 
     One round per state of the most repeated key (usually one): the first
     creates new records, later rounds write the states that later rows of a
     repeated key left, so that every state stock would save is written.
+
+    ``meanwhile`` is work that needs every instance's pk but not the
+    database: where the last statement can run in the background (see
+    :mod:`~admin_bulk_upsert.copying`) it runs while that statement does,
+    once the pks are known. It may run although the write then fails; it
+    may not run at all (the caller then runs it after the write).
     """
     rounds = plan.rounds()
     if not rounds:
         return
+    last = len(rounds) - 1
+
+    def settled_then_meanwhile() -> None:
+        _settle(plan, using)
+        meanwhile()  # type: ignore[misc]
+
     try:
         with transaction.atomic(using=using, savepoint=True):
             for number, (to_create, to_update) in enumerate(rounds):
@@ -61,9 +79,15 @@ def write_chunk(model: type[Model], plan: ChunkPlan, spec: KeySpec | None, using
                     for group in plan.groups:
                         for state in group.states[1:]:
                             state.pk = group.states[0].pk
-                _write_round(model, to_create, to_update, spec, using)
+                overlap = settled_then_meanwhile if meanwhile and number == last else None
+                _write_round(model, to_create, to_update, spec, using, overlap)
     except DatabaseError as exc:
         raise ChunkWriteError(exc) from exc
+    _settle(plan, using)
+
+
+def _settle(plan: ChunkPlan, using: str) -> None:
+    """Every row's instances (and update snapshots) take their record's pk, as saved ones."""
     for group in plan.groups:
         for member in group.members:
             member.pk = group.states[0].pk
@@ -77,9 +101,11 @@ def _write_round(
     to_update: list[Model],
     spec: KeySpec | None,
     using: str,
+    meanwhile: Callable[[], None] | None = None,
 ) -> None:
     """Through COPY on PostgreSQL where it mirrors bulk_create exactly, else bulk_create."""
-    if write_round(model, to_create, to_update, using, tuple(_update_fields(model))):
+    fields = tuple(_update_fields(model))
+    if write_round(model, to_create, to_update, using, fields, meanwhile):
         return
     if to_create:
         _create(model, to_create, spec, using)

@@ -115,6 +115,58 @@ def test_a_value_the_column_refuses_during_the_copy_is_reported_on_its_row(accou
     assert Transaction.objects.count() == 0
 
 
+@pytest.fixture
+def overlaps(monkeypatch):
+    """The statements that ran on the helper thread while the chunk's rows were finished."""
+    ran = []
+    real = copying._run_meanwhile
+
+    def spy(cursor, sql, params, meanwhile):
+        ran.append(sql)
+        real(cursor, sql, params, meanwhile)
+
+    monkeypatch.setattr(copying, "_run_meanwhile", spy)
+    return ran
+
+
+@on_postgresql
+def test_a_refused_update_is_replayed_although_its_rows_were_finished_meanwhile(overlaps):
+    # Row 2 updates P1 to a sku another product holds: the chunk's update
+    # statement, run beside the rows' finishing, is refused; the chunk is
+    # replayed the stock way and reported as stock reports it.
+    Product.objects.create(code="P1", sku="S1", name="stored")
+    Product.objects.create(code="OLD", sku="TAKEN", name="stored")
+    file = transactions_file(
+        ["P0", "S0", "a"], ["P1", "TAKEN", "b"], ["P2", "S2", "c"], headers=["code", "sku", "name"]
+    )
+    result = ProductResource().import_data(file, use_transactions=True)
+    assert len(overlaps) == 1 and "ON CONFLICT" in overlaps[0]
+    assert [number for number, _ in errors_of(result)] == [2]
+    assert "duplicate key" in errors_of(result)[0][1]
+    assert (result.totals["new"], result.totals["update"], result.totals["error"]) == (2, 0, 1)
+    assert [row.object_repr for row in result.rows if row.errors == []] == ["P0", "P2"]
+    assert stored(Product, "code", "sku") == [("OLD", "TAKEN"), ("P1", "S1")]
+
+
+@on_postgresql
+def test_a_str_that_queries_while_the_update_runs_sees_the_written_rows(
+    account, overlaps, monkeypatch
+):
+    TransactionResource().import_data(transactions_file(*described(minute_rows(4))))
+    # Each row's repr reads its record back: stock calls str() after the
+    # save, so it shows the new description; here the read waits for the
+    # update statement the helper thread runs.
+    monkeypatch.setattr(
+        Transaction, "__str__", lambda self: Transaction.objects.get(pk=self.pk).description
+    )
+    rows = described(minute_rows(4, description="changed {}")) + described(
+        minute_rows(1, start=4, description="new {}")
+    )
+    result = TransactionResource().import_data(transactions_file(*rows))
+    assert overlaps
+    assert [row.object_repr for row in result.rows] == [row[3] for row in rows]
+
+
 class SmallChunkProductResource(ProductResource):
     class Meta(ProductResource.Meta):
         batch_size = 10
