@@ -28,6 +28,7 @@ import datetime
 import functools
 import inspect
 import re
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -80,32 +81,104 @@ def match_keys(
     NULL; callers look such keys up the stock way). Keys are sent in as few
     statements as the backend's parameter cap allows.
     """
+    return start_matching(queryset, fields, keys, using)()
+
+
+def start_matching(
+    queryset: QuerySet[Any],
+    fields: Sequence[Field[Any, Any]],
+    keys: Sequence[Sequence[Any]],
+    using: str,
+    background: bool = False,
+) -> Callable[[], dict[int, list[Model]]]:
+    """Send :func:`match_keys`'s statements; the call it returns gives its answer.
+
+    With ``background``, on PostgreSQL, the statement runs on a helper thread
+    so that the caller can prepare other work while the database looks the
+    keys up; the answer (or the statement's error) comes from the returned
+    call, which must be made. psycopg runs one statement at a time per
+    connection, so anything else sent meanwhile waits its turn. Elsewhere
+    the statements run at once.
+    """
     if not keys:
-        return {}
+        return dict
     connection = connections[using]
     model = queryset.model
     per_query = max_keys_per_query(connection.vendor, len(fields))
-    found: dict[int, list[Model]] = defaultdict(list)
     filter_sql = _filter_sql(queryset, using)
     columns = model._meta.concrete_fields
+    statements = [
+        _match_statement(
+            connection, model, columns, fields, keys[start : start + per_query], start, filter_sql
+        )
+        for start in range(0, len(keys), per_query)
+    ]
     attnames = [field.attname for field in columns]
-    converters = _converters(connection, columns)
-    build = _instance_builder(model, using, attnames)
-    for start in range(0, len(keys), per_query):
-        batch = keys[start : start + per_query]
-        sql, params = _match_statement(connection, model, columns, fields, batch, start, filter_sql)
-        with connection.cursor() as cursor:
-            zones = _fast_timestamptz(cursor)
+
+    def answer(fetched: list[tuple[list[Any], list[tuple[int, Any]]]]) -> dict[int, list[Model]]:
+        converters = _converters(connection, columns)
+        build = _instance_builder(model, using, attnames)
+        found: dict[int, list[Model]] = defaultdict(list)
+        for rows, zone_steps in fetched:
+            steps = zone_steps + converters
+            for index, *values in rows:
+                for position, convert in steps:
+                    values[position] = convert(values[position])
+                found[index].append(build(values))
+        return found
+
+    if background and len(statements) == 1 and connection.vendor == "postgresql":
+        fetch = _fetch_in_background(connection, *statements[0])
+        return lambda: answer([fetch()])
+    try:
+        fetched = [_fetch(connection, sql, params) for sql, params in statements]
+    except Exception as exc:  # raised by the call, as in the background
+        failure = exc
+
+        def fail() -> dict[int, list[Model]]:
+            raise failure
+
+        return fail
+    return lambda: answer(fetched)
+
+
+def _fetch(connection: Any, sql: str, params: list[Any]) -> tuple[list[Any], list[Any]]:
+    """The statement's rows, and the steps Django's timestamp loader would have taken."""
+    with connection.cursor() as cursor:
+        zones = _fast_timestamptz(cursor)
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+        return rows, (_zone_steps(cursor, zones) if zones is not None else [])
+
+
+def _fetch_in_background(
+    connection: Any, sql: str, params: list[Any]
+) -> Callable[[], tuple[list[Any], list[Any]]]:
+    """:func:`_fetch` on a helper thread, with a cursor made here; the call joins it."""
+    cursor = connection.cursor()
+    zones = _fast_timestamptz(cursor)
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-            steps = converters
-            if zones is not None:
-                steps = _zone_steps(cursor, zones) + converters
-        for index, *values in rows:
-            for position, convert in steps:
-                values[position] = convert(values[position])
-            found[index].append(build(values))
-    return found
+            outcome.append((rows, _zone_steps(cursor, zones) if zones is not None else []))
+        except BaseException as exc:  # raised by the joining call
+            outcome.append(exc)
+
+    helper = threading.Thread(target=run, name="admin_bulk_upsert-lookup", daemon=True)
+    helper.start()
+
+    def join() -> tuple[list[Any], list[Any]]:
+        helper.join()
+        cursor.close()
+        (result,) = outcome
+        if isinstance(result, BaseException):
+            raise result
+        return result  # type: ignore[no-any-return]
+
+    return join
 
 
 def _instance_builder(

@@ -14,13 +14,14 @@ A row that fails leaves its group as it was.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError
+from django.db import DatabaseError, connections
 from django.db.models import DecimalField, Model
 from import_export.results import RowResult
 
@@ -169,17 +170,20 @@ def plan_chunk(
         existing = _find_existing(resource, spec, live)
         groups = _Registry(spec)
         written: dict[int, Group] = {}
-        for work in live:
-            found = existing.get(id(work))
-            if isinstance(found, Exception):
-                fail(resource, work, found)
-                continue
-            try:
-                plan_row(work, found, groups, kwargs)
-            except Exception as exc:
-                fail(resource, work, exc)
-            if work.group is not None:
-                written.setdefault(id(work.group), work.group)
+        try:
+            for work in live:
+                found = existing.get(id(work))
+                if isinstance(found, Exception):
+                    fail(resource, work, found)
+                    continue
+                try:
+                    plan_row(work, found, groups, kwargs)
+                except Exception as exc:
+                    fail(resource, work, exc)
+                if work.group is not None:
+                    written.setdefault(id(work.group), work.group)
+        finally:
+            existing.close()
     return ChunkPlan(list(rows), list(written.values()))
 
 
@@ -188,58 +192,80 @@ def row_kwargs(kwargs: dict[str, Any], work: RowWork) -> dict[str, Any]:
     return {**kwargs, "row_number": work.number}
 
 
-def _find_existing(resource: Any, spec: KeySpec | None, rows: Sequence[RowWork]) -> dict[int, Any]:
-    """Per row: ``(key, stored instance or None)``, or the exception stock raised.
+@dataclasses.dataclass(eq=False)
+class _Lookup:
+    """One batched lookup of a chunk's rows, whose answer may still be on its way."""
 
-    Keys are cleaned with the resource's own fields (foreign keys answer from
-    the chunk's prefetch); the stored rows come from one query for all keys.
-    Keys with a NULL part, and keys on attributes that are not plain columns,
-    are looked up with one ``get()`` each, the stock way.
+    rows: list[RowWork] = dataclasses.field(default_factory=list)
+    cleaned: list[list[Any]] = dataclasses.field(default_factory=list)
+    keys: list[tuple[Any, ...]] = dataclasses.field(default_factory=list)
+    result: Callable[[], dict[int, list[Model]]] = dict
+
+
+class _Existing:
+    """Per row (by ``id``): ``(key, stored instance or None)``, or the exception stock raised.
+
+    Rows looked up in a batch get their answer when first asked for: the
+    batch's statement may still be running when the first rows are planned.
+    :meth:`close` must be called once planning is done (it waits for any
+    statement still running, whatever happened meanwhile).
     """
-    answers: dict[int, Any] = {}
-    if spec is None:
-        return {id(w): (None, None) for w in rows}
-    batch_rows: list[RowWork] = []
-    batch_keys: list[tuple[Any, ...]] = []
-    batch_cleaned: list[list[Any]] = []
-    clean_key = key_cleaner([resource.fields[name] for name in spec.resource_field_names])
-    for work in rows:
+
+    def __init__(self, resource: Any, spec: KeySpec | None) -> None:
+        self.resource = resource
+        self.spec = spec
+        self.answers: dict[int, Any] = {}
+        self._pending: list[_Lookup] = []
+        self._waiting: dict[int, _Lookup] = {}
+
+    def expect(self, lookup: _Lookup) -> None:
+        self._pending.append(lookup)
+        for work in lookup.rows:
+            self._waiting[id(work)] = lookup
+
+    def get(self, row_id: int) -> Any:
+        lookup = self._waiting.get(row_id)
+        while lookup is not None and self._pending:
+            current = self._pending.pop(0)
+            try:
+                self._settle(current)
+            except BaseException:
+                self.close()
+                raise
+            if current is lookup:
+                break
+        return self.answers.get(row_id)
+
+    def close(self) -> None:
+        pending, self._pending = self._pending, []
+        self._waiting.clear()
+        for lookup in pending:
+            # Only waited for: an earlier failure is what is being raised.
+            with contextlib.suppress(Exception):
+                lookup.result()
+
+    def _settle(self, lookup: _Lookup) -> None:
+        answers = self.answers
+        for work in lookup.rows:
+            self._waiting.pop(id(work), None)
         try:
-            cleaned = work.key_values = clean_key(work.row)
-            hint = spec.lookup_key(cleaned) if spec.batchable else None
-            if hint is None:
-                answers[id(work)] = (
-                    ("stock", tuple(cleaned)),
-                    _stock_get(resource, spec, cleaned),
-                )
-                continue
-        except Exception as exc:
-            answers[id(work)] = exc
-            continue
-        answers[id(work)] = (hint.key, None)
-        work.key_hint = hint
-        batch_rows.append(work)
-        batch_keys.append(hint.db_values)
-        batch_cleaned.append(cleaned)
-    if batch_keys:
-        try:
-            found = fetch_existing(resource, spec, batch_keys)
+            found = lookup.result()
         except DatabaseError:
             raise
         except Exception:
             # A stored record that cannot be read back (a value Django's
             # converter rejects) fails only the rows whose get() reads it.
-            for work, cleaned in zip(batch_rows, batch_cleaned, strict=True):
+            for work, cleaned in zip(lookup.rows, lookup.cleaned, strict=True):
                 try:
-                    stored = _stock_get(resource, spec, cleaned)
+                    stored = _stock_get(self.resource, self.spec, cleaned)  # type: ignore[arg-type]
                 except Exception as exc:
                     answers[id(work)] = exc
                 else:
                     if stored is not None:
                         answers[id(work)] = (("pk", stored.pk), stored)
-            return answers
-        model = resource._meta.model
-        for index, work in enumerate(batch_rows):
+            return
+        model = self.resource._meta.model
+        for index, work in enumerate(lookup.rows):
             matches = found.get(index)
             if not matches:
                 continue
@@ -249,7 +275,59 @@ def _find_existing(resource: Any, spec: KeySpec | None, rows: Sequence[RowWork])
                 answers[id(work)] = exc
             else:
                 answers[id(work)] = (answers[id(work)][0], instance)
-    return answers
+
+
+def _find_existing(resource: Any, spec: KeySpec | None, rows: Sequence[RowWork]) -> _Existing:
+    """Clean every row's key and look the keys up; see :class:`_Existing`.
+
+    Keys are cleaned with the resource's own fields (foreign keys answer from
+    the chunk's prefetch); the stored rows come from one batched query.
+    Keys with a NULL part, and keys on attributes that are not plain columns,
+    are looked up with one ``get()`` each, the stock way.
+
+    On PostgreSQL the chunk's keys go in two halves, each looked up on a
+    helper thread: the database looks up the first half while the second
+    half's cells are cleaned, and the second while the first half's rows
+    are planned. Either way, the keys are read from the same transaction
+    with nothing written in between.
+    """
+    existing = _Existing(resource, spec)
+    if spec is None:
+        existing.answers.update({id(w): (None, None) for w in rows})
+        return existing
+    answers = existing.answers
+    clean_key = key_cleaner([resource.fields[name] for name in spec.resource_field_names])
+    background = spec.batchable and len(rows) > 1 and connections[spec.using].vendor == "postgresql"
+    half = len(rows) // 2
+    parts = [rows[:half], rows[half:]] if background else [rows]
+    try:
+        for part in parts:
+            lookup = _Lookup()
+            for work in part:
+                try:
+                    cleaned = work.key_values = clean_key(work.row)
+                    hint = spec.lookup_key(cleaned) if spec.batchable else None
+                    if hint is None:
+                        answers[id(work)] = (
+                            ("stock", tuple(cleaned)),
+                            _stock_get(resource, spec, cleaned),
+                        )
+                        continue
+                except Exception as exc:
+                    answers[id(work)] = exc
+                    continue
+                answers[id(work)] = (hint.key, None)
+                work.key_hint = hint
+                lookup.rows.append(work)
+                lookup.keys.append(hint.db_values)
+                lookup.cleaned.append(cleaned)
+            if lookup.keys:
+                lookup.result = fetch_existing(resource, spec, lookup.keys, background)
+                existing.expect(lookup)
+    except BaseException:
+        existing.close()
+        raise
+    return existing
 
 
 def _stock_get(resource: Any, spec: KeySpec, cleaned: Sequence[Any]) -> Model | None:

@@ -10,7 +10,7 @@ have raised for a value that matches nothing or more than one object.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -20,7 +20,7 @@ from django.db.models import Model
 from import_export.widgets import ForeignKeyWidget
 
 from .keys import KeySpec, concrete_field
-from .matching import match_keys
+from .matching import match_keys, start_matching
 
 #: Django's limit on the objects ``get()`` counts before it gives up.
 _MAX_GET_RESULTS = 21
@@ -176,11 +176,13 @@ def prefetched_foreign_keys(
 
 
 def fetch_existing(
-    resource: Any, spec: KeySpec, db_keys: Sequence[tuple[Any, ...]]
-) -> dict[int, list[Model]]:
-    """Stored instances matching each key, by index, in one query per chunk."""
+    resource: Any, spec: KeySpec, db_keys: Sequence[tuple[Any, ...]], background: bool = False
+) -> Callable[[], dict[int, list[Model]]]:
+    """Stored instances matching each key, by index, from the call it returns (start_matching)."""
     assert spec.model_fields is not None
-    return match_keys(resource.get_queryset(), spec.model_fields, db_keys, spec.using)
+    return start_matching(
+        resource.get_queryset(), spec.model_fields, db_keys, spec.using, background
+    )
 
 
 @contextmanager

@@ -1,10 +1,11 @@
 """What a user of BulkUpsertResource relies on, on every database of the suite."""
 
 import datetime as dt
+import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from tests.engine.builders import errors_of, stored, transactions_file
@@ -147,6 +148,12 @@ def write_queries():
     return 4 + (2 if connection.vendor == "postgresql" else 0)
 
 
+def lookup_queries():
+    """The chunk's stored rows: one query, or on PostgreSQL two (the keys in two halves, the
+    first looked up while the second half's cells are cleaned)."""
+    return 2 if connection.vendor == "postgresql" else 1
+
+
 def half_new_file(chunks, size=10):
     """``chunks * size`` rows, the odd ones already stored."""
     account = Account.objects.get(number="A1")
@@ -161,12 +168,12 @@ def half_new_file(chunks, size=10):
 
 @pytest.mark.parametrize("chunks", [1, 3])
 def test_queries_per_chunk_are_constant(account, chunks, django_assert_num_queries):
-    # Per chunk: account numbers (1), stored rows (1), the write (write_queries()).
+    # Per chunk: account numbers (1), stored rows (lookup_queries()), the write (write_queries()).
     # Per import: the lock, savepoints around the import, before_import and
     # after_import (6, as stock), PostgreSQL's sequence reset (1).
     file = half_new_file(chunks)
     per_import = lock_queries() + 6 + (1 if connection.vendor == "postgresql" else 0)
-    with django_assert_num_queries(per_import + (2 + write_queries()) * chunks):
+    with django_assert_num_queries(per_import + (1 + lookup_queries() + write_queries()) * chunks):
         result = TransactionResource().import_data(file)
     assert result.totals["new"] == result.totals["update"] == 5 * chunks
 
@@ -189,6 +196,43 @@ def test_clean_model_instances_adds_no_query_per_row(account, django_assert_num_
     # existence with a query per row; the database enforces both at write time.
     file = half_new_file(3)
     per_import = lock_queries() + 6 + (1 if connection.vendor == "postgresql" else 0)
-    with django_assert_num_queries(per_import + (2 + write_queries()) * 3):
+    with django_assert_num_queries(per_import + (1 + lookup_queries() + write_queries()) * 3):
         result = CleaningTransactionResource().import_data(file)
     assert result.totals["new"] == result.totals["update"] == 15
+
+
+def test_stored_rows_in_both_halves_of_a_chunk_are_found(account):
+    # On PostgreSQL a chunk's keys are looked up in two halves; rows of either
+    # half that update stored records, and a later row repeating a key of the
+    # other half, are found as stock finds them.
+    stored_keys = [["A1", f"2024-01-05 10:0{i}:00", "1", "old"] for i in range(0, 10, 3)]
+    TransactionResource().import_data(transactions_file(*stored_keys))
+    rows = [["A1", f"2024-01-05 10:0{i}:00", "1", f"row {i}"] for i in range(9)]
+    rows.append(["A1", "2024-01-05 10:01:00", "1.000", "repeats row 1"])
+    result = TransactionResource().import_data(transactions_file(*rows))
+    assert [row.import_type for row in result.rows] == [
+        "update" if i in (0, 3, 6) else "new" for i in range(9)
+    ] + ["update"]
+    assert result.rows[9].object_id == result.rows[1].object_id
+    assert len(stored(Transaction, "datetime")) == 10
+
+
+class FailingLookupResource(TransactionResource):
+    def get_queryset(self):
+        # Division by zero for every stored row the lookup reads.
+        return Transaction.objects.extra(
+            where=["1 / (testapp_transaction.id - testapp_transaction.id) = 1"]
+        )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the lookups' helper threads")
+def test_a_failing_lookup_leaves_no_helper_thread_behind(account):
+    TransactionResource().import_data(transactions_file(["A1", "2024-01-05 10:00:00", "1", "x"]))
+    rows = [["A1", f"2024-01-05 10:0{i}:00", "1", "y"] for i in range(6)]
+    with pytest.raises(DatabaseError, match="division by zero"):
+        FailingLookupResource().import_data(transactions_file(*rows))
+    assert [t for t in threading.enumerate() if t.name.startswith("admin_bulk_upsert")] == []
+    assert stored(Transaction, "description") == [("x",)]
+    # The connection serves the next import as usual.
+    result = TransactionResource().import_data(transactions_file(*rows))
+    assert (result.totals["update"], result.totals["new"]) == (1, 5)
