@@ -66,9 +66,11 @@ def write_chunk(
     if not rounds:
         return
     last = len(rounds) - 1
+    settled = []
 
     def settled_then_meanwhile() -> None:
         _settle(plan, using)
+        settled.append(True)
         meanwhile()  # type: ignore[misc]
 
     try:
@@ -83,16 +85,19 @@ def write_chunk(
                 _write_round(model, to_create, to_update, spec, using, overlap)
     except DatabaseError as exc:
         raise ChunkWriteError(exc) from exc
-    _settle(plan, using)
+    if not settled:
+        _settle(plan, using)
 
 
 def _settle(plan: ChunkPlan, using: str) -> None:
     """Every row's instances (and update snapshots) take their record's pk, as saved ones."""
     for group in plan.groups:
+        pk = group.states[0].pk
         for member in group.members:
-            member.pk = group.states[0].pk
-            member._state.adding = False
-            member._state.db = using
+            member.pk = pk
+            state = member._state
+            state.adding = False
+            state.db = using
 
 
 def _write_round(
