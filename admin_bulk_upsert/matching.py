@@ -98,7 +98,7 @@ def start_matching(
     keys up; the answer (or the statement's error) comes from the returned
     call, which must be made. psycopg runs one statement at a time per
     connection, so anything else sent meanwhile waits its turn. Elsewhere
-    the statements run at once.
+    (and with ``server_side_binding``) the statements run at once.
     """
     if not keys:
         return dict
@@ -127,7 +127,14 @@ def start_matching(
                 found[index].append(build(values))
         return found
 
-    if background and len(statements) == 1 and connection.vendor == "postgresql":
+    if (
+        background
+        and len(statements) == 1
+        and connection.vendor == "postgresql"
+        # With server-side binding, Django's query logging opens a cursor of
+        # its own, which a helper thread may not.
+        and not connection.features.uses_server_side_binding
+    ):
         fetch = _fetch_in_background(connection, *statements[0])
         return lambda: answer([fetch()])
     try:

@@ -140,3 +140,29 @@ def test_benchmark_reports_every_contender_with_the_same_end_state(tmp_path):
     markdown = (results / "benchmark_sqlite.md").read_text(encoding="utf-8")
     assert "`python demo_site/manage.py benchmark --rows 100 200" in markdown
     assert "| 200 | DIE row by row | skipped |" in markdown
+
+
+def test_benchmark_interleaves_the_contenders_runs():
+    from ledger.benchmark.measuring import Timed, measure_interleaved
+
+    calls = []
+
+    def contender(name):
+        return Timed(
+            run=lambda prepared: calls.append(f"run {name}") or name,
+            reset=lambda: calls.append(f"reset {name}"),
+        )
+
+    measured = measure_interleaved(
+        [contender("a"), contender("b")],
+        alias="default",
+        repeat=2,
+        memory=False,
+        after_last=lambda index, outcome: calls.append(f"check {outcome}"),
+    )
+    assert calls == [
+        "reset a", "run a", "reset b", "run b",
+        "reset a", "run a", "check a", "reset b", "run b", "check b",
+    ]  # fmt: skip
+    assert [len(m.all_seconds) for m, _ in measured] == [2, 2]
+    assert [outcome for _, outcome in measured] == ["a", "b"]

@@ -6,6 +6,7 @@ the same); the ones about COPY itself only on PostgreSQL.
 
 import datetime as dt
 import logging
+import threading
 from decimal import Decimal
 
 import pytest
@@ -336,3 +337,30 @@ def test_a_copied_row_holds_what_bulk_create_would_send():
     assert row[0] is None and row[-1] == 7  # the auto pk left to the database; the ordinal
     sent = tuple(f.get_db_prep_save(f.pre_save(product, True), connection) for f in fields[1:])
     assert row[1:-1] == sent
+
+
+@on_postgresql
+@pytest.mark.parametrize("server_side_binding", [False, True])
+def test_helper_threads_only_with_client_side_binding(account, monkeypatch, server_side_binding):
+    # With server-side binding, Django's query logging opens a cursor of its
+    # own, which a helper thread may not: every statement then runs here.
+    monkeypatch.setitem(
+        connection.features.__dict__, "uses_server_side_binding", server_side_binding
+    )
+    started = []
+    real_start = threading.Thread.start
+
+    def start(thread):
+        started.append(thread.name)
+        real_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    TransactionResource().import_data(transactions_file(*described(minute_rows(4))))
+    rows = described(minute_rows(6, description="changed {}"))
+    with CaptureQueriesContext(connection):
+        result = TransactionResource().import_data(transactions_file(*rows))
+    assert (result.totals["update"], result.totals["new"]) == (4, 2)
+    helpers = {name for name in started if name.startswith("admin_bulk_upsert")}
+    assert helpers == (
+        set() if server_side_binding else {"admin_bulk_upsert-lookup", "admin_bulk_upsert-write"}
+    )

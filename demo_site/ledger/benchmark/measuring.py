@@ -1,4 +1,10 @@
-"""Time, query count and peak memory of one contender on one workload.
+"""Time, query count and peak memory of contenders on one workload.
+
+The contenders' timed runs are interleaved, round by round (floor, import,
+dry run, floor, import, ...): on a shared machine whose speed drifts over
+minutes, timing one contender's runs back to back and then the next's puts
+the drift into their ratio; interleaved, each contender's median comes from
+the same stretches of time.
 
 Timing and query counting share a pass: counting through
 ``connection.execute_wrapper`` costs a function call per query, noise next to
@@ -12,7 +18,7 @@ import gc
 import statistics
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -59,42 +65,63 @@ def counting_queries(alias: str) -> Iterator[QueryCounter]:
         yield counter
 
 
-def measure(
-    run: Callable[[Any], T],
+@dataclass(frozen=True)
+class Timed:
+    """One contender for :func:`measure_interleaved`."""
+
+    run: Callable[[Any], Any]
+    #: Puts the database back in its starting state; returns what ``run`` takes (untimed).
+    reset: Callable[[], Any]
+
+
+def measure_interleaved(
+    contenders: Sequence[Timed],
     *,
-    reset: Callable[[], Any],
     alias: str,
     repeat: int = 1,
     memory: bool = True,
-) -> tuple[Measurement, T]:
-    """Run ``run`` ``repeat`` times, then once more under tracemalloc; return the last outcome.
+    after_last: Callable[[int, Any], None] = lambda index, outcome: None,
+    on_round: Callable[[int], None] = lambda number: None,
+) -> list[tuple[Measurement, Any]]:
+    """Time every contender ``repeat`` times, one round of all of them at a time.
 
-    Before every run ``reset()`` puts the database back in its starting state
-    and returns what ``run`` takes (untimed preparation). The query count is
-    the first repetition's; every repetition does the same work.
+    ``after_last(index, outcome)`` runs right after a contender's last run
+    (its memory pass, or its run in the last round), while the database
+    still holds what that run left. The query count is the first round's.
     """
-    timings = []
-    queries = 0
-    outcome: T
-    for repetition in range(repeat):
-        prepared = reset()
-        gc.collect()
-        with counting_queries(alias) as counter:
-            started = time.perf_counter()
-            outcome = run(prepared)
-            timings.append(time.perf_counter() - started)
-        if repetition == 0:
-            queries = counter.count
-    peak = None
+    timings: list[list[float]] = [[] for _ in contenders]
+    queries = [0] * len(contenders)
+    outcomes: list[Any] = [None] * len(contenders)
+    for number in range(repeat):
+        on_round(number + 1)
+        for index, contender in enumerate(contenders):
+            prepared = contender.reset()
+            gc.collect()
+            with counting_queries(alias) as counter:
+                started = time.perf_counter()
+                outcomes[index] = contender.run(prepared)
+                timings[index].append(time.perf_counter() - started)
+            if number == 0:
+                queries[index] = counter.count
+            if number == repeat - 1 and not memory:
+                after_last(index, outcomes[index])
+    peaks: list[int | None] = [None] * len(contenders)
     if memory:
-        peak, outcome = _peak_memory(run, reset)
-    measurement = Measurement(
-        seconds=statistics.median(timings),
-        queries=queries,
-        peak_bytes=peak,
-        all_seconds=tuple(timings),
-    )
-    return measurement, outcome
+        for index, contender in enumerate(contenders):
+            peaks[index], outcomes[index] = _peak_memory(contender.run, contender.reset)
+            after_last(index, outcomes[index])
+    return [
+        (
+            Measurement(
+                seconds=statistics.median(timings[index]),
+                queries=queries[index],
+                peak_bytes=peaks[index],
+                all_seconds=tuple(timings[index]),
+            ),
+            outcomes[index],
+        )
+        for index in range(len(contenders))
+    ]
 
 
 def _peak_memory(run: Callable[[Any], T], reset: Callable[[], Any]) -> tuple[int, T]:

@@ -14,7 +14,7 @@ from django.test.utils import override_settings
 from django.utils.module_loading import import_string
 
 from ledger.benchmark.contenders import CONTENDERS, Contender, Outcome, Workload
-from ledger.benchmark.measuring import measure
+from ledger.benchmark.measuring import Timed, measure_interleaved
 from ledger.benchmark.reporting import (
     ResultRow,
     database_slug,
@@ -139,7 +139,7 @@ class Command(BaseCommand):
         expected, starting = expected_state(size), starting_state(size)
         self.stdout.write(f"\n{size:,} rows: expecting {expected}; starting from {starting}")
         rows: list[ResultRow] = []
-        floor_seconds = None
+        timed: list[Contender] = []
         for contender in contenders:
             if contender.stock and size > options["skip_stock_above"]:
                 note = f"skipped above {options['skip_stock_above']:,} rows (--skip-stock-above)"
@@ -156,24 +156,43 @@ class Command(BaseCommand):
                         note=note,
                     )
                 )
-                continue
-            self.stdout.write(f"  {contender.label} ...", ending="")
-            self.stdout.flush()
-            measurement, outcome = measure(
-                lambda prepared, c=contender: c.run(workload, prepared),
-                reset=lambda c=contender: _reset(c, workload),
-                alias=alias,
-                repeat=options["repeat"],
-                memory=options["memory"],
-            )
+            else:
+                timed.append(contender)
+        verdicts: dict[int, str] = {}
+
+        def check(index: int, outcome: Any) -> None:
             state = ledger_state(alias)
-            wanted = expected if contender.writes else starting
-            verdict = "same" if state == wanted else f"DIFFERENT: {state}"
-            if contender.key == "floor":
-                floor_seconds = measurement.seconds
+            wanted = expected if timed[index].writes else starting
+            verdicts[index] = "same" if state == wanted else f"DIFFERENT: {state}"
+
+        def progress(number: int) -> None:
+            self.stdout.write(f"  round {number} of {options['repeat']}: {len(timed)} contenders")
+            self.stdout.flush()
+
+        measured = measure_interleaved(
+            [
+                Timed(
+                    run=lambda prepared, c=contender: c.run(workload, prepared),
+                    reset=lambda c=contender: _reset(c, workload),
+                )
+                for contender in timed
+            ],
+            alias=alias,
+            repeat=options["repeat"],
+            memory=options["memory"],
+            after_last=check,
+            on_round=progress,
+        )
+        floor_seconds = next(
+            (m.seconds for c, (m, _) in zip(timed, measured, strict=True) if c.key == "floor"),
+            None,
+        )
+        for index, (contender, (measurement, outcome)) in enumerate(
+            zip(timed, measured, strict=True)
+        ):
             self.stdout.write(
-                f" {measurement.seconds:.2f} s, {measurement.queries:,} queries, "
-                f"end state {verdict}"
+                f"  {contender.label}: {measurement.seconds:.2f} s, "
+                f"{measurement.queries:,} queries, end state {verdicts[index]}"
             )
             rows.append(
                 ResultRow(
@@ -183,9 +202,12 @@ class Command(BaseCommand):
                     measurement,
                     floor_seconds,
                     _outcome_summary(outcome),
-                    verdict,
+                    verdicts[index],
                 )
             )
+        # Skipped contenders keep their place in the table's order.
+        order = {c.key: i for i, c in enumerate(contenders)}
+        rows.sort(key=lambda row: order[row.key])
         self._state_summary(rows, expected, starting)
         return rows
 
