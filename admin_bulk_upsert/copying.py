@@ -54,7 +54,6 @@ import functools
 import hashlib
 import inspect
 import operator
-import threading
 import uuid
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
@@ -66,6 +65,7 @@ from django.db.backends.utils import CursorDebugWrapper
 from django.db.models import AutoField, DateField, DateTimeField, Field, Model, QuerySet
 from django.db.models.fields import NOT_PROVIDED
 
+from .background import in_background
 from .values import save_preparer
 
 try:
@@ -181,27 +181,15 @@ def _run_meanwhile(cursor: Any, sql: str, params: list[Any], meanwhile: Callable
     of a chunk), Python would only wait; the rows' results can be finished
     in that time instead. The helper uses this very cursor (Django's
     wrapper: execute wrappers, query logging and error translation apply);
-    psycopg serializes a connection's statements, so a query ``meanwhile``
-    happens to make (a ``__str__`` reading a relation) runs after the
-    update, as it would have. The statement's error, if any, is raised
-    here once both are done.
+    a query ``meanwhile`` happens to make (a ``__str__`` reading a
+    relation) runs after the update (:mod:`~admin_bulk_upsert.background`).
+    The statement's error, if any, is raised here once both are done.
     """
-    failure: list[BaseException] = []
-
-    def execute() -> None:
-        try:
-            cursor.execute(sql, params)
-        except BaseException as exc:  # re-raised on the calling thread
-            failure.append(exc)
-
-    helper = threading.Thread(target=execute, name="admin_bulk_upsert-write", daemon=True)
-    helper.start()
+    wait = in_background(lambda: cursor.execute(sql, params), "write")
     try:
         meanwhile()
     finally:
-        helper.join()
-        if failure:
-            raise failure[0]
+        wait()
 
 
 def _rows(

@@ -28,7 +28,6 @@ import datetime
 import functools
 import inspect
 import re
-import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -40,6 +39,7 @@ from django.db.models.base import ModelState
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query_utils import DeferredAttribute
 
+from .background import in_background
 from .instances import inits_plainly
 
 _TYPE_MODIFIER = re.compile(r"\(.*?\)")
@@ -152,40 +152,32 @@ def start_matching(
 def _fetch(connection: Any, sql: str, params: list[Any]) -> tuple[list[Any], list[Any]]:
     """The statement's rows, and the steps Django's timestamp loader would have taken."""
     with connection.cursor() as cursor:
-        zones = _fast_timestamptz(cursor)
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-        return rows, (_zone_steps(cursor, zones) if zones is not None else [])
+        return _fetch_with(cursor, sql, params, _fast_timestamptz(cursor))
 
 
 def _fetch_in_background(
     connection: Any, sql: str, params: list[Any]
 ) -> Callable[[], tuple[list[Any], list[Any]]]:
-    """:func:`_fetch` on a helper thread, with a cursor made here; the call joins it."""
+    """:func:`_fetch` on a helper thread, with a cursor made here; the call waits for it."""
     cursor = connection.cursor()
     zones = _fast_timestamptz(cursor)
-    outcome: list[Any] = []
+    wait = in_background(lambda: _fetch_with(cursor, sql, params, zones), "lookup")
 
-    def run() -> None:
+    def fetched() -> tuple[list[Any], list[Any]]:
         try:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-            outcome.append((rows, _zone_steps(cursor, zones) if zones is not None else []))
-        except BaseException as exc:  # raised by the joining call
-            outcome.append(exc)
+            return wait()
+        finally:
+            cursor.close()
 
-    helper = threading.Thread(target=run, name="admin_bulk_upsert-lookup", daemon=True)
-    helper.start()
+    return fetched
 
-    def join() -> tuple[list[Any], list[Any]]:
-        helper.join()
-        cursor.close()
-        (result,) = outcome
-        if isinstance(result, BaseException):
-            raise result
-        return result  # type: ignore[no-any-return]
 
-    return join
+def _fetch_with(
+    cursor: Any, sql: str, params: list[Any], zones: Any
+) -> tuple[list[Any], list[Any]]:
+    cursor.execute(sql, params)
+    rows = cursor.fetchall()
+    return rows, (_zone_steps(cursor, zones) if zones is not None else [])
 
 
 def _instance_builder(
