@@ -12,9 +12,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+
+def helper_threads_allowed(connection: Any) -> bool:
+    """Whether this connection's statements may run on a helper thread.
+
+    PostgreSQL only, and not with ``server_side_binding``: Django's query
+    logging then opens a cursor of its own, which a helper thread may not.
+    """
+    return connection.vendor == "postgresql" and not connection.features.uses_server_side_binding
 
 
 def in_background(function: Callable[[], T], name: str) -> Callable[[], T]:

@@ -120,7 +120,12 @@ def import_chunk(
             # chunk's last statement does (a replay redoes the rows anyway).
             meanwhile = None if any(finish_hooks(resource)) else finish
             if meanwhile is not None and idle_work is not None:
-                meanwhile = _Once(lambda: (finish(), idle_work()))  # type: ignore[func-returns-value]
+
+                def finish_then_idle_work() -> None:
+                    finish()
+                    idle_work()  # type: ignore[misc]
+
+                meanwhile = finish_then_idle_work
             try:
                 write_chunk(model, plan, spec, using, meanwhile)
             except ChunkWriteError as exc:

@@ -65,7 +65,7 @@ from django.db.backends.utils import CursorDebugWrapper
 from django.db.models import AutoField, DateField, DateTimeField, Field, Model, QuerySet
 from django.db.models.fields import NOT_PROVIDED
 
-from .background import in_background
+from .background import helper_threads_allowed, in_background
 from .values import save_preparer
 
 try:
@@ -162,9 +162,7 @@ def write_round(
                     raise DatabaseError("the insert did not return one pk per new record")
                 for obj, (pk,) in zip(to_create, pks, strict=True):
                     setattr(obj, layout.pk.attname, pk)
-        # With server-side binding, Django's query logging opens a cursor of
-        # its own, which a helper thread may not.
-        if to_update and meanwhile is not None and not connection.features.uses_server_side_binding:
+        if to_update and meanwhile is not None and helper_threads_allowed(connection):
             _run_meanwhile(cursor, layout.upsert_sql, [len(to_create)], meanwhile)
         elif to_update:
             cursor.execute(layout.upsert_sql, [len(to_create)])

@@ -39,7 +39,7 @@ from django.db.models.base import ModelState
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query_utils import DeferredAttribute
 
-from .background import in_background
+from .background import helper_threads_allowed, in_background
 from .instances import inits_plainly
 
 _TYPE_MODIFIER = re.compile(r"\(.*?\)")
@@ -127,14 +127,7 @@ def start_matching(
                 found[index].append(build(values))
         return found
 
-    if (
-        background
-        and len(statements) == 1
-        and connection.vendor == "postgresql"
-        # With server-side binding, Django's query logging opens a cursor of
-        # its own, which a helper thread may not.
-        and not connection.features.uses_server_side_binding
-    ):
+    if background and len(statements) == 1 and helper_threads_allowed(connection):
         fetch = _fetch_in_background(connection, *statements[0])
         return lambda: answer([fetch()])
     try:

@@ -285,11 +285,13 @@ def _find_existing(resource: Any, spec: KeySpec | None, rows: Sequence[RowWork])
     Keys with a NULL part, and keys on attributes that are not plain columns,
     are looked up with one ``get()`` each, the stock way.
 
-    On PostgreSQL the chunk's keys go in two halves, each looked up on a
-    helper thread: the database looks up the first half while the second
-    half's cells are cleaned, and the second while the first half's rows
-    are planned. Either way, the keys are read from the same transaction
-    with nothing written in between.
+    Where helper threads are allowed (PostgreSQL, see
+    :func:`~admin_bulk_upsert.background.helper_threads_allowed`), the
+    chunk's keys go in two halves, each looked up on a helper thread: the
+    database looks up the first half while the second half's cells are
+    cleaned, and the second while the first half's rows are planned.
+    Either way, the keys are read from the same transaction with nothing
+    written in between.
     """
     existing = _Existing(resource, spec)
     if spec is None:
