@@ -10,8 +10,9 @@ input format in turn. ``strptime`` is slow (it consults the locale on every
 call): on a 100,000-row file with one datetime column it costs more than the
 bulk write of the whole file. When the widget's *first* format is the ISO
 one (Django's default) and a cell is written exactly in that shape, the
-first ``strptime`` would succeed with the very value that building the
-``datetime`` directly gives; that is all this module does. Any other cell
+first ``strptime`` would succeed with the very value that
+``datetime.fromisoformat`` gives (several times faster: no locale, no
+regular expression of its own); that is all this module does. Any other cell
 (another shape, an impossible date such as 2024-02-30) takes the widget's
 own path, so errors and other formats behave as in DIE.
 
@@ -36,12 +37,16 @@ from django.utils import timezone
 from django.utils.formats import get_format
 from import_export.widgets import CharWidget, DateTimeWidget, DateWidget, DecimalWidget
 
-_ISO_DATETIME = re.compile(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})")
-_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+# Exactly the shapes of the ISO formats. The hour stops at 23: newer Pythons'
+# fromisoformat reads 24:00 as the next midnight, which strptime refuses. A
+# digit outside ASCII matches here, but fromisoformat refuses it (ValueError),
+# so such a cell takes the widget's path.
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2} (?:[01]\d|2[0-3]):\d{2}:\d{2}")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 _FAST_SHAPES = {
-    DateTimeWidget: ("%Y-%m-%d %H:%M:%S", _ISO_DATETIME, datetime.datetime),
-    DateWidget: ("%Y-%m-%d", _ISO_DATE, datetime.date),
+    DateTimeWidget: ("%Y-%m-%d %H:%M:%S", _ISO_DATETIME, datetime.datetime.fromisoformat),
+    DateWidget: ("%Y-%m-%d", _ISO_DATE, datetime.date.fromisoformat),
 }
 
 
@@ -68,7 +73,7 @@ def fast_widget_cleaning(widgets: Sequence[Any]) -> Iterator[None]:
         shape = _FAST_SHAPES.get(type(widget))
         if shape is None or not widget.formats or widget.formats[0] != shape[0]:
             continue
-        _, pattern, build = shape
+        _, pattern, from_iso = shape
         original = widget._parse_value
 
         def parse(
@@ -76,15 +81,13 @@ def fast_widget_cleaning(widgets: Sequence[Any]) -> Iterator[None]:
             value_type: Any,
             _original: Any = original,
             _pattern: re.Pattern[str] = pattern,
-            _build: Any = build,
+            _from_iso: Any = from_iso,
         ) -> Any:
-            if type(value) is str:
-                match = _pattern.fullmatch(value)
-                if match is not None:
-                    try:
-                        return _build(*map(int, match.groups()))
-                    except ValueError:
-                        pass  # strptime fails too; let the widget say so
+            if type(value) is str and _pattern.fullmatch(value) is not None:
+                try:
+                    return _from_iso(value)
+                except ValueError:
+                    pass  # strptime fails too; let the widget say so
             return _original(value, value_type)
 
         widget._parse_value = parse
@@ -136,14 +139,15 @@ def _aware_clean(widget: DateTimeWidget) -> Any:
     # make_aware(naive, zone) is naive.replace(tzinfo=zone): build it so at once.
     tzinfo = zone if use_tz else None
 
+    from_iso = datetime.datetime.fromisoformat
+    shape = _ISO_DATETIME.fullmatch
+
     def clean(value: Any, row: Any = None, **kwargs: Any) -> Any:
-        if type(value) is str:
-            match = _ISO_DATETIME.fullmatch(value)
-            if match is not None:
-                try:
-                    return datetime.datetime(*map(int, match.groups()), tzinfo=tzinfo)
-                except ValueError:
-                    pass  # strptime fails too; let the widget say so
+        if type(value) is str and shape(value) is not None:
+            try:
+                return from_iso(value).replace(tzinfo=tzinfo)
+            except ValueError:
+                pass  # strptime fails too; let the widget say so
         parsed = widget._parse_value(value, datetime.datetime)
         if parsed is None:
             return None

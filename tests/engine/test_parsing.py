@@ -15,6 +15,16 @@ CELLS = [
     "05/01/2024",
     "2024-02-30 10:00:00",
     "2023-02-29",
+    # Shapes fromisoformat reads (on some Pythons) but strptime does not, or reads otherwise.
+    "2024-01-05 24:00:00",
+    "2024-01-05 10:00:60",
+    "2024-01-05T10:00:00",
+    "2024-01-05 10:00:00+01:00",
+    "20240105",
+    "0000-01-05 10:00:00",
+    # Digits outside ASCII: strptime reads them as numbers.
+    "\u0662\u0660\u0662\u0664-01-05 10:00:00",
+    "\u0662\u0660\u0662\u0664-01-05",
     "",
     None,
     "nonsense",
