@@ -17,14 +17,18 @@ PARIS = ZoneInfo("Europe/Paris")
 
 
 def orm_values(model, attributes, values):
-    """What Django itself sends for ``filter(attribute=value)``, part by part."""
+    """What Django itself sends for ``filter(attribute=value)``, part by part (instants in UTC)."""
     sent = []
     for attribute, value in zip(attributes, values, strict=True):
         field = model._meta.get_field(attribute)
         if isinstance(value, Account):
             value = value.pk
         prepped = field.get_prep_value(value)
-        sent.append(None if prepped is None else field.get_db_prep_value(prepped, connection, True))
+        db_value = None if prepped is None else field.get_db_prep_value(prepped, connection, True)
+        if isinstance(db_value, dt.datetime) and db_value.tzinfo is not None:
+            # The same instant, given in UTC (PostgreSQL compares instants).
+            db_value = db_value.astimezone(UTC)
+        sent.append(db_value)
     return tuple(sent)
 
 
