@@ -4,13 +4,14 @@ Why: an import is mostly Python, and while PostgreSQL executes a statement
 Python would only wait. psycopg runs one statement at a time per connection
 (it holds the connection's lock for the whole statement), so a statement
 started on a helper thread, through a cursor made on this one, keeps its
-place in the connection's order: anything this thread sends meanwhile runs
-after it, as it would have.
+place in the connection's order once it is sent: anything this thread sends
+after that runs after it, as it would have.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -26,11 +27,33 @@ def helper_threads_allowed(connection: Any) -> bool:
     return connection.vendor == "postgresql" and not connection.features.uses_server_side_binding
 
 
-def in_background(function: Callable[[], T], name: str) -> Callable[[], T]:
+def statement_sent(connection: Any) -> Callable[[], bool]:
+    """Whether a statement is in progress on the connection (PostgreSQL).
+
+    psycopg holds the connection's lock from sending a statement until its
+    results are read, so once this is true, whatever this thread sends next
+    waits for that statement: it runs after it, as it would have. (Only
+    while no other thread has a statement of its own in progress: the
+    writes wait for the lookups' helpers before they start theirs.)
+    """
+    from psycopg import pq
+
+    pgconn = connection.connection.pgconn
+    active = pq.TransactionStatus.ACTIVE
+    return lambda: pgconn.transaction_status == active
+
+
+def in_background(
+    function: Callable[[], T], name: str, begun: Callable[[], bool] | None = None
+) -> Callable[[], T]:
     """Start ``function()`` on a helper thread; the returned call waits for it.
 
     The call gives ``function``'s result or raises its exception, here. It
     must be made (the thread uses a connection this thread owns).
+
+    With ``begun``, this returns only once ``begun()`` is true or the helper
+    is done: a statement the helper must send before anything this thread
+    sends next (see :func:`statement_sent`).
     """
     outcome: list[tuple[bool, T | BaseException]] = []
 
@@ -42,6 +65,9 @@ def in_background(function: Callable[[], T], name: str) -> Callable[[], T]:
 
     helper = threading.Thread(target=run, name=f"admin_bulk_upsert-{name}", daemon=True)
     helper.start()
+    if begun is not None:
+        while not outcome and not begun():
+            time.sleep(0)  # lets the helper run
 
     def wait() -> T:
         helper.join()

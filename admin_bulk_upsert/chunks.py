@@ -116,18 +116,11 @@ def import_chunk(
             return
         finish = _Once(lambda: finish_rows(resource, chunk, kwargs, blanks))
         if write:
-            # Finishing rows calls no hook here: it can run while the
-            # chunk's last statement does (a replay redoes the rows anyway).
+            # Finishing rows that calls no hook can run while the chunk's
+            # last statement does (a replay redoes the rows anyway).
             meanwhile = None if any(finish_hooks(resource)) else finish
-            if meanwhile is not None and idle_work is not None:
-
-                def finish_then_idle_work() -> None:
-                    finish()
-                    idle_work()  # type: ignore[misc]
-
-                meanwhile = finish_then_idle_work
             try:
-                write_chunk(model, plan, spec, using, meanwhile)
+                write_chunk(model, plan, spec, using, meanwhile, idle_work)
             except ChunkWriteError as exc:
                 logger.info("Bulk write refused (%s); replaying the chunk row by row", exc)
                 replay_rows(resource, chunk, kwargs, using, dataset, stop_at_failure=raise_errors)

@@ -21,11 +21,14 @@ Per round (see :meth:`ChunkPlan.rounds`), always these statements:
 3. New records: ``INSERT INTO <table> (...) SELECT ... ORDER BY ord
    RETURNING pk``, a plain insert (a unique conflict raises, as ``save()``
    would); the pks come back in insertion order, which Django's own
-   ``unnest`` insert relies on too.
+   ``unnest`` insert relies on too. Given ``idle_work`` (reading the next
+   chunk), it runs on a helper thread while that work runs here
+   (:func:`_run_meanwhile`).
 4. Updates: ``INSERT ... SELECT ... ON CONFLICT (pk) DO UPDATE SET`` every
    column :func:`writing._update_fields` names, as ``bulk_create`` would.
-   Given work to do ``meanwhile`` (finishing the rows' results), it runs on
-   a helper thread while that work runs here (:func:`_run_meanwhile`).
+   Given work to do ``meanwhile`` (finishing the rows' results, which
+   needs the new records' pks), it runs on a helper thread while that work
+   runs here.
 
 Values are prepared as ``bulk_create`` prepares them:
 ``_prepare_for_bulk_create`` (pk defaults, related objects), then
@@ -58,14 +61,14 @@ import uuid
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import DatabaseError, connections
 from django.db.backends.utils import CursorDebugWrapper
 from django.db.models import AutoField, DateField, DateTimeField, Field, Model, QuerySet
 from django.db.models.fields import NOT_PROVIDED
 
-from .background import helper_threads_allowed, in_background
+from .background import helper_threads_allowed, in_background, statement_sent
 from .values import save_preparer
 
 try:
@@ -93,6 +96,8 @@ _PLAIN = frozenset(
         uuid.UUID,
     }
 )
+T = TypeVar("T")
+
 #: The temporary table's extra column: a row's place in the COPY.
 _ORD = "abu_copy_ord"
 
@@ -125,11 +130,15 @@ def write_round(
     using: str,
     update_fields: tuple[str, ...],
     meanwhile: Callable[[], None] | None = None,
+    idle_work: Callable[[], None] | None = None,
 ) -> bool:
     """Write one round through COPY; False (nothing written) when it must not be used.
 
-    With ``meanwhile``, the updates' statement runs on a helper thread while
-    ``meanwhile()`` runs here (see :func:`_run_meanwhile`).
+    Where helper threads are allowed, the insert and the upsert run on one
+    (see :func:`_run_meanwhile`): ``idle_work()``, which needs nothing of
+    the write, runs here during the insert, and ``meanwhile()``, which needs
+    the new records' pks, during the upsert. Either may not run at all: the
+    caller then runs it after the write.
     """
     if not to_create and not to_update:
         return True
@@ -150,44 +159,81 @@ def write_round(
         rows += _rows(to_update, layout.fields, connection, start=len(to_create))
     except _NotPlain:
         return False
+    background = helper_threads_allowed(connection)
     with connection.cursor() as cursor:
         cursor.execute(layout.prepare_sql)
         _copy(cursor, layout.copy_sql, rows, connection)
         if to_create:
             sql = layout.create_sql if new_pks else layout.create_with_pk_sql
-            cursor.execute(sql, [len(to_create)])
+            insert = functools.partial(_insert, cursor, sql, len(to_create), new_pks)
+            if background and idle_work is not None:
+                pks = _run_meanwhile(insert, idle_work, statement_sent(connection))
+                idle_work = None
+            else:
+                pks = insert()
             if new_pks:
-                pks = cursor.fetchall()
-                if len(pks) != len(to_create):
-                    raise DatabaseError("the insert did not return one pk per new record")
-                for obj, (pk,) in zip(to_create, pks, strict=True):
+                for obj, pk in zip(to_create, pks, strict=True):
                     setattr(obj, layout.pk.attname, pk)
-        if to_update and meanwhile is not None and helper_threads_allowed(connection):
-            _run_meanwhile(cursor, layout.upsert_sql, [len(to_create)], meanwhile)
-        elif to_update:
-            cursor.execute(layout.upsert_sql, [len(to_create)])
+        if to_update:
+            update = functools.partial(cursor.execute, layout.upsert_sql, [len(to_create)])
+            work = _in_turn(idle_work, meanwhile)
+            if background and work is not None:
+                _run_meanwhile(update, work, statement_sent(connection))
+            else:
+                update()
     for obj in written:
         obj._state.adding = False
         obj._state.db = using
     return True
 
 
-def _run_meanwhile(cursor: Any, sql: str, params: list[Any], meanwhile: Callable[[], None]) -> None:
-    """Execute ``sql`` on a helper thread while ``meanwhile()`` runs on this one.
+def _insert(cursor: Any, sql: str, count: int, new_pks: bool) -> list[Any]:
+    """Insert the round's new records; their pks in insertion order, if the database makes them."""
+    cursor.execute(sql, [count])
+    if not new_pks:
+        return []
+    pks = [pk for (pk,) in cursor.fetchall()]
+    if len(pks) != count:
+        raise DatabaseError("the insert did not return one pk per new record")
+    return pks
 
-    Why: while PostgreSQL updates a chunk's records (the longest statement
-    of a chunk), Python would only wait; the rows' results can be finished
-    in that time instead. The helper uses this very cursor (Django's
-    wrapper: execute wrappers, query logging and error translation apply);
-    a query ``meanwhile`` happens to make (a ``__str__`` reading a
-    relation) runs after the update (:mod:`~admin_bulk_upsert.background`).
-    The statement's error, if any, is raised here once both are done.
+
+def _in_turn(*works: Callable[[], None] | None) -> Callable[[], None] | None:
+    """One call doing the given works in turn, or None if none is given."""
+    given = [work for work in works if work is not None]
+    if not given:
+        return None
+    if len(given) == 1:
+        return given[0]
+
+    def in_turn() -> None:
+        for work in given:
+            work()
+
+    return in_turn
+
+
+def _run_meanwhile(
+    statement: Callable[[], T], work: Callable[[], None], sent: Callable[[], bool]
+) -> T:
+    """Run ``statement()`` on a helper thread while ``work()`` runs on this one.
+
+    Why: while PostgreSQL inserts or updates a chunk's records (the longest
+    statements of a chunk), Python would only wait; the next chunk can be
+    read, and the rows' results finished, in that time instead. The helper
+    uses this very cursor (Django's wrapper: execute wrappers, query logging
+    and error translation apply). ``work`` starts once the statement is
+    ``sent`` (:func:`~admin_bulk_upsert.background.statement_sent`), so a
+    query it happens to make (a ``__str__`` reading a relation) runs after
+    the statement. The statement's result is returned, or its error raised,
+    here once both are done.
     """
-    wait = in_background(lambda: cursor.execute(sql, params), "write")
+    wait = in_background(statement, "write", begun=sent)
     try:
-        meanwhile()
+        work()
     finally:
-        wait()
+        result = wait()
+    return result
 
 
 def _rows(

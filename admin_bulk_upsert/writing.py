@@ -49,6 +49,7 @@ def write_chunk(
     spec: KeySpec | None,
     using: str,
     meanwhile: Callable[[], None] | None = None,
+    idle_work: Callable[[], None] | None = None,
 ) -> None:
     """Create and update the plan's records; give every row instance its pk.
 
@@ -57,10 +58,12 @@ def write_chunk(
     repeated key left, so that every state stock would save is written.
 
     ``meanwhile`` is work that needs every instance's pk but not the
-    database: where the last statement can run in the background (see
-    :mod:`~admin_bulk_upsert.copying`) it runs while that statement does,
-    once the pks are known. It may run although the write then fails; it
-    may not run at all (the caller then runs it after the write).
+    database, ``idle_work`` work that needs neither: where the last round's
+    statements can run in the background (see
+    :mod:`~admin_bulk_upsert.copying`), ``idle_work`` runs while the new
+    records are inserted and ``meanwhile`` while the updates are written.
+    Either may run although the write then fails; either may not run at
+    all (the caller then runs it after the write).
     """
     rounds = plan.rounds()
     if not rounds:
@@ -81,8 +84,11 @@ def write_chunk(
                     for group in plan.groups:
                         for state in group.states[1:]:
                             state.pk = group.states[0].pk
-                overlap = settled_then_meanwhile if meanwhile and number == last else None
-                _write_round(model, to_create, to_update, spec, using, overlap)
+                if number == last:
+                    overlap = settled_then_meanwhile if meanwhile else None
+                    _write_round(model, to_create, to_update, spec, using, overlap, idle_work)
+                else:
+                    _write_round(model, to_create, to_update, spec, using)
     except DatabaseError as exc:
         raise ChunkWriteError(exc) from exc
     if not settled:
@@ -107,10 +113,11 @@ def _write_round(
     spec: KeySpec | None,
     using: str,
     meanwhile: Callable[[], None] | None = None,
+    idle_work: Callable[[], None] | None = None,
 ) -> None:
     """Through COPY on PostgreSQL where it mirrors bulk_create exactly, else bulk_create."""
     fields = tuple(_update_fields(model))
-    if write_round(model, to_create, to_update, using, fields, meanwhile):
+    if write_round(model, to_create, to_update, using, fields, meanwhile, idle_work):
         return
     if to_create:
         _create(model, to_create, spec, using)

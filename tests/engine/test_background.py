@@ -1,6 +1,7 @@
 """A helper thread's answer, or its error, comes back to the thread that waits for it."""
 
 import threading
+import time
 
 import pytest
 
@@ -18,5 +19,28 @@ def test_the_helpers_error_is_raised_by_the_wait():
         raise ValueError("refused")
 
     wait = in_background(refuse, "test")
+    with pytest.raises(ValueError, match="refused"):
+        wait()
+
+
+def test_with_begun_the_start_returns_once_the_helper_has_begun():
+    began = threading.Event()
+
+    def slow():
+        time.sleep(0.05)
+        began.set()
+        time.sleep(0.05)
+        return "done"
+
+    wait = in_background(slow, "test", begun=began.is_set)
+    assert began.is_set()
+    assert wait() == "done"
+
+
+def test_with_begun_the_start_returns_when_the_helper_is_done_without_beginning():
+    def refuse():
+        raise ValueError("refused before sending anything")
+
+    wait = in_background(refuse, "test", begun=lambda: False)
     with pytest.raises(ValueError, match="refused"):
         wait()

@@ -7,6 +7,7 @@ the same); the ones about COPY itself only on PostgreSQL.
 import datetime as dt
 import logging
 import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -117,17 +118,21 @@ def test_a_value_the_column_refuses_during_the_copy_is_reported_on_its_row(accou
 
 
 @pytest.fixture
-def overlaps(monkeypatch):
-    """The statements that ran on the helper thread while the chunk's rows were finished."""
+def overlaps():
+    """The statements that ran on the write's helper thread (while this one did other work)."""
     ran = []
-    real = copying._run_meanwhile
 
-    def spy(cursor, sql, params, meanwhile):
-        ran.append(sql)
-        real(cursor, sql, params, meanwhile)
+    def record(execute, sql, params, many, context):
+        if threading.current_thread().name == "admin_bulk_upsert-write":
+            ran.append(sql)
+        return execute(sql, params, many, context)
 
-    monkeypatch.setattr(copying, "_run_meanwhile", spy)
-    return ran
+    with connection.execute_wrapper(record):
+        yield ran
+
+
+def kinds(statements):
+    return ["upsert" if "ON CONFLICT" in sql else "insert" for sql in statements]
 
 
 @on_postgresql
@@ -141,7 +146,7 @@ def test_a_refused_update_is_replayed_although_its_rows_were_finished_meanwhile(
         ["P0", "S0", "a"], ["P1", "TAKEN", "b"], ["P2", "S2", "c"], headers=["code", "sku", "name"]
     )
     result = ProductResource().import_data(file, use_transactions=True)
-    assert len(overlaps) == 1 and "ON CONFLICT" in overlaps[0]
+    assert kinds(overlaps) == ["insert", "upsert"]
     assert [number for number, _ in errors_of(result)] == [2]
     assert "duplicate key" in errors_of(result)[0][1]
     assert (result.totals["new"], result.totals["update"], result.totals["error"]) == (2, 0, 1)
@@ -150,8 +155,30 @@ def test_a_refused_update_is_replayed_although_its_rows_were_finished_meanwhile(
 
 
 @on_postgresql
+def test_a_refused_insert_is_replayed_although_the_next_chunk_was_read_meanwhile(overlaps):
+    # Row 12 (in the second chunk of ten) creates a product with a sku
+    # another product holds: that chunk's insert, run while the third chunk
+    # is read, is refused; the chunk is replayed the stock way.
+    Product.objects.create(code="OLD", sku="TAKEN", name="stored")
+    rows = [[f"P{n}", f"S{n}", "x"] for n in range(1, 26)]
+    rows[11][1] = "TAKEN"
+    file = transactions_file(*rows, headers=["code", "sku", "name"])
+    result = SmallChunkProductResource().import_data(file, use_transactions=True)
+    assert kinds(overlaps) == ["insert", "insert", "insert"]
+    assert [number for number, _ in errors_of(result)] == [12]
+    assert "duplicate key" in errors_of(result)[0][1]
+    assert (result.totals["new"], result.totals["error"]) == (24, 1)
+    assert [row.object_repr for row in result.rows if row.errors == []] == [
+        f"P{n}" for n in range(1, 26) if n != 12
+    ]
+    # As stock does, an import with errors is rolled back as a whole.
+    assert stored(Product, "code") == [("OLD",)]
+
+
+@on_postgresql
+@pytest.mark.parametrize("send_delay", [0, 0.2], ids=["prompt", "slow-helper"])
 def test_a_str_that_queries_while_the_update_runs_sees_the_written_rows(
-    account, overlaps, monkeypatch
+    account, overlaps, monkeypatch, send_delay
 ):
     TransactionResource().import_data(transactions_file(*described(minute_rows(4))))
     # Each row's repr reads its record back: stock calls str() after the
@@ -163,8 +190,17 @@ def test_a_str_that_queries_while_the_update_runs_sees_the_written_rows(
     rows = described(minute_rows(4, description="changed {}")) + described(
         minute_rows(1, start=4, description="new {}")
     )
-    result = TransactionResource().import_data(transactions_file(*rows))
-    assert overlaps
+
+    def slow_helper(execute, sql, params, many, context):
+        # A helper thread slow to send its statement: the rows are finished
+        # only once it is sent, so their queries still come after it.
+        if threading.current_thread().name == "admin_bulk_upsert-write":
+            time.sleep(send_delay)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(slow_helper):
+        result = TransactionResource().import_data(transactions_file(*rows))
+    assert "upsert" in kinds(overlaps)
     assert [row.object_repr for row in result.rows] == [row[3] for row in rows]
 
 
