@@ -6,8 +6,14 @@
 # tests), PostgreSQL and MariaDB (without them). Extra arguments go to every pytest run, e.g.
 # `bash tests/run.sh -k concurrency`.
 #
+# That first pass uses `python3` and the newest Django 5.2. The supported Django 6.x needs Python
+# 3.12 or later: when one is found (python3.13, python3.12 on the PATH, or the interpreter named by
+# ADMIN_BULK_UPSERT_DJANGO6_PYTHON), a second pass runs the same three databases in .venv-django6
+# with the newest Django 6. Without such a Python that pass is skipped, and the summary says so.
+# ADMIN_BULK_UPSERT_DJANGO6=0 leaves it out.
+#
 # It exits non-zero if anything failed, and its last line is the plain `N passed, N failed,
-# N skipped` over the three runs, which CI reads. A failed lint step or a pytest run that ended
+# N skipped` over all the runs, which CI reads. A failed lint step or a pytest run that ended
 # without reporting a failing test (crash, usage error, timeout) counts as one failure, so that the
 # count is zero exactly when the exit status is.
 #
@@ -21,6 +27,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 RUN_TIMEOUT="${ADMIN_BULK_UPSERT_RUN_TIMEOUT:-1200}"
 ARTIFACTS="test-artifacts"
 VENV=".venv"
+VENV_DJANGO6=".venv-django6"
 DB_HOST="${ADMIN_BULK_UPSERT_TEST_DB_HOST:-127.0.0.1}"
 
 is_ci() { [[ "${CI:-}" == "true" ]]; }
@@ -114,15 +121,20 @@ print(max(tests - failures - errors - skipped, 0), failures + errors, skipped)
 EOF
 }
 
+# run_pytest VENV DB [pytest arguments]
 run_pytest() {
-    local db="$1"
-    shift
-    local report="$ARTIFACTS/junit-$db.xml"
+    local venv="$1" db="$2"
+    shift 2
+    local label="$db" report="$ARTIFACTS/junit-$db.xml"
+    if [[ "$venv" != "$VENV" ]]; then
+        label="$db, $(django_version "$venv")"
+        report="$ARTIFACTS/junit-$db-${venv#.venv-}.xml"
+    fi
     rm -f "$report"
-    say "pytest on $db"
+    say "pytest on $label"
     # SIGINT first so pytest still writes its report and shows where it was.
     ADMIN_BULK_UPSERT_TEST_DB="$db" timeout --signal=INT --kill-after=60 "$RUN_TIMEOUT" \
-        "$VENV/bin/python" -m pytest -p no:cacheprovider --junitxml="$report" "$@"
+        "$venv/bin/python" -m pytest -p no:cacheprovider --junitxml="$report" "$@"
     local status=$?
     local passed=0 failed=0 skipped=0
     if [[ -s "$report" ]]; then
@@ -133,20 +145,59 @@ run_pytest() {
     SKIPPED=$((SKIPPED + skipped))
     case "$status" in
         0) ;;
-        5) echo "pytest on $db selected no test." ;;  # e.g. -k matching only browser tests
+        5) echo "pytest on $label selected no test." ;;  # e.g. -k matching only browser tests
         124)
-            echo "pytest on $db timed out after ${RUN_TIMEOUT}s."
-            step_failed "pytest on $db (timed out)"
+            echo "pytest on $label timed out after ${RUN_TIMEOUT}s."
+            step_failed "pytest on $label (timed out)"
             ;;
         *)
             if ((failed == 0)); then
-                step_failed "pytest on $db (exit $status, no test reported failing)"
+                step_failed "pytest on $label (exit $status, no test reported failing)"
             else
-                FAILED_STEPS+=("pytest on $db ($failed failed)")
+                FAILED_STEPS+=("pytest on $label ($failed failed)")
             fi
             ;;
     esac
 }
+
+django_version() {
+    "$1/bin/python" -c 'import django; print("Django", django.get_version())' 2>/dev/null ||
+        echo "Django ?"
+}
+
+# The first of the given interpreters that exists and is Python 3.12 or later.
+django6_python() {
+    local candidate
+    for candidate in "${ADMIN_BULK_UPSERT_DJANGO6_PYTHON:-}" python3.13 python3.12; do
+        [[ -n "$candidate" ]] || continue
+        if "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then
+            command -v "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# Creates .venv-django6 with the newest Django 6 and the test extra; 1 if that cannot be done.
+prepare_django6() {
+    local python
+    if ! python="$(django6_python)"; then
+        NOTES+=("Django 6 pass skipped: no Python >= 3.12 found (python3.13, python3.12, ADMIN_BULK_UPSERT_DJANGO6_PYTHON).")
+        return 1
+    fi
+    say "Django 6: $VENV_DJANGO6 with $("$python" --version 2>&1)"
+    if [[ ! -x "$VENV_DJANGO6/bin/python" ]] && ! "$python" -m venv "$VENV_DJANGO6"; then
+        step_failed "creating $VENV_DJANGO6"
+        return 1
+    fi
+    if ! "$VENV_DJANGO6/bin/python" -m pip install --quiet --disable-pip-version-check \
+        -e '.[test]' 'django>=6,<7'; then
+        step_failed "pip install in $VENV_DJANGO6"
+        return 1
+    fi
+}
+
+NOTES=()
 
 install_system_packages
 
@@ -177,9 +228,18 @@ reachable PostgreSQL 5432 pg_isready -q -h "$DB_HOST" -p 5432
 reachable MariaDB 3306 mariadb-admin --connect-timeout=3 -h "$DB_HOST" -P 3306 -u root ping
 
 # The caller's arguments come last, so a caller's own -m wins over ours.
-run_pytest sqlite "$@"
-run_pytest postgresql -m "not browser" "$@"
-run_pytest mariadb -m "not browser" "$@"
+run_all() {
+    local venv="$1"
+    shift
+    run_pytest "$venv" sqlite "$@"
+    run_pytest "$venv" postgresql -m "not browser" "$@"
+    run_pytest "$venv" mariadb -m "not browser" "$@"
+}
+
+run_all "$VENV" "$@"
+if [[ "${ADMIN_BULK_UPSERT_DJANGO6:-1}" != 0 ]] && prepare_django6; then
+    run_all "$VENV_DJANGO6" "$@"
+fi
 
 if ((PASSED + FAILED == 0)) && is_ci; then
     # A green CI run that tested nothing would hide a broken collection.
@@ -188,6 +248,9 @@ fi
 FAILED=$((FAILED + STEP_FAILURES))
 
 say "Summary"
+for note in "${NOTES[@]}"; do
+    echo "$note"
+done
 for step in "${FAILED_STEPS[@]}"; do
     echo "FAILED: $step"
 done
