@@ -7,10 +7,9 @@
 # `bash tests/run.sh -k concurrency`.
 #
 # That first pass uses `python3` and the newest Django 5.2. The supported Django 6.x needs Python
-# 3.12 or later: when one is found (python3.13, python3.12 on the PATH, or the interpreter named by
-# ADMIN_BULK_UPSERT_DJANGO6_PYTHON), a second pass runs the same three databases in .venv-django6
-# with the newest Django 6. Without such a Python that pass is skipped, and the summary says so.
-# ADMIN_BULK_UPSERT_DJANGO6=0 leaves it out.
+# 3.12 or later: when one is found (see django6_python below), a second pass runs the same three
+# databases in .venv-django6 with the newest Django 6. Without such a Python that pass is skipped,
+# and the summary says so. ADMIN_BULK_UPSERT_DJANGO6=0 leaves it out.
 #
 # It exits non-zero if anything failed, and its last line is the plain `N passed, N failed,
 # N skipped` over all the runs, which CI reads. A failed lint step or a pytest run that ended
@@ -165,10 +164,20 @@ django_version() {
         echo "Django ?"
 }
 
-# The first of the given interpreters that exists and is Python 3.12 or later.
+# The first interpreter found that is Python 3.12 or later: the one named by
+# ADMIN_BULK_UPSERT_DJANGO6_PYTHON, python3.13 or python3.12 on the PATH, or the newest that pyenv
+# has installed (pyenv's shims run only the versions it is told to, so its versions are asked for
+# by path).
 django6_python() {
-    local candidate
-    for candidate in "${ADMIN_BULK_UPSERT_DJANGO6_PYTHON:-}" python3.13 python3.12; do
+    local candidate candidates=("${ADMIN_BULK_UPSERT_DJANGO6_PYTHON:-}" python3.13 python3.12)
+    if command -v pyenv >/dev/null 2>&1; then
+        local root
+        root="$(pyenv root 2>/dev/null)"
+        while IFS= read -r candidate; do
+            candidates+=("$candidate")
+        done < <(ls -d "$root"/versions/3.*/bin/python3 2>/dev/null | sort -rV)
+    fi
+    for candidate in "${candidates[@]}"; do
         [[ -n "$candidate" ]] || continue
         if "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then
             command -v "$candidate"
@@ -182,7 +191,7 @@ django6_python() {
 prepare_django6() {
     local python
     if ! python="$(django6_python)"; then
-        NOTES+=("Django 6 pass skipped: no Python >= 3.12 found (python3.13, python3.12, ADMIN_BULK_UPSERT_DJANGO6_PYTHON).")
+        NOTES+=("Django 6 pass skipped: no Python >= 3.12 found (set ADMIN_BULK_UPSERT_DJANGO6_PYTHON).")
         return 1
     fi
     say "Django 6: $VENV_DJANGO6 with $("$python" --version 2>&1)"
