@@ -25,6 +25,11 @@ from .matching import match_keys, start_matching
 #: Django's limit on the objects ``get()`` counts before it gives up.
 _MAX_GET_RESULTS = 21
 
+#: django-import-export 4.4 resolves a cell through the widget's
+#: ``get_instance_by_lookup_fields``; 4.3 calls ``get_queryset(...).get()``
+#: from ``clean`` itself.
+_RESOLVES_BY_LOOKUP_FIELDS = hasattr(ForeignKeyWidget, "get_instance_by_lookup_fields")
+
 
 def does_not_exist(model: type[Model]) -> ObjectDoesNotExist:
     """The exception ``model.objects.get()`` raises for no match, with its message."""
@@ -76,8 +81,8 @@ def batchable_widget(widget: Any) -> bool:
         return False
     if type(widget).get_lookup_kwargs is not ForeignKeyWidget.get_lookup_kwargs:
         return False
-    if type(widget).get_instance_by_lookup_fields is not (
-        ForeignKeyWidget.get_instance_by_lookup_fields
+    if _RESOLVES_BY_LOOKUP_FIELDS and type(widget).get_instance_by_lookup_fields is not (
+        ForeignKeyWidget.get_instance_by_lookup_fields  # type: ignore[attr-defined]
     ):
         return False
     return _target_field(widget) is not None
@@ -152,27 +157,80 @@ def prefetched_foreign_keys(
         if field.column_name not in headers or not batchable_widget(widget):
             continue
         answers = prefetch_widget(widget, field.column_name, rows, using)
-        original = widget.get_instance_by_lookup_fields
-
-        def lookup(
-            value: Any,
-            row: Any,
-            _answers: _ForeignKeyAnswers = answers,
-            _original: Any = original,
-            **kwargs: Any,
-        ) -> Model:
-            try:
-                return _answers.answer(value)
-            except (KeyError, TypeError):
-                return _original(value, row, **kwargs)
-
-        widget.get_instance_by_lookup_fields = lookup
-        patched.append(widget)
+        if _RESOLVES_BY_LOOKUP_FIELDS:
+            widget.get_instance_by_lookup_fields = _answering_lookup(
+                answers, widget.get_instance_by_lookup_fields
+            )
+            patched.append((widget, "get_instance_by_lookup_fields"))
+        else:
+            widget.get_queryset = _answering_queryset(answers, widget.field, widget.get_queryset)
+            patched.append((widget, "get_queryset"))
     try:
         yield
     finally:
-        for widget in patched:
-            del widget.get_instance_by_lookup_fields
+        for widget, name in patched:
+            delattr(widget, name)
+
+
+def _answering_lookup(answers: _ForeignKeyAnswers, original: Any) -> Callable[..., Model]:
+    """``get_instance_by_lookup_fields`` answering from the chunk's query (DIE 4.4)."""
+
+    def lookup(value: Any, row: Any, **kwargs: Any) -> Model:
+        try:
+            return answers.answer(value)
+        except (KeyError, TypeError):
+            return original(value, row, **kwargs)
+
+    return lookup
+
+
+def _answering_queryset(
+    answers: _ForeignKeyAnswers, field: str, original: Any
+) -> Callable[..., _AnsweringQuerySet]:
+    """``get_queryset`` whose result answers ``get(<field>=value)`` from the chunk's query.
+
+    For DIE 4.3, whose ``ForeignKeyWidget.clean`` calls ``get_queryset`` itself.
+    """
+
+    def get_queryset(value: Any, row: Any, *args: Any, **kwargs: Any) -> _AnsweringQuerySet:
+        return _AnsweringQuerySet(
+            answers, value, {field: value}, lambda: original(value, row, *args, **kwargs)
+        )
+
+    return get_queryset
+
+
+class _AnsweringQuerySet:
+    """What DIE 4.3's ``ForeignKeyWidget.clean`` gets from ``get_queryset(value, row)``.
+
+    Its ``get(<field>=value)``, the call ``clean`` makes, answers from the
+    chunk's query as DIE 4.4's patched lookup does. Any other use (another
+    ``get()``, a ``filter()`` in an overridden ``clean``) goes to the queryset
+    the widget's own ``get_queryset`` returns, made only then.
+    """
+
+    def __init__(
+        self,
+        answers: _ForeignKeyAnswers,
+        value: Any,
+        lookup: dict[str, Any],
+        make: Callable[[], Any],
+    ) -> None:
+        self._answers = answers
+        self._value = value
+        self._lookup = lookup
+        self._make = make
+
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        if not args and kwargs == self._lookup:
+            try:
+                return self._answers.answer(self._value)
+            except (KeyError, TypeError):
+                pass
+        return self._make().get(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._make(), name)
 
 
 def fetch_existing(
