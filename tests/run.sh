@@ -6,10 +6,14 @@
 # tests), PostgreSQL and MariaDB (without them). Extra arguments go to every pytest run, e.g.
 # `bash tests/run.sh -k concurrency`.
 #
-# That first pass uses `python3` and the newest Django 5.2. The supported Django 6.x needs Python
-# 3.12 or later: when one is found (see django6_python below), a second pass runs the same three
-# databases in .venv-django6 with the newest Django 6. Without such a Python that pass is skipped,
-# and the summary says so. ADMIN_BULK_UPSERT_DJANGO6=0 leaves it out.
+# That first pass uses `python3` with the newest Django 5.2 and django-import-export. Two more
+# passes run the same three databases at the ends of the supported range, each in its own venv:
+# `django6` (.venv-django6: Python >= 3.12, which Django 6 needs, with the newest Django 6) and
+# `oldest` (.venv-oldest: Python 3.10, Django 5.2, django-import-export 4.3). A pass whose Python
+# is not found (see find_python) is skipped, and the summary says so. ADMIN_BULK_UPSERT_PASSES
+# names the passes to run (default "django6 oldest"; empty for none);
+# ADMIN_BULK_UPSERT_PYTHON_DJANGO6 and ADMIN_BULK_UPSERT_PYTHON_OLDEST name an interpreter to try
+# first.
 #
 # It exits non-zero if anything failed, and its last line is the plain `N passed, N failed,
 # N skipped` over all the runs, which CI reads. A failed lint step or a pytest run that ended
@@ -26,7 +30,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 RUN_TIMEOUT="${ADMIN_BULK_UPSERT_RUN_TIMEOUT:-1200}"
 ARTIFACTS="test-artifacts"
 VENV=".venv"
-VENV_DJANGO6=".venv-django6"
 DB_HOST="${ADMIN_BULK_UPSERT_TEST_DB_HOST:-127.0.0.1}"
 
 is_ci() { [[ "${CI:-}" == "true" ]]; }
@@ -126,7 +129,7 @@ run_pytest() {
     shift 2
     local label="$db" report="$ARTIFACTS/junit-$db.xml"
     if [[ "$venv" != "$VENV" ]]; then
-        label="$db, $(django_version "$venv")"
+        label="$db; $(versions "$venv")"
         report="$ARTIFACTS/junit-$db-${venv#.venv-}.xml"
     fi
     rm -f "$report"
@@ -159,17 +162,20 @@ run_pytest() {
     esac
 }
 
-django_version() {
-    "$1/bin/python" -c 'import django; print("Django", django.get_version())' 2>/dev/null ||
-        echo "Django ?"
+# "Python 3.x.y, Django x.y.z, django-import-export x.y.z" of a venv.
+versions() {
+    "$1/bin/python" -c 'import sys, django, import_export as ie
+print(f"Python {sys.version.split()[0]}, Django {django.get_version()}, DIE {ie.__version__}")' \
+        2>/dev/null || echo "versions unknown"
 }
 
-# The first interpreter found that is Python 3.12 or later: the one named by
-# ADMIN_BULK_UPSERT_DJANGO6_PYTHON, python3.13 or python3.12 on the PATH, or the newest that pyenv
-# has installed (pyenv's shims run only the versions it is told to, so its versions are asked for
-# by path).
-django6_python() {
-    local candidate candidates=("${ADMIN_BULK_UPSERT_DJANGO6_PYTHON:-}" python3.13 python3.12)
+# find_python MIN MAX [NAMED]: the first interpreter found whose version is at least MIN and below
+# MAX (e.g. 3.12 4): NAMED if given, python3.13 down to python3.10 on the PATH, then the versions
+# pyenv has installed, newest first (pyenv's shims run only the versions it is told to, so its
+# versions are asked for by path).
+find_python() {
+    local min="$1" max="$2" candidate
+    local candidates=("${3:-}" python3.13 python3.12 python3.11 python3.10)
     if command -v pyenv >/dev/null 2>&1; then
         local root
         root="$(pyenv root 2>/dev/null)"
@@ -177,9 +183,11 @@ django6_python() {
             candidates+=("$candidate")
         done < <(ls -d "$root"/versions/3.*/bin/python3 2>/dev/null | sort -rV)
     fi
+    local check="import sys; v = sys.version_info[:2]
+sys.exit(not (tuple(map(int, '$min'.split('.'))) <= v < tuple(map(int, '$max'.split('.')))))"
     for candidate in "${candidates[@]}"; do
         [[ -n "$candidate" ]] || continue
-        if "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then
+        if "$candidate" -c "$check" >/dev/null 2>&1; then
             command -v "$candidate"
             return 0
         fi
@@ -187,21 +195,36 @@ django6_python() {
     return 1
 }
 
-# Creates .venv-django6 with the newest Django 6 and the test extra; 1 if that cannot be done.
-prepare_django6() {
-    local python
-    if ! python="$(django6_python)"; then
-        NOTES+=("Django 6 pass skipped: no Python >= 3.12 found (set ADMIN_BULK_UPSERT_DJANGO6_PYTHON).")
+# prepare_pass NAME: creates .venv-NAME for one of the extra passes; 1 if it cannot be done.
+prepare_pass() {
+    local name="$1" min max named specs=()
+    case "$name" in
+        django6)
+            min=3.12 max=4 named="${ADMIN_BULK_UPSERT_PYTHON_DJANGO6:-}"
+            specs=('django>=6,<7')
+            ;;
+        oldest)
+            min=3.10 max=3.11 named="${ADMIN_BULK_UPSERT_PYTHON_OLDEST:-}"
+            specs=('django>=5.2,<5.3' 'django-import-export>=4.3,<4.4')
+            ;;
+        *)
+            step_failed "unknown pass $name"
+            return 1
+            ;;
+    esac
+    local python venv=".venv-$name"
+    if ! python="$(find_python "$min" "$max" "$named")"; then
+        NOTES+=("Pass $name skipped: no Python >= $min and < $max found.")
         return 1
     fi
-    say "Django 6: $VENV_DJANGO6 with $("$python" --version 2>&1)"
-    if [[ ! -x "$VENV_DJANGO6/bin/python" ]] && ! "$python" -m venv "$VENV_DJANGO6"; then
-        step_failed "creating $VENV_DJANGO6"
+    say "Pass $name: $venv with $("$python" --version 2>&1), ${specs[*]}"
+    if [[ ! -x "$venv/bin/python" ]] && ! "$python" -m venv "$venv"; then
+        step_failed "creating $venv"
         return 1
     fi
-    if ! "$VENV_DJANGO6/bin/python" -m pip install --quiet --disable-pip-version-check \
-        -e '.[test]' 'django>=6,<7'; then
-        step_failed "pip install in $VENV_DJANGO6"
+    if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+        -e '.[test]' "${specs[@]}"; then
+        step_failed "pip install in $venv"
         return 1
     fi
 }
@@ -246,9 +269,11 @@ run_all() {
 }
 
 run_all "$VENV" "$@"
-if [[ "${ADMIN_BULK_UPSERT_DJANGO6:-1}" != 0 ]] && prepare_django6; then
-    run_all "$VENV_DJANGO6" "$@"
-fi
+for pass in ${ADMIN_BULK_UPSERT_PASSES-django6 oldest}; do
+    if prepare_pass "$pass"; then
+        run_all ".venv-$pass" "$@"
+    fi
+done
 
 if ((PASSED + FAILED == 0)) && is_ci; then
     # A green CI run that tested nothing would hide a broken collection.
