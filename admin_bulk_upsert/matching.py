@@ -153,8 +153,12 @@ def _fetch_in_background(
 ) -> Callable[[], tuple[list[Any], list[Any]]]:
     """:func:`_fetch` on a helper thread, with a cursor made here; the call waits for it."""
     cursor = connection.cursor()
-    zones = _fast_timestamptz(cursor)
-    wait = in_background(lambda: _fetch_with(cursor, sql, params, zones), "lookup")
+    try:
+        zones = _fast_timestamptz(cursor)
+        wait = in_background(lambda: _fetch_with(cursor, sql, params, zones), "lookup")
+    except BaseException:  # no thread to close it (Python could not start one)
+        cursor.close()
+        raise
 
     def fetched() -> tuple[list[Any], list[Any]]:
         try:

@@ -236,3 +236,29 @@ def test_a_failing_lookup_leaves_no_helper_thread_behind(account):
     # The connection serves the next import as usual.
     result = TransactionResource().import_data(transactions_file(*rows))
     assert (result.totals["update"], result.totals["new"]) == (1, 5)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the lookups' helper threads")
+def test_a_helper_thread_that_cannot_start_fails_the_import_and_closes_its_cursor(
+    account, monkeypatch
+):
+    from admin_bulk_upsert import matching
+
+    def cannot_start(*args, **kwargs):
+        raise RuntimeError("can't start new thread")
+
+    made = []
+    make_cursor = connection.cursor
+
+    def recording_cursor(*args, **kwargs):
+        made.append(make_cursor(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(matching, "in_background", cannot_start)
+    monkeypatch.setattr(connection, "cursor", recording_cursor)
+    rows = [["A1", f"2024-01-05 10:0{i}:00", "1", "y"] for i in range(6)]
+    with pytest.raises(RuntimeError, match="can't start new thread"):
+        TransactionResource().import_data(transactions_file(*rows))
+    assert made
+    assert all(cursor.closed for cursor in made)
+    assert stored(Transaction, "description") == []
