@@ -65,6 +65,17 @@ class _ForeignKeyAnswers:
             raise type(found)(*found.args)
         return found
 
+    def answer_or(self, value: Any, otherwise: Callable[[], Any]) -> Any:
+        """:meth:`answer`, or ``otherwise()`` where it raises KeyError or TypeError.
+
+        That is a value not looked up, an unhashable cell, or a value whose
+        preparation raised TypeError: the widget's own lookup then runs.
+        """
+        try:
+            return self.answer(value)
+        except (KeyError, TypeError):
+            return otherwise()
+
 
 def batchable_widget(widget: Any) -> bool:
     """Whether a widget's per-row ``get()`` can be replaced by one query per chunk.
@@ -176,10 +187,7 @@ def _answering_lookup(answers: _ForeignKeyAnswers, original: Any) -> Callable[..
     """``get_instance_by_lookup_fields`` answering from the chunk's query (DIE 4.4)."""
 
     def lookup(value: Any, row: Any, **kwargs: Any) -> Model:
-        try:
-            return answers.answer(value)
-        except (KeyError, TypeError):
-            return original(value, row, **kwargs)
+        return answers.answer_or(value, lambda: original(value, row, **kwargs))
 
     return lookup
 
@@ -222,12 +230,12 @@ class _AnsweringQuerySet:
         self._make = make
 
     def get(self, *args: Any, **kwargs: Any) -> Any:
+        def real_get() -> Any:
+            return self._make().get(*args, **kwargs)
+
         if not args and kwargs == self._lookup:
-            try:
-                return self._answers.answer(self._value)
-            except (KeyError, TypeError):
-                pass
-        return self._make().get(*args, **kwargs)
+            return self._answers.answer_or(self._value, real_get)
+        return real_get()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._make(), name)
