@@ -18,11 +18,16 @@ PACKAGE = Path(admin_bulk_upsert.__file__).parent
 CATALOG = PACKAGE / "locale" / "fr" / "LC_MESSAGES" / "django.po"
 
 
+def unescape(text):
+    return text.replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
+
+
 def entries(po_path):
     """``{(msgid, msgid_plural or None): [msgstr, ...]}`` and the fuzzy msgids of a .po file."""
     found, fuzzy = {}, set()
     for block in po_path.read_text(encoding="utf-8").split("\n\n"):
         fields: dict[str, str] = {}
+        flags = ""
         current = None
         for line in block.splitlines():
             match = re.match(r'^(msgid|msgid_plural|msgstr(?:\[\d\])?) "(.*)"$', line)
@@ -31,12 +36,13 @@ def entries(po_path):
                 fields[current] = match.group(2)
             elif line.startswith('"') and current:
                 fields[current] += line[1:-1]
-        if "msgid" not in fields or not fields["msgid"]:
+            elif line.startswith("#,"):
+                flags += line
+        if not fields.get("msgid"):
             continue
-        unescape = lambda s: s.replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")  # noqa: E731
         key = (unescape(fields["msgid"]), unescape(fields.get("msgid_plural", "")) or None)
         found[key] = [unescape(v) for k, v in sorted(fields.items()) if k.startswith("msgstr")]
-        if "#, fuzzy" in block or ", fuzzy" in block:
+        if "fuzzy" in flags:
             fuzzy.add(key)
     return found, fuzzy
 

@@ -96,27 +96,24 @@ def test_the_widgets_queryset_is_asked_once_per_chunk(accounts, monkeypatch, die
     assert len(queries) == 2, queries  # one per chunk, not one per row
 
 
-def test_rows_naming_open_accounts_are_imported_through_the_widgets_queryset(accounts, monkeypatch):
+@pytest.mark.parametrize(
+    ("widget_class", "queries"),
+    [
+        # get(number=...) answered from the chunk's one query.
+        (Die43CleanWidget, 1),
+        # The chunk's query, then each row's filter() on the widget's own queryset.
+        (FilteringCleanWidget, 3),
+    ],
+    ids=["get-answered", "filter-reaches-the-real-queryset"],
+)
+def test_rows_naming_open_accounts_are_imported_through_the_widgets_queryset(
+    accounts, monkeypatch, widget_class, queries
+):
     monkeypatch.setattr(prefetch, "_RESOLVES_BY_LOOKUP_FIELDS", False)
     rows = [["A1", "2024-01-01 10:00:00", "1.5", "one"], ["A2", "2024-01-02 10:00:00", "2", "two"]]
 
-    result = resource_with(Die43CleanWidget(Account, "number")).import_data(
-        transactions_file(*rows)
-    )
-
-    assert not result.has_errors()
-    assert stored(Transaction, "account__number", "description") == [
-        ("A1", "one"),
-        ("A2", "two"),
-    ]
-
-
-def test_a_clean_asking_the_queryset_something_else_gets_the_real_queryset(accounts, monkeypatch):
-    monkeypatch.setattr(prefetch, "_RESOLVES_BY_LOOKUP_FIELDS", False)
-    rows = [["A1", "2024-01-01 10:00:00", "1.5", "one"], ["A2", "2024-01-02 10:00:00", "2", "two"]]
-
-    with CaptureQueriesContext(connection) as queries:
-        result = resource_with(FilteringCleanWidget(Account, "number")).import_data(
+    with CaptureQueriesContext(connection) as captured:
+        result = resource_with(widget_class(Account, "number")).import_data(
             transactions_file(*rows)
         )
 
@@ -125,5 +122,4 @@ def test_a_clean_asking_the_queryset_something_else_gets_the_real_queryset(accou
         ("A1", "one"),
         ("A2", "two"),
     ]
-    # The chunk's query, then each row's filter() on the widget's own queryset.
-    assert len(account_queries(queries.captured_queries)) == 3
+    assert len(account_queries(captured.captured_queries)) == queries
