@@ -151,6 +151,7 @@ def test_benchmark_interleaves_the_contenders_runs():
         return Timed(
             run=lambda prepared: calls.append(f"run {name}") or name,
             reset=lambda: calls.append(f"reset {name}"),
+            check=lambda outcome: calls.append(f"checked {outcome}"),
         )
 
     measured = measure_interleaved(
@@ -160,9 +161,32 @@ def test_benchmark_interleaves_the_contenders_runs():
         memory=False,
         after_last=lambda index, outcome: calls.append(f"check {outcome}"),
     )
+    # Every run's outcome is checked after its clock stops; the last run's
+    # again by after_last.
     assert calls == [
-        "reset a", "run a", "reset b", "run b",
-        "reset a", "run a", "check a", "reset b", "run b", "check b",
+        "reset a", "run a", "checked a", "reset b", "run b", "checked b",
+        "reset a", "run a", "checked a", "check a", "reset b", "run b", "checked b", "check b",
     ]  # fmt: skip
     assert [len(m.all_seconds) for m, _ in measured] == [2, 2]
     assert [outcome for _, outcome in measured] == ["a", "b"]
+
+
+def test_benchmark_checks_each_import_for_errors_after_its_clock_stops():
+    from import_export.results import Error, Result, RowResult
+    from ledger.benchmark.measuring import Outcome
+
+    result = Result()
+    row = RowResult()
+    row.import_type = RowResult.IMPORT_TYPE_NEW
+    result.increment_row_result_total(row)
+    result.append_row_result(row)
+    outcome = Outcome(result)
+    outcome.check()  # nothing reported: no error
+    assert outcome.summary() == "new 1"
+
+    failing = RowResult()
+    failing.errors.append(Error(ValueError("bad amount"), number=2))
+    result.append_row_result(failing)
+    with pytest.raises(RuntimeError, match="reported errors"):
+        outcome.check()
+    assert Outcome().summary() == "-"

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db import connections
+from import_export.results import Result
 
 T = TypeVar("T")
 
@@ -66,12 +67,44 @@ def counting_queries(alias: str) -> Iterator[QueryCounter]:
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """What an import returned: DIE's ``Result``, if it returns one.
+
+    The result is kept, not summed up inside the timed call: the clock stops
+    when ``import_data`` returns, and freeing its rows' results (or checking
+    them for errors) is the caller's later work, as freeing the floor's
+    instances is.
+    """
+
+    result: Result | None = None
+
+    @property
+    def totals(self) -> dict[str, int] | None:
+        return None if self.result is None else dict(self.result.totals)
+
+    def check(self) -> None:
+        """Raise if the import reported errors on the sample file (it never should)."""
+        result = self.result
+        if result is not None and (result.has_errors() or result.has_validation_errors()):
+            raise RuntimeError("The import reported errors on the sample file.")
+
+    def summary(self) -> str:
+        totals = self.totals
+        if totals is None:
+            return "-"
+        shown = {k: v for k, v in totals.items() if v}
+        return " ".join(f"{k} {v}" for k, v in shown.items()) or "nothing"
+
+
+@dataclass(frozen=True)
 class Timed:
     """One contender for :func:`measure_interleaved`."""
 
     run: Callable[[Any], Any]
     #: Puts the database back in its starting state; returns what ``run`` takes (untimed).
     reset: Callable[[], Any]
+    #: Checks what ``run`` returned (untimed), e.g. that an import reported no error.
+    check: Callable[[Any], None] = lambda outcome: None
 
 
 def measure_interleaved(
@@ -95,12 +128,18 @@ def measure_interleaved(
     for number in range(repeat):
         on_round(number + 1)
         for index, contender in enumerate(contenders):
+            # The previous run's outcome (an import's Result) is freed here,
+            # untimed: the clock covers the call, not the caller's later
+            # disposal of what it returned, as it covers none of the floor's.
+            outcomes[index] = None
             prepared = contender.reset()
             gc.collect()
             with counting_queries(alias) as counter:
                 started = time.perf_counter()
-                outcomes[index] = contender.run(prepared)
+                outcome = contender.run(prepared)
                 timings[index].append(time.perf_counter() - started)
+            contender.check(outcome)
+            outcomes[index] = outcome
             if number == 0:
                 queries[index] = counter.count
             if number == repeat - 1 and not memory:
@@ -108,7 +147,9 @@ def measure_interleaved(
     peaks: list[int | None] = [None] * len(contenders)
     if memory:
         for index, contender in enumerate(contenders):
+            outcomes[index] = None
             peaks[index], outcomes[index] = _peak_memory(contender.run, contender.reset)
+            contender.check(outcomes[index])
             after_last(index, outcomes[index])
     return [
         (

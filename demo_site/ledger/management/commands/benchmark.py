@@ -13,8 +13,8 @@ from django.db import connections
 from django.test.utils import override_settings
 from django.utils.module_loading import import_string
 
-from ledger.benchmark.contenders import CONTENDERS, Contender, Outcome, Workload
-from ledger.benchmark.measuring import Timed, measure_interleaved
+from ledger.benchmark.contenders import CONTENDERS, Contender, Workload
+from ledger.benchmark.measuring import Outcome, Timed, measure_interleaved
 from ledger.benchmark.reporting import (
     ResultRow,
     database_slug,
@@ -40,6 +40,8 @@ NOTES = (
     "the timed part (DIE's CSV format for DIE, the plugin's read_dataset for the plugin). "
     "The floor is bulk_create(update_conflicts=True, batch_size=1000) of model instances "
     "built before the clock starts, in one transaction (no unique_fields on MySQL/MariaDB). "
+    "The clock stops when import_data returns; the check of its Result for errors and the "
+    "freeing of it come after (untimed), as the freeing of the floor's instances does. "
     "Django's DEBUG is off while measuring, as on a production server (with it on, Django "
     "keeps every statement's SQL in memory). "
     "Queries are statements sent through Django's cursor. Peak memory comes from a separate, "
@@ -174,6 +176,7 @@ class Command(BaseCommand):
                 Timed(
                     run=lambda prepared, c=contender: c.run(workload, prepared),
                     reset=lambda c=contender: _reset(c, workload),
+                    check=Outcome.check,
                 )
                 for contender in timed
             ],
@@ -272,7 +275,7 @@ def _admin_contender(dotted_path: str | None) -> Contender:
     def run(workload: Workload, client: Any) -> Outcome:
         name = f"transactions_{workload.rows}.csv"
         flow(client, transaction_import_url(), name, workload.csv_data)
-        return Outcome(totals=None)
+        return Outcome()
 
     return Contender("admin", "admin upload+preview+confirm", True, False, prepare, run)
 
