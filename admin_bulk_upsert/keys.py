@@ -50,9 +50,9 @@ class KeySpec:
     _preparers: tuple[Callable[[Any], Any], ...] = ()
     #: Per key part: the attribute a related instance gives its value from, or None.
     _targets: tuple[str | None, ...] = ()
-    #: Whether the database rounds a decimal to its column's places (SQLite keeps every digit;
-    #: PostgreSQL and MariaDB round).
-    _rounds_decimals: bool = True
+    #: Per key part: the quantum a decimal column rounds its values to, or None. SQLite
+    #: keeps every digit; PostgreSQL and MariaDB round to the column's places.
+    _quanta: tuple[Decimal | None, ...] = ()
 
     @classmethod
     def build(cls, resource: Any, field_names: Sequence[str], using: str) -> KeySpec:
@@ -63,11 +63,19 @@ class KeySpec:
         folds: tuple[Callable[[Any], Any], ...] = ()
         preparers: tuple[Callable[[Any], Any], ...] = ()
         targets: tuple[str | None, ...] = ()
+        quanta: tuple[Decimal | None, ...] = ()
         if model_fields is not None:
             folds = tuple(_text_fold(connection, f) for f in model_fields)
             preparers = tuple(lookup_preparer(f, connection) for f in model_fields)
             targets = tuple(
                 f.target_field.attname if isinstance(f, ForeignObject) else None
+                for f in model_fields
+            )
+            rounds = connection.vendor != "sqlite"
+            quanta = tuple(
+                Decimal(1).scaleb(-f.decimal_places)
+                if rounds and isinstance(f, DecimalField)
+                else None
                 for f in model_fields
             )
         return cls(
@@ -78,7 +86,7 @@ class KeySpec:
             folds,
             preparers,
             targets,
-            _rounds_decimals=connection.vendor != "sqlite",
+            quanta,
         )
 
     @property
@@ -148,18 +156,17 @@ class KeySpec:
         """
         if self.model_fields is None:
             return None
-        rounds = self._rounds_decimals
         values = []
         unchanged = hint is not None
-        for position, field in enumerate(self.model_fields):
+        for position, (field, quantum) in enumerate(
+            zip(self.model_fields, self._quanta, strict=True)
+        ):
             value = getattr(instance, field.attname)
             if unchanged and value is not hint.parts[position]:  # type: ignore[union-attr]
                 unchanged = False
-            if rounds and isinstance(field, DecimalField) and isinstance(value, Decimal):
+            if quantum is not None and isinstance(value, Decimal):
                 try:
-                    rounded = value.quantize(
-                        Decimal(1).scaleb(-field.decimal_places), context=field.context
-                    )
+                    rounded = value.quantize(quantum, context=field.context)  # type: ignore[attr-defined]
                 except InvalidOperation:
                     return None
                 if rounded != value:
