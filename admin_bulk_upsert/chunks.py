@@ -20,6 +20,7 @@ from import_export.results import Result, RowResult
 from import_export.utils import atomic_if_using_transaction
 from import_export.widgets import ManyToManyWidget
 
+from .background import in_turn
 from .instances import overrides
 from .keys import KeySpec
 from .planning import RowWork, fail, plan_chunk, row_kwargs
@@ -62,11 +63,17 @@ class ReadAhead:
 
     :meth:`read_next` is work for the time the database spends on the
     previous chunk's write; an error reading is raised when the chunk is
-    asked for, as it would have been.
+    asked for, as it would have been. A chunk read early is also given to
+    ``prepare`` (cleaning its cells ahead of time), which must not raise.
     """
 
-    def __init__(self, chunks: Iterable[list[RowWork]]) -> None:
+    def __init__(
+        self,
+        chunks: Iterable[list[RowWork]],
+        prepare: Callable[[list[RowWork]], None] | None = None,
+    ) -> None:
         self._chunks = iter(chunks)
+        self._prepare = prepare
         self._next: list[RowWork] | BaseException | None = None
 
     def __iter__(self) -> ReadAhead:
@@ -84,9 +91,13 @@ class ReadAhead:
         if self._next is not None:
             return
         try:
-            self._next = next(self._chunks)
+            chunk = next(self._chunks)
         except BaseException as exc:  # StopIteration included: raised by __next__
             self._next = exc
+            return
+        self._next = chunk
+        if self._prepare is not None:
+            self._prepare(chunk)
 
 
 def import_chunk(
@@ -100,11 +111,15 @@ def import_chunk(
     raise_errors: bool,
     blanks: BlankSnapshots,
     idle_work: Callable[[], None] | None = None,
+    spare_work: Callable[[], None] | None = None,
 ) -> None:
     """Plan, write (or replay the stock way) and finish one chunk.
 
     ``idle_work`` is done while the database writes the chunk, when it can
-    be (reading the next chunk); the caller cannot tell whether it was.
+    be (reading the next chunk), and ``spare_work`` while it writes the
+    chunk's last statement, once the rows are finished (collecting the
+    young garbage). The caller cannot tell whether either was done, and
+    does ``spare_work`` itself after the chunk when it was not.
     """
     model = resource._meta.model
     rows = [work.row for work in chunk]
@@ -114,11 +129,11 @@ def import_chunk(
             # Stock stops at the failing row: rows after it are never saved.
             replay_rows(resource, chunk, kwargs, using, dataset, stop_at_failure=True)
             return
-        finish = _Once(lambda: finish_rows(resource, chunk, kwargs, blanks))
+        finish = Once(lambda: finish_rows(resource, chunk, kwargs, blanks))
         if write:
             # Finishing rows that calls no hook can run while the chunk's
             # last statement does (a replay redoes the rows anyway).
-            meanwhile = None if any(finish_hooks(resource)) else finish
+            meanwhile = None if any(finish_hooks(resource)) else in_turn(finish, spare_work)
             try:
                 write_chunk(model, plan, spec, using, meanwhile, idle_work)
             except ChunkWriteError as exc:
@@ -128,7 +143,7 @@ def import_chunk(
         finish()
 
 
-class _Once:
+class Once:
     """A call made at most once: wherever it happened first, later calls do nothing."""
 
     def __init__(self, function: Callable[[], None]) -> None:

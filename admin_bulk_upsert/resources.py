@@ -28,7 +28,7 @@ from import_export.results import Result, RowResult
 from import_export.utils import atomic_if_using_transaction
 from import_export.widgets import ManyToManyWidget
 
-from .chunks import BlankSnapshots, ReadAhead, import_chunk, read_chunks, record_rows
+from .chunks import BlankSnapshots, Once, ReadAhead, import_chunk, read_chunks, record_rows
 from .conf import UNDECLARED, declared_option, get_config
 from .garbage import paused_collection
 from .keys import KeySpec
@@ -239,13 +239,21 @@ class BulkUpsertResource(ModelResource):
         done = 0
         import_fields = self.get_import_fields()
         with (
-            fast_widget_cleaning([field.widget for field in import_fields]),
+            fast_widget_cleaning(
+                [field.widget for field in import_fields],
+                [(field.column_name, field.widget) for field in import_fields],
+            ) as clean_early,
             self._fixed_import_fields(import_fields),
             paused_collection() as collect_garbage,
         ):
             blanks = BlankSnapshots()
-            chunks = ReadAhead(read_chunks(self, dataset))
+            chunks = ReadAhead(
+                read_chunks(self, dataset),
+                prepare=lambda chunk: clean_early([work.row for work in chunk]),
+            )
             for chunk in chunks:
+                # Done while the chunk's last statement runs, where it can be.
+                collected = Once(collect_garbage)
                 import_chunk(
                     self,
                     chunk,
@@ -257,13 +265,14 @@ class BulkUpsertResource(ModelResource):
                     raise_errors,
                     blanks,
                     idle_work=chunks.read_next,
+                    spare_work=collected,
                 )
                 record_rows(self, result, chunk, raise_errors, collect_failed_rows)
                 done += len(chunk)
                 # The rows' scaffolding goes now, by reference counting, rather
                 # than being walked by the collection below.
                 chunk.clear()
-                collect_garbage()
+                collected()
                 self._report_progress(done, total)
 
         try:

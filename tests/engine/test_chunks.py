@@ -30,3 +30,17 @@ def test_an_error_reading_ahead_is_raised_when_that_chunk_is_asked_for():
     chunks.read_next()  # the generator raises now: kept, not raised
     with pytest.raises(ValueError, match="bad cell"):
         next(chunks)
+
+
+def test_a_chunk_read_early_is_prepared_once_and_a_chunk_read_at_its_turn_is_not():
+    prepared = []
+    chunks = ReadAhead(chunks_then(count=3), prepare=prepared.append)
+    assert next(chunks) == [0]  # read at its turn
+    chunks.read_next()
+    chunks.read_next()
+    assert next(chunks) == [1]
+    assert next(chunks) == [2]
+    chunks.read_next()  # nothing left: nothing to prepare
+    with pytest.raises(StopIteration):
+        next(chunks)
+    assert prepared == [[1]]

@@ -71,6 +71,41 @@ def test_young_generations_are_collected_after_each_chunk_and_the_heap_never():
     assert collections == [1] * 5
 
 
+def test_young_generations_are_collected_once_per_written_chunk():
+    # On PostgreSQL the collection runs while the chunk's last statement
+    # does; elsewhere after the chunk. Either way once per chunk.
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    from tests.testapp.models import Transaction
+
+    collections = []
+
+    def record(phase, info):
+        if phase == "start":
+            collections.append(info["generation"])
+
+    account = Account.objects.get(number="A1")
+    Transaction.objects.bulk_create(
+        Transaction(
+            account=account,
+            datetime=timezone.make_aware(datetime(2024, 1, 5, 10, i)),
+            amount=1,
+            description="old",
+        )
+        for i in range(0, 30, 2)
+    )
+    rows = [["A1", f"2024-01-05 10:{i:02d}:00", "1", "new"] for i in range(30)]
+    gc.callbacks.append(record)
+    try:
+        result = TransactionResource(batch_size=10).import_data(transactions_file(*rows))
+    finally:
+        gc.callbacks.remove(record)
+    assert (result.totals["new"], result.totals["update"]) == (15, 15)
+    assert collections == [1] * 3
+
+
 def test_reading_a_file_pauses_collection_and_gives_it_back():
     from admin_bulk_upsert.reading import ReadError, read_dataset
 
