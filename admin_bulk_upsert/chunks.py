@@ -20,7 +20,6 @@ from import_export.results import Result, RowResult
 from import_export.utils import atomic_if_using_transaction
 from import_export.widgets import ManyToManyWidget
 
-from .background import in_turn
 from .instances import overrides
 from .keys import KeySpec
 from .planning import RowWork, fail, plan_chunk, row_kwargs
@@ -111,15 +110,11 @@ def import_chunk(
     raise_errors: bool,
     blanks: BlankSnapshots,
     idle_work: Callable[[], None] | None = None,
-    spare_work: Callable[[], None] | None = None,
 ) -> None:
     """Plan, write (or replay the stock way) and finish one chunk.
 
     ``idle_work`` is done while the database writes the chunk, when it can
-    be (reading the next chunk), and ``spare_work`` while it writes the
-    chunk's last statement, once the rows are finished (collecting the
-    young garbage). The caller cannot tell whether either was done, and
-    does ``spare_work`` itself after the chunk when it was not.
+    be (reading the next chunk); the caller cannot tell whether it was.
     """
     model = resource._meta.model
     rows = [work.row for work in chunk]
@@ -129,11 +124,11 @@ def import_chunk(
             # Stock stops at the failing row: rows after it are never saved.
             replay_rows(resource, chunk, kwargs, using, dataset, stop_at_failure=True)
             return
-        finish = Once(lambda: finish_rows(resource, chunk, kwargs, blanks))
+        finish = _Once(lambda: finish_rows(resource, chunk, kwargs, blanks))
         if write:
             # Finishing rows that calls no hook can run while the chunk's
             # last statement does (a replay redoes the rows anyway).
-            meanwhile = None if any(finish_hooks(resource)) else in_turn(finish, spare_work)
+            meanwhile = None if any(finish_hooks(resource)) else finish
             try:
                 write_chunk(model, plan, spec, using, meanwhile, idle_work)
             except ChunkWriteError as exc:
@@ -143,7 +138,7 @@ def import_chunk(
         finish()
 
 
-class Once:
+class _Once:
     """A call made at most once: wherever it happened first, later calls do nothing."""
 
     def __init__(self, function: Callable[[], None]) -> None:

@@ -28,7 +28,7 @@ from import_export.results import Result, RowResult
 from import_export.utils import atomic_if_using_transaction
 from import_export.widgets import ManyToManyWidget
 
-from .chunks import BlankSnapshots, Once, ReadAhead, import_chunk, read_chunks, record_rows
+from .chunks import BlankSnapshots, ReadAhead, import_chunk, read_chunks, record_rows
 from .conf import UNDECLARED, declared_option, get_config
 from .garbage import paused_collection
 from .keys import KeySpec
@@ -252,8 +252,6 @@ class BulkUpsertResource(ModelResource):
                 prepare=lambda chunk: clean_early([work.row for work in chunk]),
             )
             for chunk in chunks:
-                # Done while the chunk's last statement runs, where it can be.
-                collected = Once(collect_garbage)
                 import_chunk(
                     self,
                     chunk,
@@ -265,14 +263,13 @@ class BulkUpsertResource(ModelResource):
                     raise_errors,
                     blanks,
                     idle_work=chunks.read_next,
-                    spare_work=collected,
                 )
                 record_rows(self, result, chunk, raise_errors, collect_failed_rows)
                 done += len(chunk)
                 # The rows' scaffolding goes now, by reference counting, rather
                 # than being walked by the collection below.
                 chunk.clear()
-                collected()
+                collect_garbage()
                 self._report_progress(done, total)
 
         try:

@@ -72,8 +72,8 @@ def test_young_generations_are_collected_after_each_chunk_and_the_heap_never():
 
 
 def test_young_generations_are_collected_once_per_written_chunk():
-    # On PostgreSQL the collection runs while the chunk's last statement
-    # does; elsewhere after the chunk. Either way once per chunk.
+    # Also when the chunk is written (new records and updates) and, on
+    # PostgreSQL, part of its work overlaps the write.
     from datetime import datetime
 
     from django.utils import timezone
