@@ -61,7 +61,7 @@ def fast_widget_cleaning(
     time zone it reads cannot change while one import runs in one thread.
 
     Yields ``clean_early(rows)``: for ``cells``, ``(column, widget)`` pairs,
-    it cleans the rows' date, time and decimal cells that take a fast path
+    it cleans the rows' datetime and decimal cells that take a fast path
     ahead of time, and the widgets' ``clean`` then answers those cells from
     what it found. Why: the importer calls it while the database writes the
     previous chunk, when Python would only wait. Only fast-path results are
@@ -111,20 +111,25 @@ def fast_widget_cleaning(
             widget.clean = _aware_clean(widget, fast, answers)
             early[id(widget)] = (fast, answers)
         patched.append(widget)
-    steps = [(column, *early[id(widget)]) for column, widget in cells if id(widget) in early]
+    # Per widget (one may serve several columns): its fast path, answers and columns.
+    steps: dict[int, tuple[Callable[[str], Any], _EarlyAnswers, list[str]]] = {}
+    for column, widget in cells:
+        if id(widget) in early:
+            steps.setdefault(id(widget), (*early[id(widget)], []))[2].append(column)
 
     def clean_early(rows: Sequence[dict[str, Any]]) -> None:
-        for column, fast, answers in steps:
+        for fast, answers, columns in steps.values():
             found = {}
-            for row in rows:
-                cell = row.get(column)
-                if type(cell) is str:
-                    try:
-                        value = fast(cell)
-                    except Exception:  # cleaned again, and refused, at its turn
-                        continue
-                    if value is not None:
-                        found[cell] = value
+            for column in columns:
+                for row in rows:
+                    cell = row.get(column)
+                    if type(cell) is str:
+                        try:
+                            value = fast(cell)
+                        except Exception:  # cleaned again, and refused, at its turn
+                            continue
+                        if value is not None:
+                            found[cell] = value
             answers.found = found
 
     try:

@@ -169,3 +169,12 @@ def test_only_cells_of_the_named_columns_are_cleaned_early():
         clean_early([{"amount": "12.50", "price": "7.25"}])
         assert widget.clean("12.50") is widget.clean("12.50")
         assert widget.clean("7.25") is not widget.clean("7.25")
+
+
+def test_a_widget_serving_two_columns_is_cleaned_early_for_both():
+    widget = DateTimeWidget()
+    cells = [("booked", widget), ("settled", widget)]
+    with fast_widget_cleaning([widget], cells) as clean_early:
+        clean_early([{"booked": "2024-01-05 10:00:00", "settled": "2024-01-06 10:00:00"}])
+        for cell in ("2024-01-05 10:00:00", "2024-01-06 10:00:00"):
+            assert widget.clean(cell) is widget.clean(cell)
