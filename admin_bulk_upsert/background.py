@@ -77,18 +77,3 @@ def in_background(
         return value  # type: ignore[return-value]
 
     return wait
-
-
-def in_turn(*works: Callable[[], None] | None) -> Callable[[], None] | None:
-    """One call doing the given works in turn, or None if none is given."""
-    given = [work for work in works if work is not None]
-    if not given:
-        return None
-    if len(given) == 1:
-        return given[0]
-
-    def in_turn() -> None:
-        for work in given:
-            work()
-
-    return in_turn

@@ -68,7 +68,7 @@ from django.db.backends.utils import CursorDebugWrapper
 from django.db.models import AutoField, DateField, DateTimeField, Field, Model, QuerySet
 from django.db.models.fields import NOT_PROVIDED
 
-from .background import helper_threads_allowed, in_background, in_turn, statement_sent
+from .background import helper_threads_allowed, in_background, statement_sent
 from .values import save_preparer
 
 try:
@@ -176,7 +176,7 @@ def write_round(
                     setattr(obj, layout.pk.attname, pk)
         if to_update:
             update = functools.partial(cursor.execute, layout.upsert_sql, [len(to_create)])
-            work = in_turn(idle_work, meanwhile)
+            work = _in_turn(idle_work, meanwhile)
             if background and work is not None:
                 _run_meanwhile(update, work, statement_sent(connection))
             else:
@@ -196,6 +196,21 @@ def _insert(cursor: Any, sql: str, count: int, new_pks: bool) -> list[Any]:
     if len(pks) != count:
         raise DatabaseError("the insert did not return one pk per new record")
     return pks
+
+
+def _in_turn(*works: Callable[[], None] | None) -> Callable[[], None] | None:
+    """One call doing the given works in turn, or None if none is given."""
+    given = [work for work in works if work is not None]
+    if not given:
+        return None
+    if len(given) == 1:
+        return given[0]
+
+    def in_turn() -> None:
+        for work in given:
+            work()
+
+    return in_turn
 
 
 def _run_meanwhile(
