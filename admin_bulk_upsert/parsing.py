@@ -70,7 +70,9 @@ def fast_widget_cleaning(
     have.
     """
     patched = []
-    early: dict[int, tuple[Callable[[str], Any], _EarlyAnswers]] = {}
+    # Per widget cleaned early: its fast path, its answers, and its columns (one
+    # widget may serve several).
+    early: dict[int, tuple[Callable[[str], Any], _EarlyAnswers, list[str]]] = {}
     plain_decimals = get_format("DECIMAL_SEPARATOR") == "." and not settings.USE_THOUSAND_SEPARATOR
     for widget in widgets:
         if type(widget) is CharWidget:
@@ -81,7 +83,7 @@ def fast_widget_cleaning(
             if plain_decimals:
                 answers = _EarlyAnswers()
                 widget.clean = _decimal_clean(widget, answers)
-                early[id(widget)] = (_decimal_text, answers)
+                early[id(widget)] = (_decimal_text, answers, [])
                 patched.append(widget)
             continue
         shape = _FAST_SHAPES.get(type(widget))
@@ -106,19 +108,22 @@ def fast_widget_cleaning(
 
         widget._parse_value = parse
         if type(widget) is DateTimeWidget:
+            # Stock's make_aware() asks for the current zone (a context-local
+            # lookup) on every cell; it cannot change while one import runs
+            # in one thread, so it is read once, here.
+            tzinfo = timezone.get_current_timezone() if settings.USE_TZ else None
             answers = _EarlyAnswers()
-            fast = _aware_iso(widget)
-            widget.clean = _aware_clean(widget, fast, answers)
-            early[id(widget)] = (fast, answers)
+            fast = _aware_iso(tzinfo)
+            widget.clean = _aware_clean(widget, tzinfo, fast, answers)
+            early[id(widget)] = (fast, answers, [])
         patched.append(widget)
-    # Per widget (one may serve several columns): its fast path, answers and columns.
-    steps: dict[int, tuple[Callable[[str], Any], _EarlyAnswers, list[str]]] = {}
     for column, widget in cells:
         if id(widget) in early:
-            steps.setdefault(id(widget), (*early[id(widget)], []))[2].append(column)
+            early[id(widget)][2].append(column)
+    steps = [step for step in early.values() if step[2]]
 
     def clean_early(rows: Sequence[dict[str, Any]]) -> None:
-        for fast, answers, columns in steps.values():
+        for fast, answers, columns in steps:
             found = {}
             for column in columns:
                 for row in rows:
@@ -179,17 +184,11 @@ def _decimal_clean(widget: DecimalWidget, answers: _EarlyAnswers) -> Any:
     return clean
 
 
-def _aware_iso(widget: DateTimeWidget) -> Callable[[str], Any]:
-    """The aware datetime of an ISO-shaped cell, or None for another shape.
+def _aware_iso(tzinfo: datetime.tzinfo | None) -> Callable[[str], Any]:
+    """The datetime of an ISO-shaped cell in ``tzinfo`` (naive for None), or None for another shape.
 
-    Stock calls ``timezone.make_aware(dt)``, which asks for the current zone
-    (a context-local lookup) on every cell; the zone cannot change while one
-    import runs in one thread, so it is read when the import starts.
+    ``make_aware(naive, zone)`` is ``naive.replace(tzinfo=zone)``: it is built so at once.
     """
-    use_tz = settings.USE_TZ
-    zone = timezone.get_current_timezone()
-    # make_aware(naive, zone) is naive.replace(tzinfo=zone): build it so at once.
-    tzinfo = zone if use_tz else None
     from_iso = datetime.datetime.fromisoformat
     shape = _ISO_DATETIME.fullmatch
 
@@ -204,10 +203,16 @@ def _aware_iso(widget: DateTimeWidget) -> Callable[[str], Any]:
     return fast
 
 
-def _aware_clean(widget: DateTimeWidget, fast: Callable[[str], Any], answers: _EarlyAnswers) -> Any:
-    """``DateTimeWidget.clean``, ISO-shaped text cells through ``fast``."""
-    use_tz = settings.USE_TZ
-    zone = timezone.get_current_timezone()
+def _aware_clean(
+    widget: DateTimeWidget,
+    tzinfo: datetime.tzinfo | None,
+    fast: Callable[[str], Any],
+    answers: _EarlyAnswers,
+) -> Any:
+    """``DateTimeWidget.clean``, ISO-shaped text cells through ``fast``.
+
+    ``tzinfo`` is the current zone with ``USE_TZ``, else None.
+    """
 
     def clean(value: Any, row: Any = None, **kwargs: Any) -> Any:
         if type(value) is str:
@@ -219,8 +224,8 @@ def _aware_clean(widget: DateTimeWidget, fast: Callable[[str], Any], answers: _E
         parsed = widget._parse_value(value, datetime.datetime)
         if parsed is None:
             return None
-        if use_tz and timezone.is_naive(parsed):
-            return timezone.make_aware(parsed, zone)
+        if tzinfo is not None and timezone.is_naive(parsed):
+            return timezone.make_aware(parsed, tzinfo)
         return parsed
 
     return clean
