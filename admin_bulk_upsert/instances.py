@@ -158,7 +158,7 @@ def row_applier(resource: Any, key_names: Sequence[str] = ()) -> RowApplier:
     """The fastest :class:`RowApplier` that does exactly what the resource's own would."""
     kind = type(resource)
     if (
-        kind.import_instance is not ModelResource.import_instance
+        kind.import_instance not in (ModelResource.import_instance, import_instance_keeping_pk)
         or kind.import_field is not ModelResource.import_field
     ):
         return RowApplier(resource)
@@ -243,3 +243,28 @@ def overrides(resource: Any, hook: str) -> bool:
     return hook in vars(resource) or getattr(type(resource), hook) is not getattr(
         ModelResource, hook
     )
+
+
+def keep_stored_pk(instance: Model, pk: Any) -> None:
+    """Give a stored record back the pk a blank ``id`` cell took from it.
+
+    With a key other than ``id`` and an ``id`` column whose cell is blank,
+    stock sets the found record's pk to ``None`` and ``save()`` then inserts a
+    copy of it while the row is reported as an update. The row means "update
+    this record", so the record keeps its pk and is updated in place (a
+    deliberate difference, listed in the README).
+    """
+    if pk is not None and instance.pk is None:
+        instance.pk = pk
+
+
+def import_instance_keeping_pk(resource: Any, instance: Model, row: Any, **kwargs: Any) -> None:
+    """``ModelResource.import_instance``, except that a stored record keeps its pk.
+
+    See :func:`keep_stored_pk`; this covers the paths where stock's
+    ``import_row`` runs (a chunk replayed row by row, a resource imported the
+    stock way).
+    """
+    pk = None if instance._state.adding else instance.pk
+    ModelResource.import_instance(resource, instance, row, **kwargs)
+    keep_stored_pk(instance, pk)

@@ -53,6 +53,8 @@ class KeySpec:
     #: Per key part: the quantum a decimal column rounds its values to, or None. SQLite
     #: keeps every digit; PostgreSQL and MariaDB round to the column's places.
     _quanta: tuple[Decimal | None, ...] = ()
+    #: Per key part: whether it is the model's primary key.
+    _primary: tuple[bool, ...] = ()
 
     @classmethod
     def build(cls, resource: Any, field_names: Sequence[str], using: str) -> KeySpec:
@@ -78,6 +80,10 @@ class KeySpec:
                 else None
                 for f in model_fields
             )
+        primary = tuple(
+            attribute == "pk" or getattr(concrete_field(model, attribute), "primary_key", False)
+            for attribute in attributes
+        )
         return cls(
             tuple(field_names),
             attributes,
@@ -87,11 +93,38 @@ class KeySpec:
             preparers,
             targets,
             quanta,
+            primary,
         )
 
     @property
     def batchable(self) -> bool:
         return self.model_fields is not None
+
+    def matches_nothing(self, cleaned: Sequence[Any]) -> bool:
+        """Whether stock's ``get()`` of this key can find no record at all: a blank pk.
+
+        ``get(pk=None)`` asks for ``pk IS NULL``, which no stored record is and
+        no record an earlier row creates will be (it gets its pk when saved).
+        So each row with a blank ``id`` (DIE's default key) is a new record of
+        its own, never an update of another blank-id row's record. A blank
+        value in any other column is compared as ``get(column=None)`` compares
+        it (``IS NULL``).
+        """
+        return any(
+            primary and value is None for primary, value in zip(self._primary, cleaned, strict=True)
+        )
+
+    def prepare_parts(self, cleaned: Sequence[Any]) -> None:
+        """Prepare each non-blank part as the ORM would, raising what ``get()`` would raise.
+
+        For a key that :meth:`matches_nothing`: its row fails as stock's does
+        when another part is a value its column cannot take, without a query.
+        """
+        for target, prepare, value in zip(self._targets, self._preparers, cleaned, strict=True):
+            if target is not None and isinstance(value, Model):
+                value = getattr(value, target)
+            if value is not None:
+                prepare(value)
 
     def lookup_kwargs(self, cleaned: Sequence[Any]) -> dict[str, Any]:
         """The ``get()`` arguments stock would use: the fallback lookup."""

@@ -30,6 +30,7 @@ from .instances import (
     RowApplier,
     copy_instance,
     instance_factory,
+    keep_stored_pk,
     key_cleaner,
     overrides,
     row_applier,
@@ -310,10 +311,7 @@ def _find_existing(resource: Any, spec: KeySpec | None, rows: Sequence[RowWork])
                     cleaned = work.key_values = clean_key(work.row)
                     hint = spec.lookup_key(cleaned) if spec.batchable else None
                     if hint is None:
-                        answers[id(work)] = (
-                            ("stock", tuple(cleaned)),
-                            _stock_get(resource, spec, cleaned),
-                        )
+                        answers[id(work)] = _look_up_alone(resource, spec, cleaned)
                         continue
                 except Exception as exc:
                     answers[id(work)] = exc
@@ -330,6 +328,23 @@ def _find_existing(resource: Any, spec: KeySpec | None, rows: Sequence[RowWork])
         existing.close()
         raise
     return existing
+
+
+def _look_up_alone(
+    resource: Any, spec: KeySpec, cleaned: Sequence[Any]
+) -> tuple[Any, Model | None]:
+    """``(group key, stored record or None)`` of a key that is not looked up in the batch.
+
+    A blank pk matches nothing: no group key, so that no later row of the
+    file finds this row's record by it (``get(pk=None)`` never would).
+    """
+    if spec.matches_nothing(cleaned):
+        if spec.batchable:
+            spec.prepare_parts(cleaned)
+        else:
+            _stock_get(resource, spec, cleaned)
+        return (None, None)
+    return (("stock", tuple(cleaned)), _stock_get(resource, spec, cleaned))
 
 
 def _stock_get(resource: Any, spec: KeySpec, cleaned: Sequence[Any]) -> Model | None:
@@ -434,10 +449,12 @@ class _RowPlanner:
         work.original = original
 
         errors: dict[str, Any] = {}
+        stored_pk = None if new else instance.pk
         try:
             self.apply_row(instance, work.row, hook_kwargs, work.key_values)
         except ValidationError as exc:
             errors = exc.update_error_dict(errors)
+        keep_stored_pk(instance, stored_pk)
         if self.may_skip and resource.skip_row(instance, original, work.row, errors):
             work.result.import_type = RowResult.IMPORT_TYPE_SKIP
             _join(group, work)

@@ -31,6 +31,7 @@ from import_export.widgets import ManyToManyWidget
 from .chunks import BlankSnapshots, ReadAhead, import_chunk, read_chunks, record_rows
 from .conf import UNDECLARED, declared_option, get_config
 from .garbage import paused_collection
+from .instances import import_instance_keeping_pk
 from .keys import KeySpec
 from .locking import model_import_lock
 from .parsing import fast_widget_cleaning
@@ -120,6 +121,9 @@ class BulkUpsertResource(ModelResource):
         if self._meta.model._meta.parents:
             return "multi-table inheritance cannot be bulk created"
         return None
+
+    #: Stock's, except that a blank ``id`` cell leaves a found record its pk.
+    import_instance = import_instance_keeping_pk
 
     @classmethod
     def get_row_result_class(cls) -> type[RowResult]:

@@ -1,0 +1,78 @@
+"""A blank ``id`` cell in a file keyed on another column updates the found record in place.
+
+Stock DIE sets the found record's pk to ``None`` and ``save()`` inserts a copy
+while the row is reported as an update: the stored record is left as it was and
+a duplicate appears. The engine keeps the record's pk, on every path a row can
+take (bulk, a chunk replayed row by row after a refused write, a resource
+imported the stock way). A deliberate difference, listed in the README.
+"""
+
+import pytest
+import tablib
+from import_export.resources import ModelResource
+
+from admin_bulk_upsert import BulkUpsertResource
+from tests.testapp.models import Product
+
+pytestmark = pytest.mark.django_db
+
+HEADERS = ["id", "code", "sku", "name"]
+
+
+def product_resource(base, **overrides):
+    meta = type("Meta", (), {"model": Product, "fields": HEADERS, "import_id_fields": ["code"]})
+    return type("ProductByCode", (base,), {"Meta": meta, **overrides})
+
+
+def dataset(*rows):
+    return tablib.Dataset(*[list(row) for row in rows], headers=HEADERS)
+
+
+def stored():
+    return sorted(Product.objects.values_list("id", "code", "sku", "name"))
+
+
+@pytest.fixture
+def record():
+    return Product.objects.create(code="OLD", sku="s-old", name="before")
+
+
+def test_stock_inserts_a_copy(record):
+    """The defect the engine does not copy, shown on stock itself."""
+    product_resource(ModelResource)().import_data(dataset(["", "OLD", "s-new", "after"]))
+    assert Product.objects.count() == 2
+    assert Product.objects.get(pk=record.pk).name == "before"
+
+
+@pytest.mark.parametrize("blank", ["", None])
+def test_bulk_path_updates_in_place(record, blank):
+    result = product_resource(BulkUpsertResource)().import_data(
+        dataset([blank, "OLD", "s-new", "after"], ["", "NEW", "s2", "new"])
+    )
+    assert result.totals["update"] == 1 and result.totals["new"] == 1
+    assert stored()[0] == (record.pk, "OLD", "s-new", "after")
+    assert [code for _, code, _, _ in stored()] == ["OLD", "NEW"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_replayed_chunk_updates_in_place(record):
+    """Row 3 repeats row 2's unique sku: the chunk is refused and replayed the stock way."""
+    result = product_resource(BulkUpsertResource)().import_data(
+        dataset(["", "OLD", "s-new", "after"], ["", "A", "dup", "a"], ["", "B", "dup", "b"]),
+        use_transactions=False,
+    )
+    assert [error.number for _, errors in result.row_errors() for error in errors] == [3]
+    assert (record.pk, "OLD", "s-new", "after") in stored()
+    assert Product.objects.filter(code="OLD").count() == 1
+
+
+def test_stock_path_updates_in_place(record):
+    """A resource with its own ``get_instance`` is imported row by row through stock's code."""
+
+    def get_instance(self, instance_loader, row):
+        return ModelResource.get_instance(self, instance_loader, row)
+
+    resource = product_resource(BulkUpsertResource, get_instance=get_instance)()
+    assert resource.stock_path_reason() is not None
+    resource.import_data(dataset(["", "OLD", "s-new", "after"]))
+    assert stored() == [(record.pk, "OLD", "s-new", "after")]
