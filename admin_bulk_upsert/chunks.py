@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Model
 from import_export import exceptions
 from import_export.instance_loaders import ModelInstanceLoader
@@ -124,7 +125,7 @@ def import_chunk(
             # Stock stops at the failing row: rows after it are never saved.
             replay_rows(resource, chunk, kwargs, using, dataset, stop_at_failure=True)
             return
-        finish = _Once(lambda: finish_rows(resource, chunk, kwargs, blanks))
+        finish = _Once(lambda: finish_rows(resource, chunk, kwargs, blanks, using))
         if write:
             # Finishing rows that calls no hook can run while the chunk's
             # last statement does (a replay redoes the rows anyway).
@@ -154,7 +155,8 @@ def finish_hooks(resource: Any) -> tuple[bool, bool, bool]:
     """Whether finishing a row calls ``after_save_instance``, ``save_m2m``, ``after_import_row``."""
     return (
         overrides(resource, "after_save_instance"),
-        any(isinstance(f.widget, ManyToManyWidget) for f in resource.get_import_fields()),
+        overrides(resource, "save_m2m")
+        or any(isinstance(f.widget, ManyToManyWidget) for f in resource.get_import_fields()),
         overrides(resource, "after_import_row"),
     )
 
@@ -196,39 +198,76 @@ def _same_values(a: Model, b: Model) -> bool:
 
 
 def finish_rows(
-    resource: Any, chunk: Sequence[RowWork], kwargs: dict[str, Any], blanks: BlankSnapshots
+    resource: Any,
+    chunk: Sequence[RowWork],
+    kwargs: dict[str, Any],
+    blanks: BlankSnapshots,
+    using: str | None = None,
 ) -> None:
-    """The post-save part of each row, in stock order, once the chunk is written."""
-    meta = resource._meta
-    failed = (RowResult.IMPORT_TYPE_ERROR, RowResult.IMPORT_TYPE_INVALID)
-    after_save_instance, has_m2m, after_import_row = finish_hooks(resource)
-    hooks = after_save_instance or has_m2m or after_import_row
-    hook_kwargs: dict[str, Any] = {}
-    for work in chunk:
+    """The post-save part of each row, in stock order, once the chunk is written.
+
+    A resource with many-to-many columns (or its own ``save_m2m``) finishes
+    each row in a savepoint, as stock imports each row in one: a ``save_m2m``
+    the database refuses fails its row and leaves the transaction usable.
+    Its rows' diffs are also read as stock reads them, around ``save_m2m``
+    (the tags as saved, before a dry run is rolled back).
+    """
+    finish_row = _RowFinisher(resource, kwargs, blanks)
+    if finish_row.has_m2m and kwargs.get("using_transactions"):
+        for work in chunk:
+            if work.result.import_type not in _FAILED:
+                with transaction.atomic(using=using or resource.get_db_connection_name()):
+                    finish_row(work)
+    else:
+        for work in chunk:
+            if work.result.import_type not in _FAILED:
+                finish_row(work)
+
+
+_FAILED = (RowResult.IMPORT_TYPE_ERROR, RowResult.IMPORT_TYPE_INVALID)
+
+
+class _RowFinisher:
+    """Finishes one row: ``after_save_instance``, ``save_m2m``, its result, ``after_import_row``."""
+
+    def __init__(self, resource: Any, kwargs: dict[str, Any], blanks: BlankSnapshots) -> None:
+        self.resource = resource
+        self.kwargs = kwargs
+        self.blanks = blanks
+        meta = resource._meta
+        self.after_save_instance, self.has_m2m, self.after_import_row = finish_hooks(resource)
+        self.hooks = self.after_save_instance or self.has_m2m or self.after_import_row
+        self.diff = not meta.skip_diff
+        self.html_diff = self.diff and not meta.skip_html_diff
+        # Hooks that write before stock reads the diff: read it when stock does.
+        self.diff_now = self.html_diff and (self.has_m2m or self.after_save_instance)
+
+    def __call__(self, work: RowWork) -> None:
+        resource = self.resource
         result = work.result
-        if result.import_type in failed:
-            continue
-        if hooks:
-            hook_kwargs = row_kwargs(kwargs, work)
+        hook_kwargs = row_kwargs(self.kwargs, work) if self.hooks else {}
         instance = work.instance
         try:
+            before = work.original
+            if self.html_diff and work.new:
+                before = self.blanks.share(before)
+            diff = resource.get_diff_class()(resource, before, work.new) if self.diff_now else None
             if work.saved:
-                if after_save_instance:
+                if self.after_save_instance:
                     resource.after_save_instance(instance, work.row, **hook_kwargs)
-                if has_m2m:
+                if self.has_m2m:
                     resource.save_m2m(instance, work.row, **hook_kwargs)
             result.add_instance_info(instance)
             if resource._store_instance:
                 result.instance = instance
-            if not meta.skip_diff:
-                if not meta.skip_html_diff:
-                    before = work.original
-                    if work.new:
-                        before = blanks.share(before)
-                    result.defer_diff(resource, before, instance, work.new)
-                if not work.new:
-                    result.original = work.original
-            if after_import_row:
+            if diff is not None:
+                diff.compare_with(resource, instance)
+                result.defer_diff_rendering(diff)
+            elif self.html_diff:
+                result.defer_diff(resource, before, instance, work.new)
+            if self.diff and not work.new:
+                result.original = work.original
+            if self.after_import_row:
                 resource.after_import_row(work.row, result, **hook_kwargs)
         except Exception as exc:
             fail(resource, work, exc)
