@@ -7,6 +7,7 @@ Old-signature ``full_clean`` overrides, resources whose ``__init__`` skips
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -217,3 +218,44 @@ def test_own_save_m2m_without_many_to_many_columns():
         (("ABC", "fine"), ("XYZ", "refused"), ("K-9", "fine")),
     )
     assert_equivalent(scenario, use_transactions=True)
+
+
+# --- DEBUG lines of import_export.resources -------------------------------------------------
+
+
+def _debug_lines(caplog: pytest.LogCaptureFixture, base: type[ModelResource], scenario: Scenario):
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="import_export.resources"):
+        run_import(base, scenario, use_transactions=True)
+    return [
+        (record.levelname, record.getMessage(), record.exc_info is not None)
+        for record in caplog.records
+        if record.name == "import_export.resources"
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("batch_size", [1, 1000])
+def test_debug_lines_for_columns_missing_from_the_file(caplog, batch_size):
+    """People debug their column mappings with stock's "skipping field" lines: the same
+    lines, per row and field, at DEBUG on ``import_export.resources``; and the DEBUG line
+    with the traceback of each error row."""
+
+    def declare() -> dict[str, Any]:
+        return {
+            "note": Field(column_name="note"),
+            "stock": Field("stock", "stock", readonly=True),
+        }
+
+    spec = replace(product_spec("code"), declare=declare).with_meta(batch_size=batch_size)
+    spec = replace(spec, fields=(*spec.fields, "note"))
+    scenario = Scenario(
+        "Product-missing-columns",
+        spec,
+        ({"code": "ABC", "name": "stored"},),
+        ("code", "name", "price"),
+        (("ABC", "updated", "1.50"), ("XYZ", "new", ""), ("K-9", "bad price", "one euro")),
+    )
+    stock = _debug_lines(caplog, ModelResource, scenario)
+    assert any("is not present in row" in message for _, message, _ in stock)
+    assert _debug_lines(caplog, bulk_base(), scenario) == stock
