@@ -8,6 +8,7 @@ Old-signature ``full_clean`` overrides, resources whose ``__init__`` skips
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -152,8 +153,26 @@ def assert_equivalent_with_tags(
     for dry_run in (False, True):
         stock, stock_tags = outcomes[ModelResource, dry_run]
         other, other_tags = outcomes[bulk_base(), dry_run]
+        stock, other = _without_article_pks(stock), _without_article_pks(other)
         assert_same(stock, other, f"{scenario.name} dry_run={dry_run} {import_kwargs}")
         assert stock_tags == other_tags, f"tags after dry_run={dry_run}"
+
+
+#: PostgreSQL names the duplicate pair of a link table, whose article pk differs between runs.
+_DUPLICATE_PAIR = re.compile(r"(Key \(fidelityarticle_id, fidelitytag_id\)=\()\d+,")
+
+
+def _without_article_pks(outcome: harness.Outcome) -> harness.Outcome:
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return _DUPLICATE_PAIR.sub(r"\1<pk>,", value)
+        if isinstance(value, (list, tuple)):
+            return type(value)(clean(item) for item in value)
+        if isinstance(value, dict):
+            return {key: clean(item) for key, item in value.items()}
+        return value
+
+    return replace(outcome, aspects=clean(outcome.aspects))
 
 
 ARTICLE_ROWS = (
