@@ -12,7 +12,8 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
 from import_export import exceptions
 from import_export.instance_loaders import ModelInstanceLoader
@@ -125,11 +126,17 @@ def import_chunk(
             # Stock stops at the failing row: rows after it are never saved.
             replay_rows(resource, chunk, kwargs, using, dataset, stop_at_failure=True)
             return
-        finish = _Once(lambda: finish_rows(resource, chunk, kwargs, blanks, using))
+        hooks = any(finish_hooks(resource))
+        if write and hooks and kwargs["using_transactions"]:
+            _write_then_finish(
+                resource, chunk, plan, spec, kwargs, using, dataset, raise_errors, blanks, idle_work
+            )
+            return
+        finish = _Once(lambda: finish_rows(resource, chunk, kwargs, blanks))
         if write:
             # Finishing rows that calls no hook can run while the chunk's
             # last statement does (a replay redoes the rows anyway).
-            meanwhile = None if any(finish_hooks(resource)) else finish
+            meanwhile = None if hooks else finish
             try:
                 write_chunk(model, plan, spec, using, meanwhile, idle_work)
             except ChunkWriteError as exc:
@@ -137,6 +144,39 @@ def import_chunk(
                 replay_rows(resource, chunk, kwargs, using, dataset, stop_at_failure=raise_errors)
                 return
         finish()
+
+
+def _write_then_finish(
+    resource: Any,
+    chunk: list[RowWork],
+    plan: Any,
+    spec: KeySpec | None,
+    kwargs: dict[str, Any],
+    using: str,
+    dataset: Any,
+    raise_errors: bool,
+    blanks: BlankSnapshots,
+    idle_work: Callable[[], None] | None,
+) -> None:
+    """Write the chunk and run its rows' post-save hooks in one savepoint.
+
+    Stock runs each row in its own savepoint, so a hook the database refuses
+    (``save_m2m`` adding a duplicate link, ...) fails that row and the import
+    goes on. Here one savepoint covers the chunk (two statements per chunk,
+    not per row); if a row's hooks break the transaction, the chunk is
+    rolled back and replayed row by row the stock way.
+    """
+    try:
+        with transaction.atomic(using=using, savepoint=True):
+            write_chunk(resource._meta.model, plan, spec, using, None, idle_work)
+            finish_rows(resource, chunk, kwargs, blanks, connections[using])
+    except ChunkWriteError as exc:
+        logger.info("Bulk write refused (%s); replaying the chunk row by row", exc)
+    except FinishBroken:
+        logger.info("A row's post-save hooks broke the transaction; replaying the chunk row by row")
+    else:
+        return
+    replay_rows(resource, chunk, kwargs, using, dataset, stop_at_failure=raise_errors)
 
 
 class _Once:
@@ -202,26 +242,26 @@ def finish_rows(
     chunk: Sequence[RowWork],
     kwargs: dict[str, Any],
     blanks: BlankSnapshots,
-    using: str | None = None,
+    connection: BaseDatabaseWrapper | None = None,
 ) -> None:
     """The post-save part of each row, in stock order, once the chunk is written.
 
-    A resource with many-to-many columns (or its own ``save_m2m``) finishes
-    each row in a savepoint, as stock imports each row in one: a ``save_m2m``
-    the database refuses fails its row and leaves the transaction usable.
-    Its rows' diffs are also read as stock reads them, around ``save_m2m``
-    (the tags as saved, before a dry run is rolled back).
+    With ``connection`` (the chunk's write and finish share a savepoint),
+    a row whose hooks leave the transaction unusable (a database error in
+    ``save_m2m``, ``after_save_instance``, ...) raises :class:`FinishBroken`
+    at once: stock, with a savepoint per row, would fail that row only.
     """
     finish_row = _RowFinisher(resource, kwargs, blanks)
-    if finish_row.has_m2m and kwargs.get("using_transactions"):
-        for work in chunk:
-            if work.result.import_type not in _FAILED:
-                with transaction.atomic(using=using or resource.get_db_connection_name()):
-                    finish_row(work)
-    else:
-        for work in chunk:
-            if work.result.import_type not in _FAILED:
-                finish_row(work)
+    for work in chunk:
+        if work.result.import_type in _FAILED:
+            continue
+        finish_row(work)
+        if connection is not None and (finish_row.database_error or connection.needs_rollback):
+            raise FinishBroken
+
+
+class FinishBroken(Exception):
+    """A row's hooks broke the chunk's transaction; the chunk must be replayed."""
 
 
 _FAILED = (RowResult.IMPORT_TYPE_ERROR, RowResult.IMPORT_TYPE_INVALID)
@@ -241,6 +281,7 @@ class _RowFinisher:
         self.html_diff = self.diff and not meta.skip_html_diff
         # Hooks that write before stock reads the diff: read it when stock does.
         self.diff_now = self.html_diff and (self.has_m2m or self.after_save_instance)
+        self.database_error = False
 
     def __call__(self, work: RowWork) -> None:
         resource = self.resource
@@ -270,6 +311,7 @@ class _RowFinisher:
             if self.after_import_row:
                 resource.after_import_row(work.row, result, **hook_kwargs)
         except Exception as exc:
+            self.database_error = isinstance(exc, DatabaseError)
             fail(resource, work, exc)
 
 

@@ -21,7 +21,7 @@ from import_export.widgets import ManyToManyWidget
 from tests.differential import harness
 from tests.differential.datasets import ResourceSpec, Scenario, product_spec
 from tests.differential.harness import assert_equivalent, assert_same, bulk_base, run_import
-from tests.testapp.models import FidelityArticle, FidelityOldCleanNote, FidelityTag
+from tests.testapp.models import Account, FidelityArticle, FidelityOldCleanNote, FidelityTag
 
 # --- a full_clean() with the signature of older Django versions ---------------------------
 
@@ -281,3 +281,24 @@ def test_debug_lines_for_columns_missing_from_the_file(caplog, batch_size):
     stock = _debug_lines(caplog, ModelResource, scenario)
     assert any("is not present in row" in message for _, message, _ in stock)
     assert _debug_lines(caplog, bulk_base(), scenario) == stock
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("batch_size", [1, 1000])
+def test_after_import_row_refused_by_the_database(batch_size):
+    """A hook's database error fails its row only: stock runs each row in a savepoint."""
+
+    def after_import_row(self: Any, row: Any, row_result: Any, **kwargs: Any) -> None:
+        if row["name"] == "twice":
+            for _ in range(2):
+                Account.objects.create(number="SAME")
+
+    spec = replace(product_spec("code"), declare=lambda: {"after_import_row": after_import_row})
+    scenario = Scenario(
+        "Product-hook-refused",
+        spec.with_meta(batch_size=batch_size),
+        ({"code": "XYZ", "name": "stored"},),
+        ("code", "name"),
+        (("ABC", "fine"), ("K-9", "twice"), ("XYZ", "updated")),
+    )
+    assert_equivalent(scenario, use_transactions=True)
