@@ -265,6 +265,8 @@ class FinishBroken(Exception):
 
 
 _FAILED = (RowResult.IMPORT_TYPE_ERROR, RowResult.IMPORT_TYPE_INVALID)
+#: The keyword arguments of rows that call no hook (never passed to one).
+_NO_KWARGS: dict[str, Any] = {}
 
 
 class _RowFinisher:
@@ -286,7 +288,7 @@ class _RowFinisher:
     def __call__(self, work: RowWork) -> None:
         resource = self.resource
         result = work.result
-        hook_kwargs = row_kwargs(self.kwargs, work) if self.hooks else {}
+        hook_kwargs = row_kwargs(self.kwargs, work) if self.hooks else _NO_KWARGS
         instance = work.instance
         try:
             before = work.original
