@@ -12,6 +12,8 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from django.db import DatabaseError, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
 from import_export import exceptions
 from import_export.instance_loaders import ModelInstanceLoader
@@ -124,11 +126,17 @@ def import_chunk(
             # Stock stops at the failing row: rows after it are never saved.
             replay_rows(resource, chunk, kwargs, using, dataset, stop_at_failure=True)
             return
+        hooks = any(finish_hooks(resource))
+        if write and hooks and kwargs["using_transactions"]:
+            _write_then_finish(
+                resource, chunk, plan, spec, kwargs, using, dataset, raise_errors, blanks, idle_work
+            )
+            return
         finish = _Once(lambda: finish_rows(resource, chunk, kwargs, blanks))
         if write:
             # Finishing rows that calls no hook can run while the chunk's
             # last statement does (a replay redoes the rows anyway).
-            meanwhile = None if any(finish_hooks(resource)) else finish
+            meanwhile = None if hooks else finish
             try:
                 write_chunk(model, plan, spec, using, meanwhile, idle_work)
             except ChunkWriteError as exc:
@@ -136,6 +144,39 @@ def import_chunk(
                 replay_rows(resource, chunk, kwargs, using, dataset, stop_at_failure=raise_errors)
                 return
         finish()
+
+
+def _write_then_finish(
+    resource: Any,
+    chunk: list[RowWork],
+    plan: Any,
+    spec: KeySpec | None,
+    kwargs: dict[str, Any],
+    using: str,
+    dataset: Any,
+    raise_errors: bool,
+    blanks: BlankSnapshots,
+    idle_work: Callable[[], None] | None,
+) -> None:
+    """Write the chunk and run its rows' post-save hooks in one savepoint.
+
+    Stock runs each row in its own savepoint, so a hook the database refuses
+    (``save_m2m`` adding a duplicate link, ...) fails that row and the import
+    goes on. Here one savepoint covers the chunk (two statements per chunk,
+    not per row); if a row's hooks break the transaction, the chunk is
+    rolled back and replayed row by row the stock way.
+    """
+    try:
+        with transaction.atomic(using=using, savepoint=True):
+            write_chunk(resource._meta.model, plan, spec, using, None, idle_work)
+            finish_rows(resource, chunk, kwargs, blanks, connections[using])
+    except ChunkWriteError as exc:
+        logger.info("Bulk write refused (%s); replaying the chunk row by row", exc)
+    except FinishBroken:
+        logger.info("A row's post-save hooks broke the transaction; replaying the chunk row by row")
+    else:
+        return
+    replay_rows(resource, chunk, kwargs, using, dataset, stop_at_failure=raise_errors)
 
 
 class _Once:
@@ -154,7 +195,8 @@ def finish_hooks(resource: Any) -> tuple[bool, bool, bool]:
     """Whether finishing a row calls ``after_save_instance``, ``save_m2m``, ``after_import_row``."""
     return (
         overrides(resource, "after_save_instance"),
-        any(isinstance(f.widget, ManyToManyWidget) for f in resource.get_import_fields()),
+        overrides(resource, "save_m2m")
+        or any(isinstance(f.widget, ManyToManyWidget) for f in resource.get_import_fields()),
         overrides(resource, "after_import_row"),
     )
 
@@ -196,41 +238,82 @@ def _same_values(a: Model, b: Model) -> bool:
 
 
 def finish_rows(
-    resource: Any, chunk: Sequence[RowWork], kwargs: dict[str, Any], blanks: BlankSnapshots
+    resource: Any,
+    chunk: Sequence[RowWork],
+    kwargs: dict[str, Any],
+    blanks: BlankSnapshots,
+    connection: BaseDatabaseWrapper | None = None,
 ) -> None:
-    """The post-save part of each row, in stock order, once the chunk is written."""
-    meta = resource._meta
-    failed = (RowResult.IMPORT_TYPE_ERROR, RowResult.IMPORT_TYPE_INVALID)
-    after_save_instance, has_m2m, after_import_row = finish_hooks(resource)
-    hooks = after_save_instance or has_m2m or after_import_row
-    hook_kwargs: dict[str, Any] = {}
+    """The post-save part of each row, in stock order, once the chunk is written.
+
+    With ``connection`` (the chunk's write and finish share a savepoint),
+    a row whose hooks leave the transaction unusable (a database error in
+    ``save_m2m``, ``after_save_instance``, ...) raises :class:`FinishBroken`
+    at once: stock, with a savepoint per row, would fail that row only.
+    """
+    finish_row = _RowFinisher(resource, kwargs, blanks)
     for work in chunk:
-        result = work.result
-        if result.import_type in failed:
+        if work.result.import_type in _FAILED:
             continue
-        if hooks:
-            hook_kwargs = row_kwargs(kwargs, work)
+        finish_row(work)
+        if connection is not None and (finish_row.database_error or connection.needs_rollback):
+            raise FinishBroken
+
+
+class FinishBroken(Exception):
+    """A row's hooks broke the chunk's transaction; the chunk must be replayed."""
+
+
+_FAILED = (RowResult.IMPORT_TYPE_ERROR, RowResult.IMPORT_TYPE_INVALID)
+#: The keyword arguments of rows that call no hook (never passed to one).
+_NO_KWARGS: dict[str, Any] = {}
+
+
+class _RowFinisher:
+    """Finishes one row: ``after_save_instance``, ``save_m2m``, its result, ``after_import_row``."""
+
+    def __init__(self, resource: Any, kwargs: dict[str, Any], blanks: BlankSnapshots) -> None:
+        self.resource = resource
+        self.kwargs = kwargs
+        self.blanks = blanks
+        meta = resource._meta
+        self.after_save_instance, self.has_m2m, self.after_import_row = finish_hooks(resource)
+        self.hooks = self.after_save_instance or self.has_m2m or self.after_import_row
+        self.diff = not meta.skip_diff
+        self.html_diff = self.diff and not meta.skip_html_diff
+        # Hooks that write before stock reads the diff: read it when stock does.
+        self.diff_now = self.html_diff and (self.has_m2m or self.after_save_instance)
+        self.database_error = False
+
+    def __call__(self, work: RowWork) -> None:
+        resource = self.resource
+        result = work.result
+        hook_kwargs = row_kwargs(self.kwargs, work) if self.hooks else _NO_KWARGS
         instance = work.instance
         try:
+            before = work.original
+            if self.html_diff and work.new:
+                before = self.blanks.share(before)
+            diff = resource.get_diff_class()(resource, before, work.new) if self.diff_now else None
             if work.saved:
-                if after_save_instance:
+                if self.after_save_instance:
                     resource.after_save_instance(instance, work.row, **hook_kwargs)
-                if has_m2m:
+                if self.has_m2m:
                     resource.save_m2m(instance, work.row, **hook_kwargs)
             result.add_instance_info(instance)
             if resource._store_instance:
                 result.instance = instance
-            if not meta.skip_diff:
-                if not meta.skip_html_diff:
-                    before = work.original
-                    if work.new:
-                        before = blanks.share(before)
-                    result.defer_diff(resource, before, instance, work.new)
-                if not work.new:
-                    result.original = work.original
-            if after_import_row:
+            if diff is not None:
+                diff.compare_with(resource, instance)
+                result.defer_diff_rendering(diff)
+            elif self.html_diff:
+                result.defer_diff(resource, before, instance, work.new)
+            if self.diff and not work.new:
+                result.original = work.original
+            if self.after_import_row:
                 resource.after_import_row(work.row, result, **hook_kwargs)
         except Exception as exc:
+            self.database_error = isinstance(exc, DatabaseError)
             fail(resource, work, exc)
 
 

@@ -11,6 +11,7 @@ overrides is called as stock calls it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -21,6 +22,9 @@ from django.utils.encoding import force_str
 from import_export.fields import Field
 from import_export.resources import ModelResource
 from import_export.widgets import ManyToManyWidget
+
+#: Stock's logger, whose DEBUG lines the engine writes as stock does.
+stock_logger = logging.getLogger("import_export.resources")
 
 
 def copy_instance(instance: Model) -> Model:
@@ -155,11 +159,18 @@ class _PlainFieldsApplier(RowApplier):
 
 
 def row_applier(resource: Any, key_names: Sequence[str] = ()) -> RowApplier:
-    """The fastest :class:`RowApplier` that does exactly what the resource's own would."""
+    """The fastest :class:`RowApplier` that does exactly what the resource's own would.
+
+    When DEBUG is enabled for stock's logger, the resource's own
+    ``import_instance`` runs: its ``import_field`` logs each field it skips
+    (a column missing from the row, a field without attribute), lines people
+    read to debug their column mappings.
+    """
     kind = type(resource)
     if (
         kind.import_instance not in (ModelResource.import_instance, import_instance_keeping_pk)
         or kind.import_field is not ModelResource.import_field
+        or stock_logger.isEnabledFor(logging.DEBUG)
     ):
         return RowApplier(resource)
     key_positions = {id(resource.fields[name]): i for i, name in enumerate(key_names)}

@@ -23,6 +23,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connections
 from django.db.models import DecimalField, Model
+from django.db.transaction import TransactionManagementError
 from import_export.results import RowResult
 
 from .instances import (
@@ -34,6 +35,7 @@ from .instances import (
     key_cleaner,
     overrides,
     row_applier,
+    stock_logger,
 )
 from .keys import KeyHint, KeySpec
 from .prefetch import fetch_existing, multiple_returned, remembered_cleaning, single
@@ -132,6 +134,8 @@ def fail(resource: Any, work: RowWork, exc: Exception) -> None:
         result.validation_error = exc
     else:
         result.import_type = RowResult.IMPORT_TYPE_ERROR
+        if not isinstance(exc, TransactionManagementError):
+            stock_logger.debug(exc, exc_info=True)
         result.errors.append(
             resource.get_error_result_class()(exc, row=work.row, number=work.number)
         )

@@ -16,6 +16,8 @@ row-by-row path instead and logs why.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -65,9 +67,15 @@ class BulkUpsertResource(ModelResource):
     the constructor or to :meth:`import_data`.
     """
 
+    # Class-level defaults: DIE's documentation shows resources whose
+    # ``__init__`` does not call ``super().__init__()``, and stock imports
+    # with them.
+    _unique_fields: list[str] | None = None
+    _progress: Progress | None = None
+    _store_instance: bool = False
+
     def __init__(self, unique_fields: Sequence[str] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._unique_fields: list[str] | None = None
         if unique_fields:
             self.set_unique_fields(unique_fields)
 
@@ -151,14 +159,13 @@ class BulkUpsertResource(ModelResource):
         errors = dict(import_validation_errors or {})
         if self._meta.clean_model_instances:
             exclude = set(errors)
+            options: dict[str, bool] = {"validate_unique": validate_unique}
             if not validate_unique:
                 exclude |= _fetched_foreign_keys(instance)
+                if _takes_validate_constraints(type(instance)):
+                    options["validate_constraints"] = False
             try:
-                instance.full_clean(
-                    exclude=exclude,
-                    validate_unique=validate_unique,
-                    validate_constraints=validate_unique,
-                )
+                instance.full_clean(exclude=exclude, **options)
             except ValidationError as exc:
                 errors = exc.update_error_dict(errors)
         if errors:
@@ -316,9 +323,26 @@ class BulkUpsertResource(ModelResource):
         return KeySpec.build(self, names, using)
 
     def _report_progress(self, done: int, total: int) -> None:
-        progress = getattr(self, "_progress", None)
+        progress = self._progress
         if progress is not None:
             progress(done, total)
+
+
+@functools.cache
+def _takes_validate_constraints(model: type[Model]) -> bool:
+    """Whether ``model.full_clean`` accepts ``validate_constraints`` (Django 4.1+).
+
+    A model may still override it with the older signature
+    ``full_clean(exclude=None, validate_unique=True)``: it is then called as
+    stock calls it, and Django's own default checks its constraints.
+    """
+    try:
+        parameters = inspect.signature(model.full_clean).parameters
+    except (TypeError, ValueError):
+        return False
+    return "validate_constraints" in parameters or any(
+        parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in parameters.values()
+    )
 
 
 def _fetched_foreign_keys(instance: Model) -> set[str]:

@@ -20,20 +20,27 @@ class LazyDiffRowResult(RowResult):
 
     def __init__(self) -> None:
         self._diff: list[str] | None = None
-        self._diff_source: tuple[Any, Any, Any, bool] | None = None
+        self._diff_source: Any = None
         super().__init__()
 
     def defer_diff(self, resource: Any, before: Any, after: Any, new: bool) -> None:
         """Remember what to compare; :attr:`diff` renders it when first read."""
         self._diff_source = (resource, before, after, new)
 
+    def defer_diff_rendering(self, diff: Any) -> None:
+        """Keep a diff whose values were read already; :attr:`diff` renders it when first read."""
+        self._diff_source = diff
+
     @property  # type: ignore[override]
     def diff(self) -> list[str] | None:
         if self._diff is None and self._diff_source is not None:
-            resource, before, after, new = self._diff_source
-            self._diff_source = None
-            diff = resource.get_diff_class()(resource, before, new)
-            diff.compare_with(resource, after)
+            source, self._diff_source = self._diff_source, None
+            if isinstance(source, tuple):
+                resource, before, after, new = source
+                diff = resource.get_diff_class()(resource, before, new)
+                diff.compare_with(resource, after)
+            else:
+                diff = source
             self._diff = diff.as_html()
         return self._diff
 

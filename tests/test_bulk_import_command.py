@@ -41,6 +41,13 @@ class NotABulkResource:
     pass
 
 
+class NoSuperInitResource(TransactionResource):
+    """DIE's documentation shows resources whose ``__init__`` skips ``super().__init__()``."""
+
+    def __init__(self, **kwargs):
+        self.note = "set in __init__"
+
+
 def run(*args):
     """Run the command; return (stdout, stderr)."""
     stdout, stderr = io.StringIO(), io.StringIO()
@@ -146,6 +153,25 @@ def test_model_path_with_unique_fields(tmp_path, accounts):
         ("A3", "Third"),
     ]
     assert "1 new, 1 updated" in stdout
+
+
+def test_unique_fields_reach_a_resource_whose_init_skips_super(tmp_path, accounts):
+    """The chosen key is set on the resource, not passed to an ``__init__`` that may drop it."""
+    Transaction.objects.create(
+        account=accounts[0], datetime=at(1), amount=Decimal("1.500"), description="old"
+    )
+    path = write_csv(tmp_path, "A1,2024-01-01 10:00:00,2,changed amount")
+
+    stdout, _ = run(
+        "tests.test_bulk_import_command.NoSuperInitResource",
+        path,
+        "--unique-fields",
+        "account,datetime",
+        "--no-progress",
+    )
+
+    assert stored() == [("A1", at(1), Decimal("2.000"), "changed amount")]
+    assert "0 new, 1 updated" in stdout
 
 
 def test_batch_size_keeps_the_resource_meta():

@@ -5,9 +5,12 @@ foreign key (given by account number), a datetime and a decimal, backed by a
 unique constraint. ``LooseTransaction`` has the same key without any database
 constraint, so nothing but the importer stops duplicates. ``Product`` has a
 string key, for the collation cases (MariaDB treats "ABC", "abc" and "ABC "
-as equal) and a second unique field that is not the key.
+as equal) and a second unique field that is not the key. The ``Fidelity...``
+models hold cases where stock DIE's behaviour must be matched: a many-to-many
+column, a ``full_clean`` with the signature of older Django versions.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
 
@@ -57,3 +60,36 @@ class Product(models.Model):
 
     def __str__(self):
         return self.code
+
+
+class FidelityTag(models.Model):
+    name = models.CharField(max_length=20, unique=True)
+
+    def __str__(self):
+        return self.name
+
+
+class FidelityArticle(models.Model):
+    """A many-to-many column (``tags``), given by tag ids or by name."""
+
+    code = models.CharField(max_length=20, unique=True)
+    title = models.CharField(max_length=40, blank=True)
+    tags = models.ManyToManyField(FidelityTag, blank=True)
+
+    def __str__(self):
+        return self.code
+
+
+class FidelityOldCleanNote(models.Model):
+    """A model whose ``full_clean`` keeps the signature older Django versions had."""
+
+    code = models.CharField(max_length=20)
+    text = models.CharField(max_length=40, blank=True)
+
+    def __str__(self):
+        return self.code
+
+    def full_clean(self, exclude=None, validate_unique=True):
+        super().full_clean(exclude=exclude, validate_unique=validate_unique)
+        if self.text == "bad":
+            raise ValidationError({"text": "This text is not allowed."})

@@ -136,9 +136,12 @@ class Command(BaseCommand):
                 resource_class = _get_resource_class(target)
                 if batch_size is not None:
                     resource_class = _with_batch_size(resource_class, batch_size)
+            resource = resource_class()
             if unique_fields:
-                return resource_class(unique_fields=unique_fields)
-            return resource_class()
+                # Set, not given to the constructor: a resource's own __init__
+                # may take other arguments, or not pass them on.
+                resource.set_unique_fields(unique_fields)
+            return resource
         except ValueError as exc:  # a key outside the allowed fields, a bad Meta
             raise CommandError(str(exc)) from exc
 
