@@ -74,6 +74,8 @@ class RowWork:
     key_values: list[Any] | None = None
     #: The key the row was looked up with in the batched query, if it was.
     key_hint: KeyHint | None = None
+    #: Whether the row started from the state an earlier row of the chunk left.
+    follows: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -416,6 +418,7 @@ class _RowPlanner:
         target = candidates[0] if candidates else None
         group = target if isinstance(target, Group) else None
         if group is not None:
+            work.follows = True
             instance, new = as_stored(copy_instance(group.instance)), False
         elif target is not None:
             instance, new = target, False
