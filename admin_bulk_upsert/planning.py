@@ -414,6 +414,7 @@ class _RowPlanner:
         key, stored = found if found is not None else (None, None)
         candidates = groups.candidates(key, stored)
         if len(candidates) > 1:
+            work.follows = True  # only a group of this chunk adds a second candidate
             raise multiple_returned(self.model, len(candidates))
         target = candidates[0] if candidates else None
         group = target if isinstance(target, Group) else None
