@@ -12,8 +12,11 @@ Each problem has its own id, never reused once released:
 ``admin_bulk_upsert.E007``  ``settings.ADMIN_BULK_UPSERT`` is not a dict
 ``admin_bulk_upsert.E008``  a key of ``settings.ADMIN_BULK_UPSERT`` has a wrong type or value
 ``admin_bulk_upsert.E009``  a key field is left out of ``Meta.allowed_import_id_fields``
+``admin_bulk_upsert.E010``  ``Meta.bulk_writes`` is not ``"auto"``, ``"always"`` or ``"never"``
 ``admin_bulk_upsert.W001``  the key has no unique constraint in the database
 ``admin_bulk_upsert.W002``  ``settings.ADMIN_BULK_UPSERT`` has a key this version ignores
+``admin_bulk_upsert.W003``  imports call ``save()`` per row: the model overrides ``save()`` or
+                            has ``pre_save``/``post_save`` receivers (``bulk_writes="auto"``)
 ==========================  ====================================================================
 
 Per-resource problems are found by :func:`check_resource_class`, which the admin
@@ -37,6 +40,7 @@ from django.db import models
 
 from .conf import SETTING_NAME, UNDECLARED, Config, declared_option
 from .keys import concrete_field
+from .write_paths import BULK_WRITES_CHOICES, bulk_writes_option, save_reasons
 
 # Keys whose value 0 makes no sense (an empty chunk, an upload limit of nothing,
 # a staged file that expires at once); the other integer keys accept 0.
@@ -67,6 +71,7 @@ def check_resource_class(resource_class: Any, obj: Any = None) -> list[CheckMess
     name = _name(resource_class)
     messages: list[CheckMessage] = []
     messages += _check_batch_size(resource_class, name, target)
+    messages += _check_bulk_writes(resource_class, name, target)
     key_messages = _check_key(resource_class, name, target)
     messages += key_messages
     messages += _check_allowed_key_fields(resource_class, name, target)
@@ -97,6 +102,47 @@ def _check_batch_size(resource_class: Any, name: str, target: Any) -> list[Check
             "or remove it to use ADMIN_BULK_UPSERT['BATCH_SIZE'].",
             obj=target,
             id="admin_bulk_upsert.E005",
+        )
+    ]
+
+
+def _check_bulk_writes(resource_class: Any, name: str, target: Any) -> list[CheckMessage]:
+    """E010 for a bad ``Meta.bulk_writes``; W003 when ``"auto"`` means ``save()`` per row.
+
+    An explicit ``"always"`` or ``"never"`` is a choice already made: no warning.
+    """
+    option = bulk_writes_option(resource_class)
+    if option not in BULK_WRITES_CHOICES:
+        return [
+            Error(
+                f"{name}.Meta.bulk_writes is {option!r}; it must be one of "
+                + ", ".join(repr(choice) for choice in BULK_WRITES_CHOICES)
+                + ".",
+                hint="Use 'auto' (the default: save() per row when the model overrides save() "
+                "or has pre_save/post_save receivers), 'always' (bulk writes) or 'never' "
+                "(save() per row).",
+                obj=target,
+                id="admin_bulk_upsert.E010",
+            )
+        ]
+    model = resource_class._meta.model
+    if option != "auto" or model is None or resource_class.stock_path_reason() is not None:
+        # Imported by stock DIE row by row anyway, with save().
+        return []
+    reasons = save_reasons(model)
+    if not reasons:
+        return []
+    return [
+        Warning(
+            f"Imports with {name} save {model._meta.label} rows one by one with save(): "
+            + "; ".join(reasons)
+            + ".",
+            hint="Imports of this model call save() per row (slower); set "
+            "Meta.bulk_writes = 'always' on the resource if its save() and signal receivers "
+            "need not run for imported rows, or 'never' to keep save() per row and silence "
+            "this warning.",
+            obj=target,
+            id="admin_bulk_upsert.W003",
         )
     ]
 

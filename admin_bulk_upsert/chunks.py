@@ -26,6 +26,7 @@ from .instances import overrides
 from .keys import KeySpec
 from .planning import RowWork, fail, plan_chunk, row_kwargs
 from .prefetch import prefetched_foreign_keys
+from .saving import save_chunk
 from .writing import ChunkWriteError, write_chunk
 
 logger = logging.getLogger(__name__)
@@ -112,11 +113,14 @@ def import_chunk(
     raise_errors: bool,
     blanks: BlankSnapshots,
     idle_work: Callable[[], None] | None = None,
+    save_each: bool = False,
 ) -> None:
     """Plan, write (or replay the stock way) and finish one chunk.
 
     ``idle_work`` is done while the database writes the chunk, when it can
     be (reading the next chunk); the caller cannot tell whether it was.
+    With ``save_each``, rows are written through ``Model.save()`` one by one
+    (:mod:`.saving`) instead of in bulk.
     """
     model = resource._meta.model
     rows = [work.row for work in chunk]
@@ -138,9 +142,13 @@ def import_chunk(
             # last statement does (a replay redoes the rows anyway).
             meanwhile = None if hooks else finish
             try:
-                write_chunk(model, plan, spec, using, meanwhile, idle_work)
+                if save_each:
+                    save_chunk(resource, plan, using)
+                else:
+                    write_chunk(model, plan, spec, using, meanwhile, idle_work)
             except ChunkWriteError as exc:
-                logger.info("Bulk write refused (%s); replaying the chunk row by row", exc)
+                how = "Saving with save() per row" if save_each else "Bulk write"
+                logger.info("%s stopped (%s); replaying the chunk row by row", how, exc)
                 replay_rows(resource, chunk, kwargs, using, dataset, stop_at_failure=raise_errors)
                 return
         finish()

@@ -77,6 +77,8 @@ class RowWork:
     key_values: list[Any] | None = None
     #: The key the row was looked up with in the batched query, if it was.
     key_hint: KeyHint | None = None
+    #: Whether the row started from the state an earlier row of the chunk left.
+    follows: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -431,10 +433,12 @@ class _RowPlanner:
         key, stored = found if found is not None else (None, None)
         candidates = groups.candidates(key, stored)
         if len(candidates) > 1:
+            work.follows = True  # only a group of this chunk adds a second candidate
             raise multiple_returned(self.model, len(candidates))
         target = candidates[0] if candidates else None
         group = target if isinstance(target, Group) else None
         if group is not None:
+            work.follows = True
             instance, new = as_stored(copy_instance(group.instance)), False
         elif target is not None:
             instance, new = target, False

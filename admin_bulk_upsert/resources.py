@@ -5,7 +5,9 @@ Subclass it exactly like ``ModelResource``. Rows are processed in chunks of
 row by ``import_id_fields`` (:mod:`.matching`), one query per foreign-key
 column resolves natural keys (:mod:`.prefetch`), the rows go through DIE's
 hooks in stock order (:mod:`.planning`) and the chunk is written in bulk
-(:mod:`.writing`). The outcome (database state, totals, failed rows and their
+(:mod:`.writing`), or, for a model that overrides ``save()`` or has
+``pre_save``/``post_save`` receivers, saved row by row with ``save()``
+(:mod:`.saving`). The outcome (database state, totals, failed rows and their
 messages) is the one stock DIE reaches row by row.
 
 Where a resource customises what the bulk path cannot reproduce (its own
@@ -38,6 +40,7 @@ from .keys import KeySpec
 from .locking import model_import_lock
 from .parsing import fast_widget_cleaning
 from .results import LazyDiffRowResult
+from .write_paths import save_per_row_reason
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +64,10 @@ class BulkUpsertResource(ModelResource):
 
     * ``Meta.batch_size``: rows per chunk (default: the ``BATCH_SIZE`` setting, 1000);
     * ``Meta.allowed_import_id_fields``: fields a user may choose as the key of
-      one import (default: every field mapped to a plain model column).
+      one import (default: every field mapped to a plain model column);
+    * ``Meta.bulk_writes``: ``"auto"`` (default), ``"always"`` or ``"never"``:
+      whether rows are written in bulk or through ``Model.save()`` per row
+      (:mod:`.write_paths`).
 
     The key of one import can be chosen with ``unique_fields=[...]``, given to
     the constructor or to :meth:`import_data`.
@@ -119,19 +125,27 @@ class BulkUpsertResource(ModelResource):
         declared = declared_option(type(self), "batch_size")
         return get_config().BATCH_SIZE if declared is UNDECLARED else int(declared)
 
-    def stock_path_reason(self) -> str | None:
-        """Why this resource must be imported row by row, or ``None``."""
-        if self._meta.use_bulk:
+    @classmethod
+    def stock_path_reason(cls) -> str | None:
+        """Why this resource must be imported row by row by stock DIE, or ``None``."""
+        if cls._meta.use_bulk:
             return "Meta.use_bulk is set"
         for name in _STOCK_ONLY_METHODS:
-            if getattr(type(self), name) is not getattr(BulkUpsertResource, name):
-                return f"{type(self).__name__} overrides {name}()"
-        if self._meta.model._meta.parents:
+            if getattr(cls, name) is not getattr(BulkUpsertResource, name):
+                return f"{cls.__name__} overrides {name}()"
+        if cls._meta.model._meta.parents:
             return "multi-table inheritance cannot be bulk created"
         return None
 
     #: Stock's, except that a blank ``id`` cell leaves a found record its pk.
     import_instance = import_instance_keeping_pk
+
+    def save_per_row_reason(self) -> str | None:
+        """Why this import writes rows through ``Model.save()`` one by one, or ``None``.
+
+        Read once per import: see :mod:`.write_paths` and ``Meta.bulk_writes``.
+        """
+        return save_per_row_reason(type(self), self._meta.model)
 
     @classmethod
     def get_row_result_class(cls) -> type[RowResult]:
@@ -224,6 +238,10 @@ class BulkUpsertResource(ModelResource):
             self._report_progress(len(dataset), len(dataset))
             return result  # type: ignore[no-any-return]
 
+        save_reason = self.save_per_row_reason()
+        if save_reason is not None:
+            model_name = self._meta.model.__name__
+            logger.info("Importing %s with save() per row: %s", model_name, save_reason)
         result = self.get_result_class()()
         result.diff_headers = self.get_diff_headers()
         result.total_rows = len(dataset)
@@ -274,6 +292,7 @@ class BulkUpsertResource(ModelResource):
                     raise_errors,
                     blanks,
                     idle_work=chunks.read_next,
+                    save_each=save_reason is not None,
                 )
                 record_rows(self, result, chunk, raise_errors, collect_failed_rows)
                 done += len(chunk)

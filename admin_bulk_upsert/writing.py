@@ -6,7 +6,9 @@ DUPLICATE KEY UPDATE`` on MariaDB) of every concrete column, which is what
 inserting a record that vanished meanwhile. New records go through a plain
 ``bulk_create``, so a conflict on any unique constraint raises, as ``save()``
 would. Like ``bulk_create`` everywhere, this sends no ``pre_save``/``post_save``
-signals and does not call an overridden ``Model.save()``.
+signals and does not call an overridden ``Model.save()``: imports of a model
+that has either write through :mod:`admin_bulk_upsert.saving` instead
+(see :mod:`admin_bulk_upsert.write_paths`).
 
 On PostgreSQL both go through COPY and ``INSERT ... SELECT`` where that
 writes exactly what ``bulk_create`` would (:mod:`admin_bulk_upsert.copying`).
@@ -72,7 +74,7 @@ def write_chunk(
     settled = []
 
     def settled_then_meanwhile() -> None:
-        _settle(plan, using)
+        settle(plan, using)
         settled.append(True)
         meanwhile()  # type: ignore[misc]
 
@@ -92,10 +94,10 @@ def write_chunk(
     except DatabaseError as exc:
         raise ChunkWriteError(exc) from exc
     if not settled:
-        _settle(plan, using)
+        settle(plan, using)
 
 
-def _settle(plan: ChunkPlan, using: str) -> None:
+def settle(plan: ChunkPlan, using: str) -> None:
     """Every row's instances (and update snapshots) take their record's pk, as saved ones."""
     for group in plan.groups:
         pk = group.states[0].pk

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.core import checks
 from django.core.checks import Error, Warning
+from django.db.models.signals import post_save
 from django.test import override_settings
 from import_export.fields import Field
 from import_export.resources import ModelResource
@@ -16,7 +17,14 @@ from import_export.widgets import ForeignKeyWidget
 from admin_bulk_upsert import BulkUpsertResource
 from admin_bulk_upsert.checks import check_resource_class, check_settings
 from admin_bulk_upsert.conf import Config
-from tests.testapp.models import Account, LooseTransaction, Product, Transaction
+from tests.testapp.models import (
+    Account,
+    LooseTransaction,
+    Product,
+    SavingProduct,
+    SignalledProduct,
+    Transaction,
+)
 
 
 class TransactionResource(BulkUpsertResource):
@@ -297,6 +305,77 @@ class TestCheckResourceClass:
         )
         [message] = check_resource_class(resource_class)
         assert message.id == "admin_bulk_upsert.W001"
+
+
+def _saving_resource(model=SavingProduct, **meta):
+    attrs = {"model": model, "fields": ("code", "name"), "import_id_fields": ("code",), **meta}
+    return type(
+        "SavingResource",
+        (BulkUpsertResource,),
+        {"Meta": type("Meta", (), attrs), "__module__": __name__},
+    )
+
+
+W003_HINT = (
+    "Imports of this model call save() per row (slower); set Meta.bulk_writes = 'always' on "
+    "the resource if its save() and signal receivers need not run for imported rows, or "
+    "'never' to keep save() per row and silence this warning."
+)
+
+
+def _on_signalled_product(sender, **kwargs):
+    pass
+
+
+class TestBulkWritesChecks:
+    def test_w003_for_a_model_that_overrides_save(self):
+        resource_class = _saving_resource()
+        assert check_resource_class(resource_class, obj="the admin") == [
+            Warning(
+                "Imports with tests.test_checks.SavingResource save testapp.SavingProduct rows "
+                "one by one with save(): tests.testapp.models.SavingBase overrides save().",
+                hint=W003_HINT,
+                obj="the admin",
+                id="admin_bulk_upsert.W003",
+            )
+        ]
+
+    def test_w003_names_the_receivers(self):
+        resource_class = _saving_resource(SignalledProduct)
+        assert check_resource_class(resource_class) == []
+        post_save.connect(_on_signalled_product, sender=SignalledProduct)
+        try:
+            [message] = check_resource_class(resource_class)
+        finally:
+            post_save.disconnect(_on_signalled_product, sender=SignalledProduct)
+        assert message.id == "admin_bulk_upsert.W003"
+        assert message.msg == (
+            "Imports with tests.test_checks.SavingResource save testapp.SignalledProduct rows "
+            "one by one with save(): post_save receivers connected "
+            "(tests.test_checks._on_signalled_product)."
+        )
+
+    @pytest.mark.parametrize("bulk_writes", ["always", "never"])
+    def test_w003_silent_once_the_resource_chooses(self, bulk_writes):
+        assert check_resource_class(_saving_resource(bulk_writes=bulk_writes)) == []
+
+    def test_w003_silent_when_stock_imports_the_resource_anyway(self):
+        assert check_resource_class(_saving_resource(use_bulk=True)) == []
+
+    @pytest.mark.parametrize("bulk_writes", ["sometimes", None, True, "Always"])
+    def test_e010_bad_bulk_writes(self, bulk_writes):
+        resource_class = _saving_resource(SignalledProduct, bulk_writes=bulk_writes)
+        assert check_resource_class(resource_class) == [
+            Error(
+                f"tests.test_checks.SavingResource.Meta.bulk_writes is {bulk_writes!r}; "
+                "it must be one of 'auto', 'always', 'never'.",
+                hint="Use 'auto' (the default: save() per row when the model overrides save() "
+                "or has pre_save/post_save receivers), 'always' (bulk writes) or 'never' "
+                "(save() per row).",
+                obj=resource_class,
+                id="admin_bulk_upsert.E010",
+            )
+        ]
 
 
 SETTINGS_HINT = "Fix the value, or remove the key to use the default"

@@ -119,7 +119,7 @@ def test_benchmark_reports_every_contender_with_the_same_end_state(tmp_path):
     with (results / "benchmark_sqlite.csv").open(encoding="utf-8") as handle:
         table = {(int(r["rows"]), r["contender"]): r for r in csv.DictReader(handle)}
 
-    contenders = ["floor", "plugin", "plugin_dry", "die_bulk", "die", "admin"]
+    contenders = ["floor", "plugin", "plugin_dry", "plugin_save", "die_bulk", "die", "admin"]
     assert sorted(table) == sorted((n, c) for n in (100, 200) for c in contenders)
     for (rows, contender), row in table.items():
         if rows == 200 and contender in ("die", "die_bulk"):
@@ -137,6 +137,9 @@ def test_benchmark_reports_every_contender_with_the_same_end_state(tmp_path):
     # Stock DIE sends at least one query per row; the plugin a few per chunk.
     assert int(table[100, "die"]["queries"]) > 100
     assert int(table[100, "plugin"]["queries"]) < 100
+    # Saving with save() per row: one statement per row, the lookups still batched.
+    assert table[100, "plugin_save"]["reported"] == "new 50 update 50"
+    assert 100 <= int(table[100, "plugin_save"]["queries"]) < int(table[100, "die"]["queries"])
     markdown = (results / "benchmark_sqlite.md").read_text(encoding="utf-8")
     assert "`python demo_site/manage.py benchmark --rows 100 200" in markdown
     assert "| 200 | DIE row by row | skipped |" in markdown

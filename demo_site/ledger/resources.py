@@ -40,6 +40,14 @@ class FinancialTransactionResource(BulkUpsertResource):
         import_id_fields = TRANSACTION_KEY
 
 
+class SavingFinancialTransactionResource(FinancialTransactionResource):
+    """The plugin writing every row with ``save()``, as it does for a model that overrides
+    ``save()`` or has ``pre_save``/``post_save`` receivers: the cost of that path."""
+
+    class Meta(FinancialTransactionResource.Meta):
+        bulk_writes = "never"
+
+
 class StockFinancialTransactionResource(resources.ModelResource):
     """DIE's row-by-row import of the same fields: the baseline."""
 

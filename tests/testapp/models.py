@@ -8,10 +8,14 @@ string key, for the collation cases (MariaDB treats "ABC", "abc" and "ABC "
 as equal) and a second unique field that is not the key. The ``Fidelity...``
 models hold cases where stock DIE's behaviour must be matched: a many-to-many
 column, a ``full_clean`` with the signature of older Django versions.
+``SavingProduct`` overrides ``save()`` (through an abstract parent) and
+``SignalledProduct`` is the model the tests connect ``pre_save``/``post_save``
+receivers to: imports of both must call ``save()``.
 """
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.text import slugify
 
 
 class Account(models.Model):
@@ -93,3 +97,41 @@ class FidelityOldCleanNote(models.Model):
         super().full_clean(exclude=exclude, validate_unique=validate_unique)
         if self.text == "bad":
             raise ValidationError({"text": "This text is not allowed."})
+
+
+class SavingBase(models.Model):
+    """A ``save()`` like many apps have, on an abstract parent: it fills the slug once (on
+    the first save) and the total on every save, and refuses a product named "explode"."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.name == "explode":
+            raise ValueError(f"{self.code} cannot be saved: it would explode")
+        if not self.slug:
+            self.slug = slugify(self.name)
+        self.total = self.quantity * self.unit_price
+        super().save(*args, **kwargs)
+
+
+class SavingProduct(SavingBase):
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=40, blank=True)
+    quantity = models.IntegerField(default=0)
+    unit_price = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    slug = models.SlugField(max_length=40, blank=True)
+
+    def __str__(self):
+        return self.code
+
+
+class SignalledProduct(models.Model):
+    """No ``save()`` of its own: the tests connect ``pre_save``/``post_save`` receivers."""
+
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=40, blank=True)
+
+    def __str__(self):
+        return self.code

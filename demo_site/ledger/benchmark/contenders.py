@@ -27,6 +27,7 @@ from ledger.benchmark.measuring import Outcome
 from ledger.models import FinancialTransaction
 from ledger.resources import (
     FinancialTransactionResource,
+    SavingFinancialTransactionResource,
     StockBulkFinancialTransactionResource,
     StockFinancialTransactionResource,
 )
@@ -96,6 +97,11 @@ def _run_plugin(workload: Workload, prepared: None) -> Outcome:
     return _import_with(resource, _plugin_dataset(workload), dry_run=False)
 
 
+def _run_plugin_save(workload: Workload, prepared: None) -> Outcome:
+    resource = SavingFinancialTransactionResource()
+    return _import_with(resource, _plugin_dataset(workload), dry_run=False)
+
+
 def _run_plugin_dry(workload: Workload, prepared: None) -> Outcome:
     resource = FinancialTransactionResource()
     return _import_with(resource, _plugin_dataset(workload), dry_run=True)
@@ -146,6 +152,14 @@ CONTENDERS = (
     FLOOR,
     Contender("plugin", "admin_bulk_upsert import", True, False, _nothing, _run_plugin),
     Contender("plugin_dry", "admin_bulk_upsert dry run", False, False, _nothing, _run_plugin_dry),
+    Contender(
+        "plugin_save",
+        "admin_bulk_upsert save() per row",
+        True,
+        False,
+        _nothing,
+        _run_plugin_save,
+    ),
     Contender("die_bulk", "DIE use_bulk=True", True, True, _nothing, _run_stock_bulk),
     Contender("die", "DIE row by row", True, True, _nothing, _run_stock),
 )
