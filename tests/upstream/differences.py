@@ -7,21 +7,26 @@ from pathlib import Path
 
 PATH = Path(__file__).with_name("differences.txt")
 MODES = ("resource", "admin")
+DATABASES = ("sqlite", "postgresql", "mariadb")
 
 
 @dataclass(frozen=True)
 class Difference:
-    """One line: ``test id | mode | reason``.
+    """One line: ``test id | mode | reason``, the mode optionally ``@db,db``.
 
     ``resource`` applies to both runs (the admin run uses ``BulkUpsertResource``
-    too); ``admin`` only to the admin run.
+    too); ``admin`` only to the admin run. ``resource@sqlite,mariadb`` only to
+    those databases (e.g. PostgreSQL's writes take another path).
     """
 
     test_id: str
     mode: str
     reason: str
+    databases: frozenset[str] = frozenset()
 
-    def applies_to(self, mode: str) -> bool:
+    def applies_to(self, mode: str, db: str) -> bool:
+        if self.databases and db not in self.databases:
+            return False
         return self.mode == mode or self.mode == "resource"
 
 
@@ -32,9 +37,13 @@ def read_differences(path: Path = PATH) -> dict[str, Difference]:
         if not line or line.startswith("#"):
             continue
         parts = [part.strip() for part in line.split("|")]
-        if len(parts) != 3 or parts[1] not in MODES or not parts[2]:
-            raise ValueError(f"{path}:{number}: expected 'test id | resource|admin | reason'")
+        mode, _, dbs = parts[1].partition("@") if len(parts) == 3 else ("", "", "")
+        databases = frozenset(filter(None, (db.strip() for db in dbs.split(","))))
+        if mode not in MODES or not parts[2] or not databases <= set(DATABASES):
+            raise ValueError(
+                f"{path}:{number}: expected 'test id | resource|admin[@db,db] | reason'"
+            )
         if parts[0] in differences:
             raise ValueError(f"{path}:{number}: {parts[0]} is listed twice")
-        differences[parts[0]] = Difference(*parts)
+        differences[parts[0]] = Difference(parts[0], mode, parts[2], databases)
     return differences

@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import tarfile
@@ -26,11 +27,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .differences import Difference, read_differences
+from .differences import DATABASES, Difference, read_differences
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / "test-artifacts" / "upstream"
-DATABASES = ("sqlite", "postgresql", "mariadb")
 #: DIE's settings.py chooses its database from IMPORT_EXPORT_TEST_TYPE.
 DIE_TEST_TYPE = {"sqlite": "", "postgresql": "postgres", "mariadb": "mysql-innodb"}
 PASSING = frozenset({"pass", "xfail"})
@@ -146,7 +146,7 @@ def compare(stock: Run, ours: Run, differences: dict[str, Difference]) -> Compar
         result.stock_passed += stock_ok
         result.ours_passed += stock_ok and ours_ok
         listed = differences.get(test_id)
-        if listed is not None and listed.applies_to(ours.mode):
+        if listed is not None and listed.applies_to(ours.mode, ours.db):
             if ours_ok:
                 result.stale.append(test_id)
             elif stock_ok:
@@ -201,6 +201,13 @@ def main(argv: list[str] | None = None) -> int:
     tests_dir = die_tests_dir(version)
     ok = True
     for db in args.db:
+        if not _reachable(db):
+            # As the pytest runs do (tests/conftest.py): a failure only when required.
+            word = "FAILED" if os.environ.get("ADMIN_BULK_UPSERT_REQUIRE_DB") else "skipped"
+            for mode in modes:
+                print(f"{word} {mode} on {db}: its server is not reachable")
+            ok = ok and word == "skipped"
+            continue
         stock = run_suite(tests_dir, version, db, "stock")
         if stock.crash or stock.sanity:
             print(f"FAILED stock on {db}: {stock.crash or '; '.join(stock.sanity)}; {stock.log}")
@@ -209,6 +216,18 @@ def main(argv: list[str] | None = None) -> int:
         for mode in modes:
             ok = check_mode(tests_dir, version, db, mode, stock) and ok
     return 0 if ok else 1
+
+
+def _reachable(db: str) -> bool:
+    port = {"postgresql": 5432, "mariadb": 3306}.get(db)
+    if port is None:
+        return True
+    host = os.environ.get("ADMIN_BULK_UPSERT_TEST_DB_HOST", "127.0.0.1")
+    try:
+        socket.create_connection((host, port), timeout=3).close()
+    except OSError:
+        return False
+    return True
 
 
 def _importable(name: str) -> bool:
