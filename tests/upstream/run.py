@@ -159,9 +159,12 @@ def compare(stock: Run, ours: Run, differences: dict[str, Difference]) -> Compar
 def failure_text(log: Path, test_id: str) -> str:
     """The traceback Django's runner printed for ``test_id``, for the CI log."""
     text = log.read_text(encoding="utf-8", errors="replace")
+    test_class, _, method = test_id.rpartition(".")
+    # "FAIL: test_x (module.Class.test_x)"; before Python 3.11 "FAIL: test_x (module.Class)".
+    headers = {f"{method} ({test_id})", f"{method} ({test_class})", test_id}
     for block in re.split(r"\n={70}\n", text):
         first = block.split("\n", 1)[0]
-        if first.startswith(("ERROR:", "FAIL:")) and f"({test_id})" in first:
+        if first.startswith(("ERROR:", "FAIL:")) and first.split(": ", 1)[1] in headers:
             return block.strip()
     return f"(no traceback for {test_id} in {log})"
 
