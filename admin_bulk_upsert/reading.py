@@ -50,9 +50,11 @@ class ReadError(ValueError):
     read failures keep working; ``message`` is translated and safe to show.
     """
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, code: str = "invalid") -> None:
         super().__init__(message)
         self.message = message
+        #: ``no_data`` for an empty file or one with a header row only.
+        self.code = code
 
 
 def supported_formats() -> list[str]:
@@ -89,7 +91,7 @@ def _read(
 ) -> tablib.Dataset:
     fmt = _resolve_format(data, filename, input_format)
     if not data.strip():
-        raise ReadError(_("The file is empty."))
+        raise ReadError(_("The file is empty."), code="no_data")
     if fmt in _DELIMITERS:
         headers, rows = _read_delimited(data, _DELIMITERS[fmt], encoding or "utf-8-sig")
     elif fmt == "xlsx":
@@ -99,7 +101,7 @@ def _read(
     headers, rows = _drop_trailing_empty_columns(headers, rows)
     _check_headers(headers)
     if not rows:
-        raise ReadError(_("The file has a header row but no data rows."))
+        raise ReadError(_("The file has a header row but no data rows."), code="no_data")
     return tablib.Dataset(*rows, headers=headers)
 
 
@@ -184,7 +186,7 @@ def _read_delimited(
             header_row = next(reader)
         rows = [row for row in reader if row]
     except StopIteration:
-        raise ReadError(_("The file is empty.")) from None
+        raise ReadError(_("The file is empty."), code="no_data") from None
     except csv.Error as exc:
         raise ReadError(
             _("The file is not valid CSV (line %(line)s): %(error)s")
@@ -256,7 +258,7 @@ def _read_xlsx(data: bytes) -> tuple[list[str], list[list[Any]]]:
         values = workbook.active.iter_rows(values_only=True)
         header_row = next(values, None)
         if header_row is None:
-            raise ReadError(_("The file is empty."))
+            raise ReadError(_("The file is empty."), code="no_data")
         rows = [list(row) for row in values]
     finally:
         workbook.close()
@@ -298,7 +300,7 @@ def _read_with_die(data: bytes, name: str, encoding: str) -> tuple[list[str], li
             _("The file is not a valid %(format)s file.") % {"format": name.upper()}
         ) from exc
     if not dataset.headers:
-        raise ReadError(_("The file is empty."))
+        raise ReadError(_("The file is empty."), code="no_data")
     return _header_names(dataset.headers), [list(row) for row in dataset]
 
 

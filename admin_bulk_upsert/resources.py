@@ -151,9 +151,6 @@ class BulkUpsertResource(ModelResource):
     def get_row_result_class(cls) -> type[RowResult]:
         return LazyDiffRowResult
 
-    def get_chunk_size(self) -> int:
-        return self.get_batch_size()
-
     # -- validation ------------------------------------------------------------------
 
     def validate_instance(

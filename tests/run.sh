@@ -6,6 +6,10 @@
 # tests), PostgreSQL and MariaDB (without them). Extra arguments go to every pytest run, e.g.
 # `bash tests/run.sh -k concurrency`.
 #
+# After each pass's pytest runs, django-import-export's own test suite runs on each database three
+# ways (stock, BulkUpsertResource, BulkUpsertAdminMixin) and is compared per test with stock
+# (tests/upstream/run.py; ADMIN_BULK_UPSERT_CONFORMANCE=0 turns it off, extra arguments skip it).
+#
 # That first pass uses `python3` with the newest Django 5.2 and django-import-export. Two more
 # passes run the same three databases at the ends of the supported range, each in its own venv:
 # `django6` (.venv-django6: Python >= 3.12, which Django 6 needs, with the newest Django 6) and
@@ -163,6 +167,34 @@ run_pytest() {
     esac
 }
 
+# run_conformance VENV DB: django-import-export's own test suite, from the sdist of the installed
+# version, on stock DIE, with BulkUpsertResource and with BulkUpsertAdminMixin (tests/upstream). Each
+# of the two comparisons with stock counts as one passed or failed step.
+run_conformance() {
+    local venv="$1" db="$2"
+    local label="$db" log="$ARTIFACTS/conformance-$db.txt"
+    if [[ "$venv" != "$VENV" ]]; then
+        label="$db; $(versions "$venv")"
+        log="$ARTIFACTS/conformance-$db-${venv#.venv-}.txt"
+    fi
+    say "django-import-export's own tests on $label (tests/upstream)"
+    timeout --kill-after=60 "$RUN_TIMEOUT" "$venv/bin/python" -m tests.upstream.run --db "$db" |
+        tee "$log"
+    local status="${PIPESTATUS[0]}"
+    local passed failed skipped
+    passed="$(grep -c '^ok ' "$log")"
+    failed="$(grep -c '^FAILED ' "$log")"
+    skipped="$(grep -c '^skipped ' "$log")"
+    PASSED=$((PASSED + passed))
+    FAILED=$((FAILED + failed))
+    SKIPPED=$((SKIPPED + skipped))
+    if ((failed > 0)); then
+        FAILED_STEPS+=("DIE's own tests on $label ($failed of 2 runs failed or differ from stock)")
+    elif ((status != 0 || passed + skipped == 0)); then
+        step_failed "DIE's own tests on $label (exit $status)"
+    fi
+}
+
 # "Python 3.x.y, Django x.y.z, django-import-export x.y.z" of a venv.
 versions() {
     "$1/bin/python" -c 'import sys, django, import_export as ie
@@ -224,7 +256,7 @@ prepare_pass() {
         return 1
     fi
     if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-        -e '.[test]' "${specs[@]}"; then
+        -e '.[test,conformance]' "${specs[@]}"; then
         step_failed "pip install in $venv"
         return 1
     fi
@@ -246,8 +278,8 @@ if [[ ! -x "$VENV/bin/python" ]]; then
     say "Creating $VENV"
     python3 -m venv "$VENV" || { echo "Could not create $VENV"; echo "0 passed, 1 failed"; exit 1; }
 fi
-say "pip install -e '.[test]'"
-if ! "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test]'; then
+say "pip install -e '.[test,conformance]'"
+if ! "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test,conformance]'; then
     echo "pip install failed."
     echo "0 passed, 1 failed"
     exit 1
@@ -262,11 +294,17 @@ reachable MariaDB 3306 mariadb-admin --connect-timeout=3 -h "$DB_HOST" -P 3306 -
 
 # The caller's arguments come last, so a caller's own -m wins over ours.
 run_all() {
-    local venv="$1"
+    local venv="$1" db
     shift
     run_pytest "$venv" sqlite "$@"
     run_pytest "$venv" postgresql -m "not browser" "$@"
     run_pytest "$venv" mariadb -m "not browser" "$@"
+    # Only for a whole run: extra arguments select some of our own tests.
+    if (($# == 0)) && [[ "${ADMIN_BULK_UPSERT_CONFORMANCE:-1}" == 1 ]]; then
+        for db in sqlite postgresql mariadb; do
+            run_conformance "$venv" "$db"
+        done
+    fi
 }
 
 run_all "$VENV" "$@"

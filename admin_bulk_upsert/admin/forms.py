@@ -9,13 +9,15 @@ nothing is staged or written.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from django import forms
 from django.template.defaultfilters import filesizeformat
 from django.utils.encoding import force_str
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from import_export.forms import ImportForm
+from import_export.forms import ConfirmImportForm, ImportForm
 
 from ..conf import get_config
 from ..reading import ReadError, read_dataset
@@ -31,21 +33,41 @@ def key_field_choices(resource_class: Any) -> list[tuple[str, str]]:
     return choices
 
 
+class _AlwaysTrue(forms.HiddenInput):
+    """Renders ``True`` whatever was posted, so a re-rendered form still sends it."""
+
+    def format_value(self, value: Any) -> str:
+        return "True"
+
+
 class BulkUpsertImportForm(ImportForm):
     """DIE's upload form plus the choice of the columns that identify existing rows."""
 
     import_id_fields = forms.MultipleChoiceField(
         label=_("Columns that identify existing rows"),
         widget=forms.CheckboxSelectMultiple,
+        required=False,
         help_text=_(
             "A row whose values in these columns match an existing record updates it; "
             "any other row creates a new record."
         ),
     )
+    #: Sent by the rendered form: then no key column checked is an error. A POST
+    #: without it (a custom template, a script written for DIE's form) gets the
+    #: resource's ``import_id_fields``.
+    import_id_fields_shown = forms.BooleanField(widget=_AlwaysTrue, required=False)
     field_order = ["resource", "import_file", "format", "import_id_fields"]
 
-    def __init__(self, formats: Sequence[Any], resources: Sequence[Any], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        formats: Sequence[Any],
+        resources: Sequence[Any],
+        encoding: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(formats, resources, **kwargs)
+        #: The admin's ``from_encoding``, for text formats.
+        self.encoding = encoding
         self.formats = list(formats)
         self.resources = list(resources)
         choices: dict[str, str] = {}
@@ -86,6 +108,12 @@ class BulkUpsertImportForm(ImportForm):
             return cleaned
         resource = self.resource_class()
         chosen = cleaned.get("import_id_fields") or []
+        if not chosen:
+            if cleaned.get("import_id_fields_shown"):
+                field = self.fields["import_id_fields"]
+                self.add_error("import_id_fields", field.error_messages["required"])
+                return cleaned
+            chosen = cleaned["import_id_fields"] = list(resource.get_import_id_fields())
         allowed = set(resource.get_allowed_import_id_fields())
         refused = [name for name in chosen if name not in allowed]
         if refused:
@@ -98,9 +126,11 @@ class BulkUpsertImportForm(ImportForm):
         upload = cleaned["import_file"]
         data = b"".join(upload.chunks())
         try:
-            dataset = read_dataset(data, filename=upload.name, input_format=self.input_format)
+            dataset = read_dataset(
+                data, filename=upload.name, input_format=self.input_format, encoding=self.encoding
+            )
         except ReadError as exc:
-            self.add_error("import_file", exc.message)
+            self.add_error("import_file", _die_message(exc))
             return cleaned
         missing = [
             force_str(resource.fields[name].column_name)
@@ -125,7 +155,59 @@ class BulkUpsertImportForm(ImportForm):
         return cleaned
 
 
+_DIE_NO_DATA = (
+    "No valid data to import. Ensure your file has the correct headers or data for import."
+)
+
+
+def _die_message(error: ReadError) -> str:
+    """DIE's words (and translations) for a file without data rows; ours for the rest."""
+    if error.code == "no_data":
+        # DIE's msgid, left unmarked here: DIE's catalog translates it.
+        return gettext(_DIE_NO_DATA)
+    return error.message
+
+
 class BulkUpsertConfirmForm(forms.Form):
     """Carries only the signed staging token: everything else comes out of the token."""
 
     token = forms.CharField(widget=forms.HiddenInput)
+
+
+@cache
+def bulk_import_form_class(form_class: type[forms.Form]) -> type[BulkUpsertImportForm]:
+    """``form_class`` with :class:`BulkUpsertImportForm`'s reading and key choice.
+
+    A project's ``import_form_class`` usually subclasses DIE's ``ImportForm`` to
+    add fields its ``get_import_data_kwargs`` reads (DIE's documented way); it
+    keeps its fields and methods, placed before ours in the MRO.
+    """
+    if issubclass(form_class, BulkUpsertImportForm):
+        return form_class
+    return type(form_class)(
+        form_class.__name__,
+        (form_class, BulkUpsertImportForm),
+        {"__module__": form_class.__module__},
+    )
+
+
+@cache
+def bulk_confirm_form_class(form_class: type[forms.Form]) -> type[BulkUpsertConfirmForm]:
+    """``form_class`` carrying the signed token instead of DIE's file name fields.
+
+    Like :func:`bulk_import_form_class`, for ``confirm_form_class``: its own
+    fields stay, those of DIE's ``ConfirmImportForm`` are dropped (the token
+    holds the file, format and resource).
+    """
+    if issubclass(form_class, BulkUpsertConfirmForm):
+        return form_class
+    dropped = (
+        dict.fromkeys(ConfirmImportForm.base_fields)
+        if issubclass(form_class, ConfirmImportForm)
+        else {}
+    )
+    return type(form_class)(
+        form_class.__name__,
+        (form_class, BulkUpsertConfirmForm),
+        {"__module__": form_class.__module__, **dropped},
+    )

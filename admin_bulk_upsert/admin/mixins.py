@@ -21,7 +21,12 @@ from import_export.admin import ImportExportMixin
 
 from ..checks import check_resource_class
 from . import views
-from .forms import BulkUpsertConfirmForm, BulkUpsertImportForm
+from .forms import (
+    BulkUpsertConfirmForm,
+    BulkUpsertImportForm,
+    bulk_confirm_form_class,
+    bulk_import_form_class,
+)
 
 
 class BulkUpsertAdminMixin(ImportExportMixin):
@@ -85,7 +90,27 @@ class BulkUpsertAdminMixin(ImportExportMixin):
     def preview_csv(self, request: HttpRequest) -> HttpResponse:
         return views.preview_csv_view(self, request)
 
+    def get_import_form_class(self, request: HttpRequest) -> type[BulkUpsertImportForm]:
+        """The configured ``import_form_class``, with our reading and key choice mixed in."""
+        return bulk_import_form_class(super().get_import_form_class(request))
+
+    def get_confirm_form_class(self, request: HttpRequest) -> type[BulkUpsertConfirmForm]:
+        """The configured ``confirm_form_class``, carrying our signed token."""
+        return bulk_confirm_form_class(super().get_confirm_form_class(request))
+
+    def get_import_form_kwargs(self, request: HttpRequest) -> dict[str, Any]:
+        """DIE's, plus ``from_encoding`` for reading text formats."""
+        return {**super().get_import_form_kwargs(request), "encoding": self.from_encoding}
+
     def get_confirm_form_initial(self, request: HttpRequest, import_form: Any) -> dict[str, Any]:
         if import_form is None:
             return {}
-        return {"token": import_form.staged_upload.token}
+        upload = import_form.staged_upload
+        # DIE's names too, for projects whose get_confirm_form_initial() reads
+        # them; only the token is read back.
+        return {
+            "token": upload.token,
+            "original_file_name": upload.file_name,
+            "format": import_form.cleaned_data["format"],
+            "resource": import_form.cleaned_data.get("resource") or "0",
+        }

@@ -11,14 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TextIO
 
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from import_export.results import Result, RowResult
+from import_export.results import Result
 from import_export.signals import post_import
 
 from ..conf import get_config
@@ -78,7 +77,15 @@ def confirm_view(model_admin: Any, request: HttpRequest, **kwargs: Any) -> HttpR
         raise PermissionDenied
     confirm_form = model_admin.create_confirm_form(request)
     if not confirm_form.is_valid():
-        return HttpResponse(gettext("Missing import token."), status=400)
+        if "token" in confirm_form.errors:
+            return HttpResponse(gettext("Missing import token."), status=400)
+        # A project's confirm form with fields of its own: show their errors, as DIE does.
+        return render_import_page(
+            model_admin,
+            request,
+            None,
+            {"confirm_form": confirm_form, "errors": confirm_form.errors},
+        )
     upload = _verified_upload(model_admin, request, confirm_form.cleaned_data["token"])
     if isinstance(upload, HttpResponse):
         return upload
@@ -98,7 +105,12 @@ def confirm_view(model_admin: Any, request: HttpRequest, **kwargs: Any) -> HttpR
             ),
         )
     try:
-        dataset = read_dataset(data, filename=upload.file_name, input_format=upload.input_format)
+        dataset = read_dataset(
+            data,
+            filename=upload.file_name,
+            input_format=upload.input_format,
+            encoding=model_admin.from_encoding,
+        )
         resource = _resource(model_admin, request, resource_class, form=confirm_form, **kwargs)
         import_kwargs = model_admin.get_import_data_kwargs(
             request=request, form=confirm_form, **kwargs
@@ -271,7 +283,7 @@ def _write(
                 ),
             },
         )
-    add_success_message(request, result, model_admin.opts)
+    model_admin.add_success_message(result, request)  # DIE's hook and message
     post_import.send(sender=None, model=model_admin.model)
     return HttpResponseRedirect(
         reverse(
@@ -304,26 +316,3 @@ def _import_at_once(
 
 def _batch_size(resource: Any) -> int:
     return int(getattr(resource._meta, "batch_size", None) or get_config().BATCH_SIZE)
-
-
-def add_success_message(request: HttpRequest, result: Result, opts: Any) -> None:
-    """One message with the counts, e.g. "Import of transactions finished: 3 added, ..."."""
-    totals = result.totals
-    created = totals[RowResult.IMPORT_TYPE_NEW]
-    updated = totals[RowResult.IMPORT_TYPE_UPDATE]
-    skipped = totals[RowResult.IMPORT_TYPE_SKIP]
-    deleted = totals[RowResult.IMPORT_TYPE_DELETE]
-    parts = [
-        ngettext("%(count)d added", "%(count)d added", created) % {"count": created},
-        ngettext("%(count)d updated", "%(count)d updated", updated) % {"count": updated},
-        ngettext("%(count)d unchanged", "%(count)d unchanged", skipped) % {"count": skipped},
-    ]
-    if deleted:
-        parts.append(
-            ngettext("%(count)d deleted", "%(count)d deleted", deleted) % {"count": deleted}
-        )
-    messages.success(
-        request,
-        gettext("Import of %(name)s finished: %(counts)s.")
-        % {"name": opts.verbose_name_plural, "counts": ", ".join(parts)},
-    )

@@ -41,7 +41,7 @@ def test_confirm_writes_the_previewed_rows_and_reports_counts(
     assert (new.amount, new.description) == (Decimal("30.500"), "new one")
     assert Transaction.objects.count() == 3
     assert [str(m) for m in get_messages(response.wsgi_request)] == [
-        "Import of transactions finished: 1 added, 1 updated, 1 unchanged."
+        "Import finished: 1 new, 1 updated, 0 deleted and 1 skipped transactions."
     ]
     assert list(admin_site_urls.iterdir()) == []  # staged file and preview CSV removed
 

@@ -63,7 +63,7 @@ def test_skip_confirm_imports_at_once(settings, importer_client, accounts, admin
     assert response.status_code == 302
     assert Transaction.objects.count() == 1
     assert [str(m) for m in get_messages(response.wsgi_request)] == [
-        "Import of transactions finished: 1 added, 0 updated, 0 unchanged."
+        "Import finished: 1 new, 0 updated, 0 deleted and 0 skipped transactions."
     ]
     assert not admin_site_urls.exists() or not any(admin_site_urls.iterdir())
 

@@ -83,9 +83,13 @@ def test_strings_come_out_in_french():
         assert translation.gettext("Dry run: nothing was saved.") == (
             "Essai à blanc : rien n’a été enregistré."
         )
-        assert (
-            translation.ngettext("%(count)d added", "%(count)d added", 2) % {"count": 2}
-            == "2 ajoutés"
+        assert translation.ngettext(
+            "Column %(columns)s has no name in the header row. Name it or delete it.",
+            "Columns %(columns)s have no name in the header row. Name them or delete them.",
+            2,
+        ) % {"columns": "2, 3"} == (
+            "Les colonnes 2, 3 n’ont pas de nom dans la ligne d’en-tête. "
+            "Nommez-les ou supprimez-les."
         )
 
 

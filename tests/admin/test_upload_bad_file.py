@@ -26,7 +26,7 @@ def assert_nothing_staged_or_written(staging_dir):
     ("content", "expected"),
     [
         (b"", "file is empty."),
-        (HEADER.encode() + b"\n", "The file has a header row but no data rows."),
+        (HEADER.encode() + b"\n", "No valid data to import."),
         (
             "account,datetime,amount,description\nA1,2024-01-01,1,caf\xe9\n".encode("latin-1"),
             "not valid UTF-8",
@@ -74,8 +74,12 @@ def test_file_over_the_size_limit_is_refused(settings, importer_client, accounts
 
 
 def test_no_key_column_chosen_is_refused(importer_client, accounts, admin_site_urls):
+    # The rendered form sends import_id_fields_shown: the user unchecked every key column.
     response = upload(
-        importer_client, csv_file([transaction_line("A1", 1, "1.000")]), import_id_fields=[]
+        importer_client,
+        csv_file([transaction_line("A1", 1, "1.000")]),
+        import_id_fields=[],
+        import_id_fields_shown="True",
     )
 
     assert response.context["form"].errors["import_id_fields"] == ["This field is required."]

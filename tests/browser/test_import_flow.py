@@ -30,7 +30,7 @@ FILE_ROWS = [
     ("A2", 3, "30.500", "new one"),  # new
     ("A1", 4, "40.000", "groceries"),  # new
 ]
-SUCCESS = "Import of transactions finished: 2 added, 2 updated, 1 unchanged."
+SUCCESS = "Import finished: 2 new, 2 updated, 0 deleted and 1 skipped transactions."
 
 
 @pytest.fixture(autouse=True)

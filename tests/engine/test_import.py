@@ -5,6 +5,7 @@ import threading
 from decimal import Decimal
 
 import pytest
+import tablib
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
@@ -262,3 +263,24 @@ def test_a_helper_thread_that_cannot_start_fails_the_import_and_closes_its_curso
     assert made
     assert all(cursor.closed for cursor in made)
     assert stored(Transaction, "description") == []
+
+
+@pytest.mark.parametrize("blank", ["", None])
+def test_rows_with_a_blank_id_each_create_a_record(blank):
+    """Stock looks a blank id up as ``id IS NULL``, which no saved row matches (the
+    database gives it an id): each row is a new record (DIE's test_float_field, #433)."""
+
+    class ByIdResource(ProductResource):
+        class Meta:
+            model = Product
+            fields = ("id", "code", "name")
+            import_id_fields = ("id",)
+
+    dataset = tablib.Dataset(headers=["id", "code", "name"])
+    for code in "ABC":
+        dataset.append([blank, code, code.lower()])
+
+    result = ByIdResource().import_data(dataset, raise_errors=True)
+
+    assert result.totals["new"] == 3
+    assert sorted(Product.objects.values_list("code", flat=True)) == ["A", "B", "C"]
