@@ -395,21 +395,9 @@ class _Registry:
             self.by_pk[stored.pk] = group
             return
         stored_key = self.spec.stored_key(instance, hint) if self.spec is not None else None
-        if stored_key is None and self._filled_on_insert(instance):
-            # A blank id: stock's ``get(id=None)`` is ``id IS NULL``, and the
-            # database gives the saved row an id, so no later row finds it.
-            return
         key = stored_key if stored_key is not None else key
         if key is not None:
             self.by_key.setdefault(key, []).append(group)
-
-    def _filled_on_insert(self, instance: Model) -> bool:
-        """A key column left None that the database fills in (an auto primary key)."""
-        fields = self.spec.model_fields if self.spec is not None else None
-        return any(
-            getattr(field, "db_returning", False) and getattr(instance, field.attname) is None
-            for field in fields or ()
-        )
 
 
 class _RowPlanner:
