@@ -19,12 +19,20 @@ from django.core.exceptions import ValidationError
 from django.db.models import NOT_PROVIDED, Model, signals
 from django.db.models.base import ModelState
 from django.utils.encoding import force_str
+from import_export import resources as import_export_resources
 from import_export.fields import Field
 from import_export.resources import ModelResource
 from import_export.widgets import ManyToManyWidget
 
-#: Stock's logger, whose DEBUG lines the engine writes as stock does.
-stock_logger = logging.getLogger("import_export.resources")
+
+def stock_logger() -> logging.Logger:
+    """Stock's logger (``import_export.resources.logger``), whose DEBUG lines the engine writes.
+
+    Read from DIE's module at each import rather than kept: whatever stands
+    there (a project's replacement, a test's mock) receives the lines, as it
+    would from stock.
+    """
+    return import_export_resources.logger  # type: ignore[no-any-return]
 
 
 def copy_instance(instance: Model) -> Model:
@@ -170,7 +178,7 @@ def row_applier(resource: Any, key_names: Sequence[str] = ()) -> RowApplier:
     if (
         kind.import_instance not in (ModelResource.import_instance, import_instance_keeping_pk)
         or kind.import_field is not ModelResource.import_field
-        or stock_logger.isEnabledFor(logging.DEBUG)
+        or stock_logger().isEnabledFor(logging.DEBUG)
     ):
         return RowApplier(resource)
     key_positions = {id(resource.fields[name]): i for i, name in enumerate(key_names)}

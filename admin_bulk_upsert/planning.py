@@ -137,7 +137,7 @@ def fail(resource: Any, work: RowWork, exc: Exception) -> None:
     else:
         result.import_type = RowResult.IMPORT_TYPE_ERROR
         if not isinstance(exc, TransactionManagementError):
-            stock_logger.debug(exc, exc_info=True)
+            stock_logger().debug(exc, exc_info=True)
         result.errors.append(
             resource.get_error_result_class()(exc, row=work.row, number=work.number)
         )
