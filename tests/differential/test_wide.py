@@ -1,0 +1,124 @@
+"""Generated files over the wide models: any nullable column (or several, or the pk)
+as the key, blank and unparsable cells, a natural-key foreign key and an m2m column.
+
+Each seed draws the key, the file, the stored rows and the options (batch size 2-5
+or 1000, ``skip_unchanged``, ``clean_model_instances``, dry run); the outcome of
+``BulkUpsertResource`` must equal stock DIE's, m2m sets of every row included. A
+failure names its seed and prints the smallest file that still differs (found by
+:func:`~tests.differential.harness.shrink`), ready for a bug report:
+``wide_scenario(seed, ...)`` rebuilds it exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from import_export.resources import ModelResource
+
+from tests.differential.datasets import Scenario
+from tests.differential.harness import (
+    assert_equivalent,
+    bulk_base,
+    differences,
+    run_import,
+    shrink,
+    without_diff_columns,
+)
+from tests.differential.wide import TAG_NAMES, wide_scenario
+from tests.testapp.models import Tag, WideSavedRecord, WideSignalledRecord
+
+SEEDS_WITH_TRANSACTIONS = range(40)
+SEEDS_WITHOUT_TRANSACTIONS = range(100, 116)
+SEEDS_SAVE_PATH = range(200, 206)
+SEEDS_M2M_DIFF = range(300, 306)
+
+#: The m2m column of ``row_result.diff`` differs from stock (issue 14 item 5, branch
+#: fidelity): compared only by ``test_m2m_column_of_the_diff`` until that lands, so
+#: that it does not hide other differences. Empty this once item 5 is merged.
+M2M_DIFF_NOT_COMPARED = ("tags",)
+
+
+@pytest.fixture
+def tags(django_db_setup) -> dict[str, int]:
+    """The tags the m2m column names, by name; never touched by the imports."""
+    return {name: Tag.objects.create(name=name).pk for name in TAG_NAMES}
+
+
+def describe(scenario: Scenario) -> str:
+    """A scenario as text to paste into a bug report."""
+    lines = [
+        f"{scenario.name}: key {scenario.spec.import_id_fields}, meta {dict(scenario.spec.meta)}",
+        "stored:",
+        *(f"  {dict(values)!r}" for values in scenario.existing),
+        f"file: {scenario.headers!r}",
+        *(f"  {row!r}" for row in scenario.rows),
+    ]
+    return "\n".join(lines)
+
+
+def _differs(scenario: Scenario, ignored: Sequence[str], import_kwargs: dict[str, Any]) -> bool:
+    stock = run_import(ModelResource, scenario, **import_kwargs)
+    other = run_import(bulk_base(), scenario, **import_kwargs)
+    return bool(
+        differences(without_diff_columns(stock, ignored), without_diff_columns(other, ignored))
+    )
+
+
+def check(
+    scenario: Scenario,
+    *,
+    use_transactions: bool,
+    dry_run: bool,
+    ignore_diff_columns: Sequence[str] = M2M_DIFF_NOT_COMPARED,
+) -> None:
+    """``assert_equivalent``, and on failure the smallest file that still differs."""
+    import_kwargs = {"use_transactions": use_transactions, "dry_run": dry_run}
+    ignored = ignore_diff_columns
+    try:
+        assert_equivalent(
+            scenario, dry_run_too=use_transactions, ignore_diff_columns=ignored, **import_kwargs
+        )
+    except AssertionError as error:
+        for attempt in (import_kwargs, {**import_kwargs, "dry_run": True}):
+            if _differs(scenario, ignored, attempt):
+                smallest = shrink(scenario, ignore_diff_columns=ignored, **attempt)
+                raise AssertionError(
+                    f"{error}\n\nsmallest file that differs with {attempt}:\n{describe(smallest)}"
+                ) from None
+        raise
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("seed", SEEDS_WITH_TRANSACTIONS)
+def test_wide_files_with_transactions(accounts, tags, seed):
+    scenario, options = wide_scenario(seed, accounts=accounts, tags=tags)
+    check(scenario, use_transactions=True, dry_run=options.dry_run)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("seed", SEEDS_WITHOUT_TRANSACTIONS)
+def test_wide_files_without_transactions(accounts, tags, seed):
+    scenario, options = wide_scenario(seed, accounts=accounts, tags=tags)
+    check(scenario, use_transactions=False, dry_run=options.dry_run)
+
+
+@pytest.mark.xfail(strict=False, reason="issue 14 item 2: faithful save() path, branch savepath")
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", [WideSavedRecord, WideSignalledRecord], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("seed", SEEDS_SAVE_PATH)
+def test_wide_files_with_save_and_signals(accounts, tags, model, seed):
+    """An overridden ``save()`` and ``pre_save``/``post_save`` receivers run per row,
+    as in stock (they leave a trace in the row's own ``trace`` column)."""
+    scenario, options = wide_scenario(seed, accounts=accounts, tags=tags, model=model)
+    check(scenario, use_transactions=True, dry_run=options.dry_run)
+
+
+@pytest.mark.xfail(strict=False, reason="issue 14 item 5: m2m in the diff, branch fidelity")
+@pytest.mark.django_db
+@pytest.mark.parametrize("seed", SEEDS_M2M_DIFF)
+def test_m2m_column_of_the_diff(accounts, tags, seed):
+    """The diff's m2m column shows the sets stock shows, in real and dry runs."""
+    scenario, options = wide_scenario(seed, accounts=accounts, tags=tags)
+    check(scenario, use_transactions=True, dry_run=options.dry_run, ignore_diff_columns=())
