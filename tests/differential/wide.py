@@ -10,10 +10,10 @@ matches nothing (not even a record an earlier row of the same file created) and 
 blank non-pk value matches what ``get(column=None)`` (``IS NULL``) or
 ``get(column="")`` matches.
 
-Stored rows get explicit primary keys far above the automatic ones
-(``STORED_IDS``), and files name a few unknown ones (``UNKNOWN_IDS``) that stock
-inserts under that very key; the harness shows those keys in the table state, the
-automatic ones it cannot (they differ between the two runs).
+Stored rows get explicit primary keys (``STORED_IDS``), and files name a few
+unknown ones (``UNKNOWN_IDS``) that stock inserts under that very key; the harness
+shows those keys in the table state and diffs, the automatic ones it cannot (they
+differ between the two runs on MariaDB and SQLite).
 
 A file only has an ``id`` column when ``id`` is part of the key: with another key,
 stock assigns a blank ``id`` cell to the record it found and so inserts a copy
@@ -44,9 +44,11 @@ from tests.differential.datasets import (
 from tests.testapp.models import Account, Tag, WideRecord
 
 ID_BASE = 10**9
-#: Primary keys of the stored rows, and ones the files name that nothing has.
+#: Primary keys of the stored rows, and ones the files name that nothing has: far
+#: apart, so that no automatic key (always above the largest key stored so far on
+#: MariaDB and SQLite, after the starting rows on PostgreSQL) ever equals one of them.
 STORED_IDS = tuple(ID_BASE + 10 + i for i in range(8))
-UNKNOWN_IDS = (ID_BASE + 1, ID_BASE + 2, ID_BASE + 3)
+UNKNOWN_IDS = (ID_BASE + 10**6, ID_BASE + 2 * 10**6, ID_BASE + 3 * 10**6)
 TAG_NAMES = ("red", "blue", "green")
 
 COLUMNS = ("label", "code", "ratio", "price", "flag", "stamp", "rank", "level", "account")
