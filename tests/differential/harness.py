@@ -1,8 +1,9 @@
 """Run one scenario through two resource classes and say how the outcomes differ.
 
 An outcome is everything a user or the admin can observe: the table afterwards
-(every column; stored rows recognised by which starting row they were, new rows by
-their values, since primary keys differ between runs), the ``Result`` (totals, row
+(every column and every row's many-to-many sets; stored rows recognised by which
+starting row they were, new rows by their values, since automatic primary keys
+differ between runs, or by the key the file gave them), the ``Result`` (totals, row
 results with their diffs, errors and their messages, invalid rows, failed rows,
 base errors) and the exception when ``raise_errors`` is set.
 """

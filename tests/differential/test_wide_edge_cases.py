@@ -249,3 +249,46 @@ def test_invalid_row_reports_uniqueness_errors_too():
         clean_model_instances=True,
     )
     assert_equivalent(scenario)
+
+
+REPEATED_HOUR_WITH_BLANK_PART = pytest.mark.xfail(
+    strict=False,
+    reason="issue 14, found by the wide files: a key with a blank part matches the record an "
+    "earlier row of the chunk created by Python ==, and a time in the repeated DST hour "
+    "equals no datetime of another zone (PEP 495)",
+)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("later", ["2024-10-27T05:30:00+05:00", "2024-10-27T00:30:00Z"])
+@pytest.mark.parametrize("batch_size", [1, pytest.param(1000, marks=REPEATED_HOUR_WITH_BLANK_PART)])
+def test_repeated_hour_under_a_key_with_a_blank_part(accounts, later, batch_size):
+    """ "02:30" in Paris on 2024-10-27 is 00:30 UTC (the first of the two); the second
+    row gives that instant in another zone, with the same blank account: stock's
+    ``get()`` finds the record the first row created."""
+    scenario = wide(
+        ("account", "stamp", "label"),
+        ("", "2024-10-27 02:30", "first"),
+        ("", later, "second"),
+        key=("account", "stamp"),
+        batch_size=batch_size,
+    )
+    assert_equivalent(scenario)
+
+
+SKIP_REPEATED_HOUR_IN_CHUNK = pytest.mark.xfail(
+    strict=False,
+    reason="issue 14, found by the wide files: skip_unchanged compares a repeated key with the "
+    "earlier row's cleaned datetime; stock reads it back in UTC, unequal to any time in the "
+    "repeated DST hour (PEP 495), so it updates (README's known difference, case not listed)",
+)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("batch_size", [1, pytest.param(1000, marks=SKIP_REPEATED_HOUR_IN_CHUNK)])
+def test_skip_unchanged_repeated_key_in_the_repeated_hour(batch_size):
+    row = ("K1", "2024-10-27 02:30:00")
+    scenario = wide(
+        ("code", "stamp"), row, row, key=("code",), skip_unchanged=True, batch_size=batch_size
+    )
+    assert_equivalent(scenario)

@@ -104,6 +104,7 @@ BROKEN: dict[str, tuple[Any, ...]] = {
     "account": ("Z999",),
     "tags": ("red,,blue", "nope", 7),
 }
+BROKEN_TAG_PKS = ("abc", "1,x", "999999", 1.5)
 
 
 def _declared() -> dict[str, Field]:
@@ -114,8 +115,17 @@ def _declared() -> dict[str, Field]:
     }
 
 
-def wide_spec(model: type[models.Model] = WideRecord, *key: str) -> ResourceSpec:
-    return ResourceSpec(model, FIELDS, key or ("id",), declare=_declared)
+def _declared_tags_by_pk() -> dict[str, Field]:
+    """Tags by primary key (DIE's default widget): a cell that is not a number makes
+    ``save_m2m`` raise, after the row itself was saved."""
+    return {**_declared(), "tags": Field("tags", "tags", widget=ManyToManyWidget(Tag))}
+
+
+def wide_spec(
+    model: type[models.Model] = WideRecord, *key: str, tags_by_pk: bool = False
+) -> ResourceSpec:
+    declare = _declared_tags_by_pk if tags_by_pk else _declared
+    return ResourceSpec(model, FIELDS, key or ("id",), declare=declare)
 
 
 @dataclass(frozen=True)
@@ -169,10 +179,14 @@ def _render(rng: random.Random, column: str, value: Any) -> Any:
     return value
 
 
-def _render_tags(rng: random.Random, names: Sequence[str]) -> Any:
+def _render_tags(rng: random.Random, names: Sequence[str], pks: Mapping[str, int] | None) -> Any:
+    """Tag names, or (``pks`` given) their primary keys, joined by commas."""
     if not names:
         return rng.choice(["", None])
-    return rng.choice([",".join(names), ",".join(reversed(names)), " , ".join(names)])
+    items = list(names) if pks is None else [str(pks[name]) for name in names]
+    if pks is not None and len(items) == 1 and rng.random() < 0.3:
+        return int(items[0])
+    return rng.choice([",".join(items), ",".join(reversed(items)), " , ".join(items)])
 
 
 def _stored_values(rng: random.Random, pk: int) -> dict[str, Any]:
@@ -251,6 +265,8 @@ def wide_scenario(
 ) -> tuple[Scenario, Options]:
     """A file for a wide model, its key and the options it is imported with."""
     rng = random.Random(seed)
+    # drawn apart, so that the other draws of a seed stay what they were before
+    tags_by_pk = random.Random(f"tags-{seed}").random() < 0.3
     key = rng.choice(KEYS)
     options = Options.draw(rng)
     stored = [_stored_values(rng, pk) for pk in STORED_IDS[: rng.randint(2, 6)]]
@@ -260,12 +276,14 @@ def wide_scenario(
     for _ in range(rows):
         values = _file_row(rng, key, stored, seen, blanks)
         cells = {c: _render(rng, c, values[c]) for c in ("id", *COLUMNS)}
-        cells["tags"] = _render_tags(rng, values["tags"])
+        cells["tags"] = _render_tags(rng, values["tags"], tags if tags_by_pk else None)
         if rng.random() < anomalies:
             column = rng.choice(headers)
-            cells[column] = rng.choice(BROKEN[column])
+            cells[column] = rng.choice(
+                BROKEN_TAG_PKS if column == "tags" and tags_by_pk else BROKEN[column]
+            )
         file_rows.append(tuple(cells[h] for h in headers))
-    spec = wide_spec(model, *key).with_meta(**options.meta())
+    spec = wide_spec(model, *key, tags_by_pk=tags_by_pk).with_meta(**options.meta())
     scenario = Scenario(
         f"{model.__name__}-{'+'.join(key)}-seed{seed}",
         spec,
