@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from import_export.resources import ModelResource
 
+from tests.differential import known
 from tests.differential.datasets import Scenario
 from tests.differential.harness import (
     assert_equivalent,
@@ -27,12 +28,12 @@ from tests.differential.harness import (
     shrink,
     without_diff_columns,
 )
-from tests.differential.wide import TAG_NAMES, wide_scenario
-from tests.testapp.models import Tag, WideSavedRecord, WideSignalledRecord
+from tests.differential.wide import wide_scenario
+from tests.testapp.models import WideSavedRecord, WideSignalledRecord
 
 #: ``ADMIN_BULK_UPSERT_WIDE_SEEDS=500`` draws that many files with transactions (and a
 #: third as many without) instead of CI's share; seeds stay the same, more are added.
-_COUNT = int(os.environ.get("ADMIN_BULK_UPSERT_WIDE_SEEDS", "40"))
+_COUNT = int(os.environ.get("ADMIN_BULK_UPSERT_WIDE_SEEDS", "60"))
 SEEDS_WITH_TRANSACTIONS = range(_COUNT)
 SEEDS_WITHOUT_TRANSACTIONS = [100 + n if n < 100 else 10_000 + n for n in range(_COUNT * 2 // 5)]
 SEEDS_SAVE_PATH = range(200, 206)
@@ -42,12 +43,6 @@ SEEDS_M2M_DIFF = range(300, 306)
 #: fidelity): compared only by ``test_m2m_column_of_the_diff`` until that lands, so
 #: that it does not hide other differences. Empty this once item 5 is merged.
 M2M_DIFF_NOT_COMPARED = ("tags",)
-
-
-@pytest.fixture
-def tags(django_db_setup) -> dict[str, int]:
-    """The tags the m2m column names, by name; never touched by the imports."""
-    return {name: Tag.objects.create(name=name).pk for name in TAG_NAMES}
 
 
 def describe(scenario: Scenario) -> str:
@@ -103,7 +98,7 @@ def _shrinks(request: pytest.FixtureRequest) -> bool:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("seed", SEEDS_WITH_TRANSACTIONS)
+@pytest.mark.parametrize("seed", known.seeds(SEEDS_WITH_TRANSACTIONS))
 def test_wide_files_with_transactions(request, accounts, tags, seed):
     scenario, options = wide_scenario(seed, accounts=accounts, tags=tags)
     check(
@@ -112,7 +107,7 @@ def test_wide_files_with_transactions(request, accounts, tags, seed):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("seed", SEEDS_WITHOUT_TRANSACTIONS)
+@pytest.mark.parametrize("seed", known.seeds(SEEDS_WITHOUT_TRANSACTIONS))
 def test_wide_files_without_transactions(request, accounts, tags, seed):
     scenario, options = wide_scenario(seed, accounts=accounts, tags=tags)
     check(
@@ -120,7 +115,7 @@ def test_wide_files_without_transactions(request, accounts, tags, seed):
     )
 
 
-@pytest.mark.xfail(strict=False, reason="issue 14 item 2: faithful save() path, branch savepath")
+@known.SAVE_PATH
 @pytest.mark.django_db
 @pytest.mark.parametrize("model", [WideSavedRecord, WideSignalledRecord], ids=lambda m: m.__name__)
 @pytest.mark.parametrize("seed", SEEDS_SAVE_PATH)
@@ -131,7 +126,7 @@ def test_wide_files_with_save_and_signals(accounts, tags, model, seed):
     check(scenario, use_transactions=True, dry_run=options.dry_run, shrink_failures=False)
 
 
-@pytest.mark.xfail(strict=False, reason="issue 14 item 5: m2m in the diff, branch fidelity")
+@known.M2M_DIFF
 @pytest.mark.django_db
 @pytest.mark.parametrize("seed", SEEDS_M2M_DIFF)
 def test_m2m_column_of_the_diff(accounts, tags, seed):

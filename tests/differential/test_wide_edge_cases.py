@@ -14,17 +14,13 @@ from typing import Any
 import pytest
 from import_export.resources import ModelResource
 
+from tests.differential import known
 from tests.differential.datasets import Scenario
 from tests.differential.harness import assert_equivalent, bulk_base, run_import
-from tests.differential.wide import TAG_NAMES, UNKNOWN_IDS, wide_spec
-from tests.testapp.models import Tag, WideRecord
+from tests.differential.wide import UNKNOWN_IDS, wide_spec
+from tests.testapp.models import WideRecord
 
 STORED = 10**9 + 10
-
-
-@pytest.fixture
-def tags(django_db_setup) -> dict[str, int]:
-    return {name: Tag.objects.create(name=name).pk for name in TAG_NAMES}
 
 
 def wide(
@@ -189,9 +185,7 @@ def test_stock_copies_the_record_for_a_blank_id_column(batch_size):
     ]
 
 
-@pytest.mark.xfail(
-    strict=False, reason="issue 14 item 7: a blank id cell must not turn an update into a copy"
-)
+@known.BLANK_ID_COLUMN
 @pytest.mark.django_db
 @pytest.mark.parametrize("batch_size", [1, 1000])
 def test_engine_updates_in_place_for_a_blank_id_column(batch_size):
@@ -208,15 +202,8 @@ def test_engine_updates_in_place_for_a_blank_id_column(batch_size):
 # --- found by the generated files (issue 14), not yet fixed ---------------------------------
 
 
-SKIP_M2M_IN_CHUNK = pytest.mark.xfail(
-    strict=False,
-    reason="issue 14, found by the wide files: skip_unchanged compares a repeated key's m2m "
-    "with the stored set, not with the set the earlier row of the same chunk wrote",
-)
-
-
 @pytest.mark.django_db
-@pytest.mark.parametrize("batch_size", [1, pytest.param(1000, marks=SKIP_M2M_IN_CHUNK)])
+@pytest.mark.parametrize("batch_size", [1, pytest.param(1000, marks=known.SKIP_M2M_IN_CHUNK)])
 def test_skip_unchanged_repeated_key_with_the_same_m2m(tags, batch_size):
     """The second row repeats the first exactly: stock finds the record the first row
     wrote, its tags included, and skips the row."""
@@ -232,11 +219,7 @@ def test_skip_unchanged_repeated_key_with_the_same_m2m(tags, batch_size):
     assert_equivalent(scenario, ignore_diff_columns=("tags",))
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 14, found by the wide files: with clean_model_instances an invalid row "
-    "lacks full_clean()'s uniqueness errors",
-)
+@known.UNIQUENESS_ERRORS
 @pytest.mark.django_db
 def test_invalid_row_reports_uniqueness_errors_too():
     """``full_clean()`` checks uniqueness on the fields that passed; stock reports both
@@ -251,17 +234,11 @@ def test_invalid_row_reports_uniqueness_errors_too():
     assert_equivalent(scenario)
 
 
-REPEATED_HOUR_WITH_BLANK_PART = pytest.mark.xfail(
-    strict=False,
-    reason="issue 14, found by the wide files: a key with a blank part matches the record an "
-    "earlier row of the chunk created by Python ==, and a time in the repeated DST hour "
-    "equals no datetime of another zone (PEP 495)",
-)
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("later", ["2024-10-27T05:30:00+05:00", "2024-10-27T00:30:00Z"])
-@pytest.mark.parametrize("batch_size", [1, pytest.param(1000, marks=REPEATED_HOUR_WITH_BLANK_PART)])
+@pytest.mark.parametrize(
+    "batch_size", [1, pytest.param(1000, marks=known.REPEATED_HOUR_WITH_BLANK_PART)]
+)
 def test_repeated_hour_under_a_key_with_a_blank_part(accounts, later, batch_size):
     """ "02:30" in Paris on 2024-10-27 is 00:30 UTC (the first of the two); the second
     row gives that instant in another zone, with the same blank account: stock's
@@ -276,16 +253,10 @@ def test_repeated_hour_under_a_key_with_a_blank_part(accounts, later, batch_size
     assert_equivalent(scenario)
 
 
-SKIP_REPEATED_HOUR_IN_CHUNK = pytest.mark.xfail(
-    strict=False,
-    reason="issue 14, found by the wide files: skip_unchanged compares a repeated key with the "
-    "earlier row's cleaned datetime; stock reads it back in UTC, unequal to any time in the "
-    "repeated DST hour (PEP 495), so it updates (README's known difference, case not listed)",
-)
-
-
 @pytest.mark.django_db
-@pytest.mark.parametrize("batch_size", [1, pytest.param(1000, marks=SKIP_REPEATED_HOUR_IN_CHUNK)])
+@pytest.mark.parametrize(
+    "batch_size", [1, pytest.param(1000, marks=known.SKIP_REPEATED_HOUR_IN_CHUNK)]
+)
 def test_skip_unchanged_repeated_key_in_the_repeated_hour(batch_size):
     row = ("K1", "2024-10-27 02:30:00")
     scenario = wide(
