@@ -50,13 +50,20 @@ REPEATED_HOUR_WITH_BLANK_PART = pytest.mark.xfail(
     "earlier row of the chunk created by Python ==, and a time in the repeated DST hour "
     "equals no datetime of another zone (PEP 495)",
 )
+KEY_OUT_OF_RANGE = pytest.mark.xfail(
+    strict=False,
+    reason="issue 14, found by the wide files (PostgreSQL only): an integer key value out of "
+    "the column's range makes the batched lookup raise DataError and the import fail; "
+    "Django's lookup finds nothing for it, so stock inserts the row",
+)
 
-#: Generated seeds of ``test_wide.py`` that differ for a cause above (same on the
-#: three databases).
+#: Generated seeds of ``test_wide.py`` that differ for a cause above (on the three
+#: databases unless noted).
 GENERATED = {
     17: UNIQUENESS_ERRORS,
     19: SKIP_IN_CHUNK,
-    46: SKIP_M2M_IN_CHUNK,
+    23: KEY_OUT_OF_RANGE,  # PostgreSQL
+    46: SKIP_M2M_IN_CHUNK,  # SQLite
     110: SKIP_REPEATED_HOUR_IN_CHUNK,
     118: SKIP_M2M_IN_CHUNK,
 }

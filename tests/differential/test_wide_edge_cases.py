@@ -263,3 +263,28 @@ def test_skip_unchanged_repeated_key_in_the_repeated_hour(batch_size):
         ("code", "stamp"), row, row, key=("code",), skip_unchanged=True, batch_size=batch_size
     )
     assert_equivalent(scenario)
+
+
+# --- key values the column cannot hold ----------------------------------------------------
+
+
+@known.KEY_OUT_OF_RANGE
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "column,value", [("level", "70000"), ("level", "-1"), ("rank", "40000"), ("rank", "-40000")]
+)
+@pytest.mark.parametrize("clean", [False, True])
+@pytest.mark.parametrize("batch_size", [1, 1000])
+def test_key_out_of_the_columns_range(column, value, clean, batch_size):
+    """Django's lookups find nothing for an integer out of the field's range (no query
+    at all); stock then inserts the row, which the database or ``full_clean`` refuses."""
+    scenario = wide(
+        (column, "label"),
+        (value, "first"),
+        ("7", "second"),
+        key=(column,),
+        stored=({column: 7, "label": "stored"},),
+        clean_model_instances=clean,
+        batch_size=batch_size,
+    )
+    assert_equivalent(scenario)
