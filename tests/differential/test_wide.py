@@ -94,7 +94,10 @@ def check(
 
 
 def _shrinks(request: pytest.FixtureRequest) -> bool:
-    return request.node.get_closest_marker("xfail") is None
+    """Shrink unexpected failures, unless ``ADMIN_BULK_UPSERT_SHRINK=0`` (a survey of many
+    seeds, where the seeds and their first differences are enough)."""
+    wanted = os.environ.get("ADMIN_BULK_UPSERT_SHRINK", "1") != "0"
+    return wanted and request.node.get_closest_marker("xfail") is None
 
 
 @pytest.mark.django_db
