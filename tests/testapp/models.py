@@ -76,9 +76,10 @@ class Tag(models.Model):
 
 
 class WideBase(models.Model):
-    label = models.CharField(max_length=20, null=True, blank=True)
+    # Nullable text on purpose: NULL and "" are different keys, as stock looks them up.
+    label = models.CharField(max_length=20, null=True, blank=True)  # noqa: DJ001
     #: Not ``blank``: DIE's widget then keeps a blank cell as None instead of "".
-    code = models.CharField(max_length=20, null=True)
+    code = models.CharField(max_length=20, null=True)  # noqa: DJ001
     ratio = models.FloatField(null=True, blank=True)
     price = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
     flag = models.BooleanField(null=True, blank=True)
