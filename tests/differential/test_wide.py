@@ -31,8 +31,8 @@ from tests.differential.harness import (
 from tests.differential.wide import wide_scenario
 from tests.testapp.models import WideSavedRecord, WideSignalledRecord
 
-#: ``ADMIN_BULK_UPSERT_WIDE_SEEDS=500`` draws that many files with transactions (and a
-#: third as many without) instead of CI's share; seeds stay the same, more are added.
+#: ``ADMIN_BULK_UPSERT_WIDE_SEEDS=500`` draws that many files with transactions (and two
+#: fifths as many without) instead of CI's 60; the seeds drawn by fewer stay the same.
 _COUNT = int(os.environ.get("ADMIN_BULK_UPSERT_WIDE_SEEDS", "60"))
 SEEDS_WITH_TRANSACTIONS = range(_COUNT)
 SEEDS_WITHOUT_TRANSACTIONS = [100 + n if n < 100 else 10_000 + n for n in range(_COUNT * 2 // 5)]
