@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.differential.datasets import ACCOUNT_NUMBERS
-from tests.testapp.models import Account
+from tests.differential.wide import TAG_NAMES
+from tests.testapp.models import Account, Tag
 
 
 @pytest.fixture
@@ -17,3 +18,9 @@ def accounts(django_db_setup, request) -> dict[str, int]:
     return {
         number: Account.objects.create(number=number, name=number).pk for number in ACCOUNT_NUMBERS
     }
+
+
+@pytest.fixture
+def tags(django_db_setup) -> dict[str, int]:
+    """The tags the wide files' m2m column names, by name; never touched by the imports."""
+    return {name: Tag.objects.create(name=name).pk for name in TAG_NAMES}

@@ -94,6 +94,9 @@ class Scenario:
     existing: tuple[Mapping[str, Any], ...]
     headers: tuple[str, ...]
     rows: tuple[tuple[Any, ...], ...]
+    #: Primary keys the file sets explicitly (stock inserts a new record under them):
+    #: the table state names new rows with these keys by key, others by values only.
+    shown_pks: frozenset[Any] = frozenset()
 
     def dataset(self) -> tablib.Dataset:
         """A fresh dataset each time: ``before_import`` may change the one it is given."""

@@ -135,3 +135,75 @@ class SignalledProduct(models.Model):
 
     def __str__(self):
         return self.code
+
+
+# --- the differential suite's wide models ----------------------------------------------
+#
+# One nullable column of each type DIE has a widget for, an optional foreign key given
+# by natural key and a many-to-many column, so that any column (or several) can be the
+# key and blank keys can be stored and looked up. ``WideSavedRecord`` and
+# ``WideSignalledRecord`` leave a trace of every ``save()``/signal in their own row, so
+# that the table shows whether the import went through them.
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=20, unique=True)
+
+    def __str__(self):
+        return self.name
+
+
+class WideBase(models.Model):
+    # Nullable text on purpose: NULL and "" are different keys, as stock looks them up.
+    label = models.CharField(max_length=20, null=True, blank=True)  # noqa: DJ001
+    #: Not ``blank``: DIE's widget then keeps a blank cell as None instead of "".
+    code = models.CharField(max_length=20, null=True)  # noqa: DJ001
+    ratio = models.FloatField(null=True, blank=True)
+    price = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    flag = models.BooleanField(null=True, blank=True)
+    stamp = models.DateTimeField(null=True, blank=True)
+    rank = models.SmallIntegerField(null=True, blank=True)
+    level = models.PositiveSmallIntegerField(null=True, blank=True)
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.SET_NULL)
+    tags = models.ManyToManyField(Tag, blank=True)
+    #: Written by ``save()`` or the signal receivers only, never by the file.
+    trace = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.label} {self.ratio} {self.price}"
+
+
+class WideRecord(WideBase):
+    pass
+
+
+class WideSavedRecord(WideBase):
+    """A ``save()`` that changes a column and counts itself in ``trace``."""
+
+    def save(self, *args, **kwargs):
+        if self.label is not None:
+            self.label = self.label.strip()
+        self.trace = f"{self.trace}s" if self.pk else "S"
+        super().save(*args, **kwargs)
+
+
+class WideSignalledRecord(WideBase):
+    """Receivers of ``pre_save`` (changes a column) and ``post_save`` (writes the row
+    again with ``created``), connected below."""
+
+
+def _wide_pre_save(sender, instance, **kwargs):
+    if instance.label is not None:
+        instance.label = instance.label.upper()
+
+
+def _wide_post_save(sender, instance, created, **kwargs):
+    mark = "C" if created else "u"
+    sender._base_manager.filter(pk=instance.pk).update(trace=f"{instance.trace}{mark}")
+
+
+models.signals.pre_save.connect(_wide_pre_save, sender=WideSignalledRecord)
+models.signals.post_save.connect(_wide_post_save, sender=WideSignalledRecord)

@@ -1,0 +1,308 @@
+"""Hand-written files over ``WideRecord``: blank keys, the pk as the key, m2m.
+
+Stock DIE's rule for a key is ``queryset.get(**key)`` at the row's turn: ``id=None``
+matches nothing, not even the record an earlier row of the same file created; a
+blank cell in a nullable column matches what ``get(column=None)`` matches
+(``IS NULL``), and ``""`` matches ``""``. Stock is the oracle here too, except in
+``test_blank_id_column_with_another_key``, a deliberate difference.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from import_export.resources import ModelResource
+
+from tests.differential import known
+from tests.differential.datasets import Scenario
+from tests.differential.harness import assert_equivalent, bulk_base, run_import
+from tests.differential.wide import UNKNOWN_IDS, wide_spec
+from tests.testapp.models import WideRecord
+
+STORED = 10**9 + 10
+
+
+def wide(
+    headers: tuple[str, ...],
+    *rows: tuple[Any, ...],
+    key: tuple[str, ...] = ("id",),
+    stored: tuple[dict[str, Any], ...] = (),
+    **meta: Any,
+) -> Scenario:
+    spec = wide_spec(WideRecord, *key).with_meta(**meta)
+    return Scenario(
+        f"WideRecord-{'+'.join(key)}-edge",
+        spec,
+        stored,
+        headers,
+        rows,
+        shown_pks=frozenset((*UNKNOWN_IDS, STORED)),
+    )
+
+
+# --- the primary key as the key (issue 14 item 1) ------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("blanks", [(None, None), ("", ""), (None, "")], ids=repr)
+@pytest.mark.parametrize("batch_size", [1, 1000])
+def test_each_blank_id_creates_a_record(blanks, batch_size):
+    """``get(id=None)`` finds nothing: every row with a blank id is new, also when an
+    earlier row of the file created a record from a blank id too."""
+    scenario = wide(
+        ("id", "label"),
+        (blanks[0], "first"),
+        (blanks[1], "second"),
+        (STORED, "stored"),
+        (blanks[0], "third"),
+        stored=({"id": STORED, "label": "old"},),
+        batch_size=batch_size,
+    )
+    assert_equivalent(scenario)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("batch_size", [1, 1000])
+def test_explicit_unknown_id_creates_then_updates(batch_size):
+    """An id nothing has: stock inserts under that id, and a later row updates it."""
+    unknown = UNKNOWN_IDS[0]
+    scenario = wide(
+        ("id", "label"),
+        (unknown, "first"),
+        (str(unknown), "second"),
+        (float(unknown), "third"),
+        batch_size=batch_size,
+    )
+    assert_equivalent(scenario)
+
+
+# --- blank cells in nullable key columns ------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("column", ["ratio", "price", "flag", "stamp", "rank", "level", "code"])
+@pytest.mark.parametrize("blank", ["", None])
+@pytest.mark.parametrize("stored_nulls", [0, 1, 2])
+def test_blank_cell_matches_null(column, blank, stored_nulls):
+    """A blank cell looks up ``column IS NULL``: no stored NULL creates, one updates it,
+    two are ``MultipleObjectsReturned``."""
+    stored = tuple({"label": f"stored {i}", column: None} for i in range(stored_nulls))
+    scenario = wide(
+        (column, "label"),
+        (blank, "first"),
+        (blank, "second"),
+        key=(column,),
+        stored=stored,
+        batch_size=1000,
+    )
+    assert_equivalent(scenario)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("blank", ["", None])
+@pytest.mark.parametrize("stored_label", ["", None])
+def test_blank_label_matches_the_empty_string(blank, stored_label):
+    """``label`` is ``blank=True``: DIE cleans a blank cell to ``""``, which matches a
+    stored ``""`` and not a stored NULL."""
+    scenario = wide(
+        ("label", "code"),
+        (blank, "first"),
+        (blank, "second"),
+        key=("label",),
+        stored=({"label": stored_label, "code": "stored"},),
+    )
+    assert_equivalent(scenario)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("batch_size", [1, 1000])
+def test_composite_key_with_a_blank_part(accounts, batch_size):
+    scenario = wide(
+        ("account", "stamp", "label"),
+        ("A001", "", "first"),
+        ("A001", None, "second"),
+        ("", "2024-01-05 10:00:00", "third"),
+        ("", "2024-01-05T09:00:00Z", "fourth"),
+        key=("account", "stamp"),
+        stored=({"account_id": accounts["A001"], "stamp": None, "label": "stored"},),
+        batch_size=batch_size,
+    )
+    assert_equivalent(scenario)
+
+
+# --- many-to-many -------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("batch_size", [1, 1000])
+def test_m2m_sets_are_part_of_the_table(tags, batch_size):
+    scenario = wide(
+        ("code", "tags"),
+        ("K1", "red,blue"),
+        ("K2", ""),
+        ("K1", "green"),
+        ("K3", "nope"),
+        key=("code",),
+        stored=({"code": "K2", "tags": [tags["red"]]},),
+        batch_size=batch_size,
+    )
+    assert_equivalent(scenario, ignore_diff_columns=("tags",))
+
+
+# --- a deliberate difference (issue 14 item 7) --------------------------------------------
+
+
+def _blank_id_column_with_another_key(batch_size: int) -> Scenario:
+    return wide(
+        ("id", "code", "label"),
+        ("", "K1", "changed"),
+        (None, "K2", "changed"),
+        key=("code",),
+        stored=({"id": STORED, "code": "K1", "label": "stored"}, {"code": "K2", "label": "stored"}),
+        batch_size=batch_size,
+    )
+
+
+def _labels(outcome: Any) -> list[tuple[Any, ...]]:
+    return [(origin, values[1], values[0]) for origin, values in outcome.aspects["table"]]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("batch_size", [1, 1000])
+def test_stock_copies_the_record_for_a_blank_id_column(batch_size):
+    """With another key, stock assigns the file's blank ``id`` to the record it found,
+    so ``save()`` inserts a copy while reporting an update, and the stored record stays
+    as it was. Generated files therefore have no ``id`` column unless ``id`` is in the
+    key; this is what the engine deliberately does not copy (next test)."""
+    stock = run_import(ModelResource, _blank_id_column_with_another_key(batch_size))
+    assert [r[0] for r in stock.aspects["rows"]] == ["update", "update"]
+    assert _labels(stock) == [
+        (("new",), "K1", "changed"),
+        (("new",), "K2", "changed"),
+        (("stored", 0), "K1", "stored"),
+        (("stored", 1), "K2", "stored"),
+    ]
+
+
+@known.BLANK_ID_COLUMN
+@pytest.mark.django_db
+@pytest.mark.parametrize("batch_size", [1, 1000])
+def test_engine_updates_in_place_for_a_blank_id_column(batch_size):
+    """The deliberate difference: the engine updates the record the key found, in
+    place, as its report says."""
+    ours = run_import(bulk_base(), _blank_id_column_with_another_key(batch_size))
+    assert [r[0] for r in ours.aspects["rows"]] == ["update", "update"]
+    assert _labels(ours) == [
+        (("stored", 0), "K1", "changed"),
+        (("stored", 1), "K2", "changed"),
+    ]
+
+
+# --- found by the generated files (issue 14), not yet fixed ---------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("batch_size", [1, pytest.param(1000, marks=known.SKIP_M2M_IN_CHUNK)])
+def test_skip_unchanged_repeated_key_with_the_same_m2m(tags, batch_size):
+    """The second row repeats the first exactly: stock finds the record the first row
+    wrote, its tags included, and skips the row."""
+    row = ("K1", "a", "blue")
+    scenario = wide(
+        ("code", "label", "tags"),
+        row,
+        row,
+        key=("code",),
+        skip_unchanged=True,
+        batch_size=batch_size,
+    )
+    assert_equivalent(scenario, ignore_diff_columns=("tags",))
+
+
+@known.UNIQUENESS_ERRORS
+@pytest.mark.django_db
+def test_invalid_row_reports_uniqueness_errors_too():
+    """``full_clean()`` checks uniqueness on the fields that passed; stock reports both
+    the blank field and the taken id. (``Product.sku`` shows the same.)"""
+    scenario = wide(
+        ("id", "code", "label"),
+        (STORED, "", "changed"),
+        key=("id", "code"),
+        stored=({"id": STORED, "code": "K1", "label": "stored"},),
+        clean_model_instances=True,
+    )
+    assert_equivalent(scenario)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("later", ["2024-10-27T05:30:00+05:00", "2024-10-27T00:30:00Z"])
+@pytest.mark.parametrize(
+    "batch_size", [1, pytest.param(1000, marks=known.REPEATED_HOUR_WITH_BLANK_PART)]
+)
+def test_repeated_hour_under_a_key_with_a_blank_part(accounts, later, batch_size):
+    """ "02:30" in Paris on 2024-10-27 is 00:30 UTC (the first of the two); the second
+    row gives that instant in another zone, with the same blank account: stock's
+    ``get()`` finds the record the first row created."""
+    scenario = wide(
+        ("account", "stamp", "label"),
+        ("", "2024-10-27 02:30", "first"),
+        ("", later, "second"),
+        key=("account", "stamp"),
+        batch_size=batch_size,
+    )
+    assert_equivalent(scenario)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "batch_size", [1, pytest.param(1000, marks=known.SKIP_REPEATED_HOUR_IN_CHUNK)]
+)
+def test_skip_unchanged_repeated_key_in_the_repeated_hour(batch_size):
+    row = ("K1", "2024-10-27 02:30:00")
+    scenario = wide(
+        ("code", "stamp"), row, row, key=("code",), skip_unchanged=True, batch_size=batch_size
+    )
+    assert_equivalent(scenario)
+
+
+# --- key values the column cannot hold ----------------------------------------------------
+
+
+@known.KEY_OUT_OF_RANGE
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "column,value", [("level", "70000"), ("level", "-1"), ("rank", "40000"), ("rank", "-40000")]
+)
+@pytest.mark.parametrize("clean", [False, True])
+@pytest.mark.parametrize("batch_size", [1, 1000])
+def test_key_out_of_the_columns_range(column, value, clean, batch_size):
+    """Django's lookups find nothing for an integer out of the field's range (no query
+    at all); stock then inserts the row, which the database or ``full_clean`` refuses."""
+    scenario = wide(
+        (column, "label"),
+        (value, "first"),
+        ("7", "second"),
+        key=(column,),
+        stored=({column: 7, "label": "stored"},),
+        clean_model_instances=clean,
+        batch_size=batch_size,
+    )
+    assert_equivalent(scenario)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("code", ["K1", ""], ids=["key", "blank key"])
+@pytest.mark.parametrize("price", ["1.505", "1.515", "-1.505"])
+@pytest.mark.parametrize("batch_size", [1, pytest.param(1000, marks=known.HALF_DECIMAL_IN_CHUNK)])
+def test_decimal_half_way_then_repeated(code, price, batch_size):
+    """PostgreSQL and MariaDB round a decimal exactly half way to the column's places
+    away from zero (1.505 is stored as 1.51); the second row's ``original`` is what
+    the database returned."""
+    scenario = wide(
+        ("code", "price", "label"),
+        (code, price, "first"),
+        (code, "2.00", "second"),
+        key=("code",),
+        batch_size=batch_size,
+    )
+    assert_equivalent(scenario)
