@@ -14,12 +14,12 @@ import dataclasses
 import datetime
 import unicodedata
 from collections.abc import Callable, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connections
-from django.db.models import DecimalField, Field, ForeignObject, Model
+from django.db.models import DecimalField, Field, ForeignObject, IntegerField, Model
 
 from .values import lookup_preparer
 
@@ -55,6 +55,9 @@ class KeySpec:
     _quanta: tuple[Decimal | None, ...] = ()
     #: Per key part: whether it is the model's primary key.
     _primary: tuple[bool, ...] = ()
+    #: Per key part: the (low, high) an integer column holds on this database, or None.
+    #: Django's ``exact`` lookup finds nothing for a value outside it (no query is sent).
+    _ranges: tuple[tuple[int, int] | None, ...] = ()
 
     @classmethod
     def build(cls, resource: Any, field_names: Sequence[str], using: str) -> KeySpec:
@@ -84,6 +87,7 @@ class KeySpec:
             attribute == "pk" or getattr(concrete_field(model, attribute), "primary_key", False)
             for attribute in attributes
         )
+        ranges = tuple(_integer_range(connection, f) for f in model_fields or ())
         return cls(
             tuple(field_names),
             attributes,
@@ -94,6 +98,7 @@ class KeySpec:
             targets,
             quanta,
             primary,
+            ranges,
         )
 
     @property
@@ -126,6 +131,31 @@ class KeySpec:
             if value is not None:
                 prepare(value)
 
+    def alone_key(self, cleaned: Sequence[Any]) -> Any:
+        """The group key of a key looked up on its own (a blank part, an out-of-range value).
+
+        Its parts compare as the database compares them, as in :meth:`lookup_key`
+        (text folded by the collation, aware datetimes as instants: a time in the
+        repeated hour of a DST change equals no datetime of another zone in
+        Python, yet it is the same instant), blank parts as ``None``. A part that
+        cannot be prepared is kept as cleaned.
+        """
+        if not self.batchable:
+            return ("alone", tuple(_as_utc(value) for value in cleaned))
+        parts = []
+        for target, prepare, fold, value in zip(
+            self._targets, self._preparers, self._text_folds, cleaned, strict=True
+        ):
+            if target is not None and isinstance(value, Model):
+                value = getattr(value, target)
+            if value is not None:
+                try:
+                    value = fold(_as_utc(prepare(value)))
+                except Exception:  # get() raised first for a value the column refuses
+                    value = _as_utc(value)
+            parts.append(value)
+        return ("alone", tuple(parts))
+
     def lookup_kwargs(self, cleaned: Sequence[Any]) -> dict[str, Any]:
         """The ``get()`` arguments stock would use: the fallback lookup."""
         return dict(zip(self.attributes, cleaned, strict=True))
@@ -152,8 +182,8 @@ class KeySpec:
         parts = []
         values = []
         grouped = []
-        for target, prepare, fold, value in zip(
-            self._targets, self._preparers, self._text_folds, cleaned, strict=True
+        for target, prepare, fold, limits, value in zip(
+            self._targets, self._preparers, self._text_folds, self._ranges, cleaned, strict=True
         ):
             if target is not None and isinstance(value, Model):
                 value = getattr(value, target)
@@ -161,6 +191,10 @@ class KeySpec:
                 return None
             prepped = prepare(value)
             if prepped is None:
+                return None
+            if limits is not None and not limits[0] <= prepped <= limits[1]:
+                # Out of the column's range: the ORM's lookup matches nothing
+                # (sending it in a batch would fail the statement on PostgreSQL).
                 return None
             # The group key stands for the value under the database's
             # equality: text folded as its collation compares, and aware
@@ -199,7 +233,11 @@ class KeySpec:
                 unchanged = False
             if quantum is not None and isinstance(value, Decimal):
                 try:
-                    rounded = value.quantize(quantum, context=field.context)  # type: ignore[attr-defined]
+                    rounded = value.quantize(
+                        quantum,
+                        rounding=ROUND_HALF_UP,
+                        context=field.context,  # type: ignore[attr-defined]
+                    )
                 except InvalidOperation:
                     return None
                 if rounded != value:
@@ -247,6 +285,20 @@ def _concrete_fields(
     if any(field is None for field in fields):
         return None
     return tuple(fields)  # type: ignore[arg-type]
+
+
+def _integer_range(connection: Any, field: Field[Any, Any]) -> tuple[int, int] | None:
+    """The values an integer column holds on this database (a foreign key: its target's)."""
+    column = field.target_field if isinstance(field, ForeignObject) else field
+    if not isinstance(column, IntegerField):
+        return None
+    try:
+        low, high = connection.ops.integer_field_range(column.get_internal_type())
+    except (KeyError, AttributeError):
+        return None
+    if low is None or high is None:
+        return None
+    return (low, high)
 
 
 def _identity(value: Any) -> Any:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Callable, Sequence
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -104,14 +104,17 @@ class ChunkPlan:
         return rounds
 
 
-def as_stored(instance: Model) -> Model:
+def as_stored(instance: Model, rounding: str | None = None) -> Model:
     """The instance with its values as the database would return them.
 
     A later row of a key that an earlier row of the same chunk saved must see
     what stock sees: that record read back from the database. Decimals are
     the values a database changes on the way (``12.5`` comes back as
     ``12.500`` from a column with three places); ``skip_unchanged`` and the
-    diff compare against that.
+    diff compare against that. ``rounding`` is how the database rounds a
+    value half way (PostgreSQL and MariaDB store ``1.505`` as ``1.51``);
+    ``None`` for SQLite, which stores the digits and whose converter then
+    rounds with the field's context (half to even).
     """
     for field in instance._meta.concrete_fields:
         if isinstance(field, DecimalField):
@@ -123,7 +126,11 @@ def as_stored(instance: Model) -> Model:
                 setattr(
                     instance,
                     field.attname,
-                    value.quantize(Decimal(1).scaleb(-field.decimal_places), context=field.context),
+                    value.quantize(
+                        Decimal(1).scaleb(-field.decimal_places),
+                        rounding=rounding,
+                        context=field.context,
+                    ),
                 )
     return instance
 
@@ -350,7 +357,8 @@ def _look_up_alone(
         else:
             _stock_get(resource, spec, cleaned)
         return (None, None)
-    return (("stock", tuple(cleaned)), _stock_get(resource, spec, cleaned))
+    stored = _stock_get(resource, spec, cleaned)
+    return (spec.alone_key(cleaned), stored)
 
 
 def _stock_get(resource: Any, spec: KeySpec, cleaned: Sequence[Any]) -> Model | None:
@@ -417,6 +425,8 @@ class _RowPlanner:
         self.after_init_instance = overrides(resource, "after_init_instance")
         self.before_save_instance = overrides(resource, "before_save_instance")
         self.may_skip = bool(meta.skip_unchanged) or overrides(resource, "skip_row")
+        vendor = connections[resource.get_db_connection_name()].vendor
+        self.rounding = None if vendor == "sqlite" else ROUND_HALF_UP
         # A new instance still a copy of the blank has the shared blank as
         # its snapshot (never written, never given a pk).
         self.blank_snapshot = None if self.after_init_instance else new_instance.blank
@@ -439,7 +449,7 @@ class _RowPlanner:
         group = target if isinstance(target, Group) else None
         if group is not None:
             work.follows = True
-            instance, new = as_stored(copy_instance(group.instance)), False
+            instance, new = as_stored(copy_instance(group.instance), self.rounding), False
         elif target is not None:
             instance, new = target, False
         else:

@@ -179,6 +179,12 @@ class BulkUpsertResource(ModelResource):
                 instance.full_clean(exclude=exclude, **options)
             except ValidationError as exc:
                 errors = exc.update_error_dict(errors)
+            if errors and not validate_unique:
+                # The row is invalid and will not be written, so the database
+                # will not report a taken key for it: stock's full validation
+                # lists every error, uniqueness included (queries for invalid
+                # rows only).
+                errors = _stock_validation_errors(instance, import_validation_errors)
         if errors:
             raise ValidationError(errors)
 
@@ -342,6 +348,18 @@ class BulkUpsertResource(ModelResource):
         progress = self._progress
         if progress is not None:
             progress(done, total)
+
+
+def _stock_validation_errors(
+    instance: Model, import_validation_errors: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The errors of stock's ``full_clean(exclude=..., validate_unique=True)`` call."""
+    errors = dict(import_validation_errors or {})
+    try:
+        instance.full_clean(exclude=set(errors), validate_unique=True)
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    return errors
 
 
 @functools.cache

@@ -5,9 +5,10 @@ case that shows it and to the generated seeds it breaks, so that the rest of the
 suite stays meaningful. Remove a mark (and its seeds) once its fix is merged; a
 seed that then passes shows as XPASS until the mark goes.
 
-Issue 14 item 1 (a blank ``id`` key matched the record an earlier blank id
-created) is not marked: it is being fixed in main, and its seeds are listed in the
-report that came with this module.
+Fixed since, and unmarked: blank ``id`` keys (issue 14 item 1), the m2m diff (item
+5), a blank ``id`` cell with another key (item 7), uniqueness errors of invalid
+rows, integer keys out of a column's range, half-way decimals within a chunk, and
+blank-part keys in the repeated DST hour.
 """
 
 from __future__ import annotations
@@ -16,17 +17,6 @@ import pytest
 
 SAVE_PATH = pytest.mark.xfail(
     strict=False, reason="issue 14 item 2: faithful save() path, branch savepath"
-)
-M2M_DIFF = pytest.mark.xfail(
-    strict=False, reason="issue 14 item 5: m2m in the diff, branch fidelity"
-)
-BLANK_ID_COLUMN = pytest.mark.xfail(
-    strict=False, reason="issue 14 item 7: a blank id cell must not turn an update into a copy"
-)
-UNIQUENESS_ERRORS = pytest.mark.xfail(
-    strict=False,
-    reason="issue 14, found by the wide files: with clean_model_instances an invalid row "
-    "lacks full_clean()'s uniqueness errors",
 )
 SKIP_M2M_IN_CHUNK = pytest.mark.xfail(
     strict=False,
@@ -44,33 +34,12 @@ SKIP_IN_CHUNK = pytest.mark.xfail(
     reason="issue 14, found by the wide files: skip_unchanged on a key repeated within a "
     "chunk (m2m sets or the repeated DST hour, see the two marks above)",
 )
-REPEATED_HOUR_WITH_BLANK_PART = pytest.mark.xfail(
-    strict=False,
-    reason="issue 14, found by the wide files: a key with a blank part matches the record an "
-    "earlier row of the chunk created by Python ==, and a time in the repeated DST hour "
-    "equals no datetime of another zone (PEP 495)",
-)
-KEY_OUT_OF_RANGE = pytest.mark.xfail(
-    strict=False,
-    reason="issue 14, found by the wide files (PostgreSQL only): an integer key value out of "
-    "the column's range makes the batched lookup raise DataError and the import fail; "
-    "Django's lookup finds nothing for it, so stock inserts the row",
-)
-HALF_DECIMAL_IN_CHUNK = pytest.mark.xfail(
-    strict=False,
-    reason="issue 14, found by the wide files (PostgreSQL, MariaDB): a later row of the same "
-    "chunk sees an earlier row's decimal rounded half to even (1.505 -> 1.50) where the "
-    "database rounds half away from zero (1.51)",
-)
 
 #: Generated seeds of ``test_wide.py`` that differ for a cause above (on the three
 #: databases unless noted).
 GENERATED = {
-    17: UNIQUENESS_ERRORS,
     19: SKIP_IN_CHUNK,
-    23: KEY_OUT_OF_RANGE,  # PostgreSQL
     46: SKIP_M2M_IN_CHUNK,  # SQLite
-    80: HALF_DECIMAL_IN_CHUNK,  # PostgreSQL, MariaDB
     110: SKIP_REPEATED_HOUR_IN_CHUNK,
     118: SKIP_M2M_IN_CHUNK,
 }

@@ -129,7 +129,6 @@ def test_wide_files_with_save_and_signals(accounts, tags, model, seed):
     check(scenario, use_transactions=True, dry_run=options.dry_run, shrink_failures=False)
 
 
-@known.M2M_DIFF
 @pytest.mark.django_db
 @pytest.mark.parametrize("seed", SEEDS_M2M_DIFF)
 def test_m2m_column_of_the_diff(accounts, tags, seed):
