@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import pytest
 
-SAVE_PATH = pytest.mark.xfail(
-    strict=False, reason="issue 14 item 2: faithful save() path, branch savepath"
-)
 M2M_DIFF = pytest.mark.xfail(
     strict=False, reason="issue 14 item 5: m2m in the diff, branch fidelity"
 )
