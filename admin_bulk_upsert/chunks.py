@@ -133,7 +133,17 @@ def import_chunk(
         hooks = any(finish_hooks(resource))
         if write and hooks and kwargs["using_transactions"]:
             _write_then_finish(
-                resource, chunk, plan, spec, kwargs, using, dataset, raise_errors, blanks, idle_work
+                resource,
+                chunk,
+                plan,
+                spec,
+                kwargs,
+                using,
+                dataset,
+                raise_errors,
+                blanks,
+                idle_work,
+                save_each,
             )
             return
         finish = _Once(lambda: finish_rows(resource, chunk, kwargs, blanks))
@@ -165,8 +175,10 @@ def _write_then_finish(
     raise_errors: bool,
     blanks: BlankSnapshots,
     idle_work: Callable[[], None] | None,
+    save_each: bool,
 ) -> None:
-    """Write the chunk and run its rows' post-save hooks in one savepoint.
+    """Write the chunk (with ``save_each``, through ``save()`` per row) and run its rows'
+    post-save hooks in one savepoint.
 
     Stock runs each row in its own savepoint, so a hook the database refuses
     (``save_m2m`` adding a duplicate link, ...) fails that row and the import
@@ -176,10 +188,14 @@ def _write_then_finish(
     """
     try:
         with transaction.atomic(using=using, savepoint=True):
-            write_chunk(resource._meta.model, plan, spec, using, None, idle_work)
+            if save_each:
+                save_chunk(resource, plan, using)
+            else:
+                write_chunk(resource._meta.model, plan, spec, using, None, idle_work)
             finish_rows(resource, chunk, kwargs, blanks, connections[using])
     except ChunkWriteError as exc:
-        logger.info("Bulk write refused (%s); replaying the chunk row by row", exc)
+        how = "Saving with save() per row" if save_each else "Bulk write"
+        logger.info("%s stopped (%s); replaying the chunk row by row", how, exc)
     except FinishBroken:
         logger.info("A row's post-save hooks broke the transaction; replaying the chunk row by row")
     else:

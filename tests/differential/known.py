@@ -5,7 +5,8 @@ case that shows it and to the generated seeds it breaks, so that the rest of the
 suite stays meaningful. Remove a mark (and its seeds) once its fix is merged; a
 seed that then passes shows as XPASS until the mark goes.
 
-Fixed since, and unmarked: blank ``id`` keys (issue 14 item 1), the m2m diff (item
+Fixed since, and unmarked: blank ``id`` keys (issue 14 item 1), save() per row (item 2),
+the m2m diff (item
 5), a blank ``id`` cell with another key (item 7), uniqueness errors of invalid
 rows, integer keys out of a column's range, half-way decimals within a chunk, and
 blank-part keys in the repeated DST hour.
@@ -15,9 +16,6 @@ from __future__ import annotations
 
 import pytest
 
-SAVE_PATH = pytest.mark.xfail(
-    strict=False, reason="issue 14 item 2: faithful save() path, branch savepath"
-)
 SKIP_M2M_IN_CHUNK = pytest.mark.xfail(
     strict=False,
     reason="issue 14, found by the wide files: skip_unchanged compares a repeated key's m2m "

@@ -118,15 +118,16 @@ def test_wide_files_without_transactions(request, accounts, tags, seed):
     )
 
 
-@known.SAVE_PATH
 @pytest.mark.django_db
 @pytest.mark.parametrize("model", [WideSavedRecord, WideSignalledRecord], ids=lambda m: m.__name__)
 @pytest.mark.parametrize("seed", SEEDS_SAVE_PATH)
-def test_wide_files_with_save_and_signals(accounts, tags, model, seed):
+def test_wide_files_with_save_and_signals(request, accounts, tags, model, seed):
     """An overridden ``save()`` and ``pre_save``/``post_save`` receivers run per row,
     as in stock (they leave a trace in the row's own ``trace`` column)."""
     scenario, options = wide_scenario(seed, accounts=accounts, tags=tags, model=model)
-    check(scenario, use_transactions=True, dry_run=options.dry_run, shrink_failures=False)
+    check(
+        scenario, use_transactions=True, dry_run=options.dry_run, shrink_failures=_shrinks(request)
+    )
 
 
 @pytest.mark.django_db

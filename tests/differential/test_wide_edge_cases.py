@@ -18,7 +18,7 @@ from tests.differential import known
 from tests.differential.datasets import Scenario
 from tests.differential.harness import assert_equivalent, bulk_base, run_import
 from tests.differential.wide import UNKNOWN_IDS, wide_spec
-from tests.testapp.models import WideRecord
+from tests.testapp.models import WideBase, WideRecord, WideSavedRecord, WideSignalledRecord
 
 STORED = 10**9 + 10
 
@@ -28,11 +28,12 @@ def wide(
     *rows: tuple[Any, ...],
     key: tuple[str, ...] = ("id",),
     stored: tuple[dict[str, Any], ...] = (),
+    model: type[WideBase] = WideRecord,
     **meta: Any,
 ) -> Scenario:
-    spec = wide_spec(WideRecord, *key).with_meta(**meta)
+    spec = wide_spec(model, *key).with_meta(**meta)
     return Scenario(
-        f"WideRecord-{'+'.join(key)}-edge",
+        f"{model.__name__}-{'+'.join(key)}-edge",
         spec,
         stored,
         headers,
@@ -148,6 +149,30 @@ def test_m2m_sets_are_part_of_the_table(tags, batch_size):
         batch_size=batch_size,
     )
     assert_equivalent(scenario, ignore_diff_columns=("tags",))
+
+
+# --- save() and its receivers (issue 14 item 2) ----------------------------------------
+
+SAVE_MODELS = pytest.mark.parametrize(
+    "model", [WideSavedRecord, WideSignalledRecord], ids=lambda m: m.__name__
+)
+
+
+@pytest.mark.django_db
+@SAVE_MODELS
+@pytest.mark.parametrize("batch_size", [1, 1000])
+def test_save_runs_for_each_row_with_an_m2m_column(tags, model, batch_size):
+    """An m2m column (a post-save hook) must not send the rows through bulk writes: each
+    row is saved with ``save()``, which leaves its mark in ``trace``."""
+    scenario = wide(
+        ("id", "label", "tags"),
+        (STORED, "changed", "red"),
+        (UNKNOWN_IDS[0], "new", "blue"),
+        stored=({"id": STORED, "label": "old"},),
+        model=model,
+        batch_size=batch_size,
+    )
+    assert_equivalent(scenario, use_transactions=True, ignore_diff_columns=("tags",))
 
 
 # --- a deliberate difference (issue 14 item 7) --------------------------------------------

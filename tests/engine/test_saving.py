@@ -110,6 +110,20 @@ class TestOverriddenSave:
             raise_errors=True,
         )
 
+    @pytest.mark.parametrize("hook", ["after_save_instance", "after_import_row"])
+    def test_a_post_save_hook_keeps_save_per_row(self, hook):
+        # With transactions, a chunk whose rows call post-save hooks is written and
+        # finished in one savepoint: it must still be written through save().
+        def nothing(self, *args, **kwargs):
+            return None
+
+        other = type("WithHook", (BulkUpsertResource,), {hook: nothing})
+        assert_equivalent(
+            saving(("A", "Apple", "3", "1.50"), ("C", "Cherry pie", "4", "2.25")),
+            other_base=other,
+            use_transactions=True,
+        )
+
     def test_bulk_writes_always_writes_in_bulk_without_save(self):
         resource = build_resource_class(
             BulkUpsertResource, saving().spec.with_meta(bulk_writes="always")
