@@ -5,11 +5,10 @@ case that shows it and to the generated seeds it breaks, so that the rest of the
 suite stays meaningful. Remove a mark (and its seeds) once its fix is merged; a
 seed that then passes shows as XPASS until the mark goes.
 
-Fixed since, and unmarked: blank ``id`` keys (issue 14 item 1), save() per row (item 2),
-the m2m diff (item
-5), a blank ``id`` cell with another key (item 7), uniqueness errors of invalid
-rows, integer keys out of a column's range, half-way decimals within a chunk, and
-blank-part keys in the repeated DST hour.
+Fixed since, and unmarked: blank ``id`` keys (issue 14 item 1), save() per row
+(item 2), the m2m diff (item 5), a blank ``id`` cell with another key (item 7),
+uniqueness errors of invalid rows, integer keys out of a column's range, half-way
+decimals within a chunk, and blank-part keys in the repeated DST hour.
 """
 
 from __future__ import annotations
