@@ -28,11 +28,6 @@ UNIQUENESS_ERRORS = pytest.mark.xfail(
     reason="issue 14, found by the wide files: with clean_model_instances an invalid row "
     "lacks full_clean()'s uniqueness errors",
 )
-SKIP_M2M_IN_CHUNK = pytest.mark.xfail(
-    strict=False,
-    reason="issue 14, found by the wide files: skip_unchanged compares a repeated key's m2m "
-    "with the stored set, not with the set the earlier row of the same chunk wrote",
-)
 SKIP_REPEATED_HOUR_IN_CHUNK = pytest.mark.xfail(
     strict=False,
     reason="issue 14, found by the wide files: skip_unchanged compares a repeated key with the "
@@ -42,7 +37,7 @@ SKIP_REPEATED_HOUR_IN_CHUNK = pytest.mark.xfail(
 SKIP_IN_CHUNK = pytest.mark.xfail(
     strict=False,
     reason="issue 14, found by the wide files: skip_unchanged on a key repeated within a "
-    "chunk (m2m sets or the repeated DST hour, see the two marks above)",
+    "chunk (the repeated DST hour, see the mark above)",
 )
 REPEATED_HOUR_WITH_BLANK_PART = pytest.mark.xfail(
     strict=False,
@@ -69,10 +64,8 @@ GENERATED = {
     17: UNIQUENESS_ERRORS,
     19: SKIP_IN_CHUNK,
     23: KEY_OUT_OF_RANGE,  # PostgreSQL
-    46: SKIP_M2M_IN_CHUNK,  # SQLite
     80: HALF_DECIMAL_IN_CHUNK,  # PostgreSQL, MariaDB
     110: SKIP_REPEATED_HOUR_IN_CHUNK,
-    118: SKIP_M2M_IN_CHUNK,
 }
 
 
