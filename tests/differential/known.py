@@ -28,17 +28,6 @@ UNIQUENESS_ERRORS = pytest.mark.xfail(
     reason="issue 14, found by the wide files: with clean_model_instances an invalid row "
     "lacks full_clean()'s uniqueness errors",
 )
-SKIP_REPEATED_HOUR_IN_CHUNK = pytest.mark.xfail(
-    strict=False,
-    reason="issue 14, found by the wide files: skip_unchanged compares a repeated key with the "
-    "earlier row's cleaned datetime; stock reads it back in UTC, unequal to any time in the "
-    "repeated DST hour (PEP 495), so it updates (README's known difference, case not listed)",
-)
-SKIP_IN_CHUNK = pytest.mark.xfail(
-    strict=False,
-    reason="issue 14, found by the wide files: skip_unchanged on a key repeated within a "
-    "chunk (the repeated DST hour, see the mark above)",
-)
 REPEATED_HOUR_WITH_BLANK_PART = pytest.mark.xfail(
     strict=False,
     reason="issue 14, found by the wide files: a key with a blank part matches the record an "
@@ -62,10 +51,8 @@ HALF_DECIMAL_IN_CHUNK = pytest.mark.xfail(
 #: databases unless noted).
 GENERATED = {
     17: UNIQUENESS_ERRORS,
-    19: SKIP_IN_CHUNK,
     23: KEY_OUT_OF_RANGE,  # PostgreSQL
     80: HALF_DECIMAL_IN_CHUNK,  # PostgreSQL, MariaDB
-    110: SKIP_REPEATED_HOUR_IN_CHUNK,
 }
 
 

@@ -239,9 +239,7 @@ def test_skip_unchanged_repeated_stored_key_with_m2m(tags, batch_size, second):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    "batch_size", [1, pytest.param(1000, marks=known.SKIP_REPEATED_HOUR_IN_CHUNK)]
-)
+@pytest.mark.parametrize("batch_size", [1, 1000])
 @pytest.mark.parametrize(
     "first,second",
     [
