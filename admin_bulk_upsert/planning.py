@@ -17,16 +17,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Callable, Sequence
-from datetime import datetime, tzinfo
-from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connections
-from django.db.models import DateTimeField, DecimalField, Model
+from django.db.models import Model
 from django.db.transaction import TransactionManagementError
-from django.utils import timezone
 from import_export.results import RowResult
 
 from .instances import (
@@ -42,6 +38,7 @@ from .instances import (
 )
 from .keys import KeyHint, KeySpec
 from .prefetch import fetch_existing, multiple_returned, remembered_cleaning, single
+from .read_back import ReadBack, as_stored
 
 
 @dataclasses.dataclass(eq=False, slots=True)
@@ -107,54 +104,6 @@ class ChunkPlan:
         return rounds
 
 
-def stored_zone(using: str | None) -> tzinfo | None:
-    """The time zone aware datetimes come back in from ``using``; ``None`` without ``USE_TZ``.
-
-    Django's converters (SQLite, MySQL/MariaDB) and its psycopg loader
-    (PostgreSQL) return them in the connection's zone: UTC unless the
-    database's ``TIME_ZONE`` setting says otherwise.
-    """
-    if using is None or not settings.USE_TZ:
-        return None
-    return connections[using].timezone  # type: ignore[no-any-return]
-
-
-def as_stored(instance: Model, zone: tzinfo | None = None) -> Model:
-    """The instance with its values as the database would return them.
-
-    A later row of a key that an earlier row of the same chunk saved must see
-    what stock sees: that record read back from the database. Decimals are
-    the values a database changes on the way (``12.5`` comes back as
-    ``12.500`` from a column with three places); ``skip_unchanged`` and the
-    diff compare against that. Aware datetimes come back in ``zone`` (see
-    :func:`stored_zone`): the same instant, but not always equal to it for
-    Python, as no time of a zone's repeated hour (the autumn DST change)
-    equals a time of another zone (PEP 495), so stock sees a row giving
-    ``02:30`` in Paris on 2024-10-27 as a change even when it repeats the
-    earlier row.
-    """
-    for field in instance._meta.concrete_fields:
-        if zone is not None and isinstance(field, DateTimeField):
-            value = field.value_from_object(instance)
-            if isinstance(value, datetime):
-                if timezone.is_naive(value):
-                    # As DateTimeField.get_prep_value saves it (with a warning).
-                    value = timezone.make_aware(value, timezone.get_default_timezone())
-                setattr(instance, field.attname, value.astimezone(zone))
-        elif isinstance(field, DecimalField):
-            value = field.value_from_object(instance)
-            if isinstance(value, Decimal) and value.is_finite():
-                # With the column's precision, as Django's converters read it
-                # back: a value too large raises InvalidOperation, the error
-                # stock gets when it reads that record.
-                setattr(
-                    instance,
-                    field.attname,
-                    value.quantize(Decimal(1).scaleb(-field.decimal_places), context=field.context),
-                )
-    return instance
-
-
 def fail(resource: Any, work: RowWork, exc: Exception) -> None:
     """Record an exception the way stock's ``import_row`` does."""
     result = work.result
@@ -189,8 +138,8 @@ def plan_chunk(
     # applier takes the lookup's values; a resource's own import_instance gets
     # them from a memo in front of each key field's clean().
     remembered = [] if apply_row.takes_keys else [resource.fields[name] for name in key_names]
-    zone = stored_zone(spec.using if spec is not None else None)
-    plan_row = _RowPlanner(resource, apply_row, instance_factory(resource), zone)
+    read_back = ReadBack.of(spec.using if spec is not None else None)
+    plan_row = _RowPlanner(resource, apply_row, instance_factory(resource), read_back)
     live = []
     before_import_row = overrides(resource, "before_import_row")
     for work in rows:
@@ -440,10 +389,10 @@ class _RowPlanner:
         resource: Any,
         apply_row: RowApplier,
         new_instance: NewInstances,
-        zone: tzinfo | None = None,
+        read_back: ReadBack,
     ) -> None:
         self.resource = resource
-        self.zone = zone
+        self.read_back = read_back
         self.apply_row = apply_row
         self.new_instance = new_instance
         meta = resource._meta
@@ -474,7 +423,7 @@ class _RowPlanner:
         group = target if isinstance(target, Group) else None
         if group is not None:
             work.follows = True
-            instance, new = as_stored(copy_instance(group.instance), self.zone), False
+            instance, new = as_stored(copy_instance(group.instance), self.read_back), False
         elif target is not None:
             instance, new = target, False
         else:

@@ -40,19 +40,11 @@ KEY_OUT_OF_RANGE = pytest.mark.xfail(
     "the column's range makes the batched lookup raise DataError and the import fail; "
     "Django's lookup finds nothing for it, so stock inserts the row",
 )
-HALF_DECIMAL_IN_CHUNK = pytest.mark.xfail(
-    strict=False,
-    reason="issue 14, found by the wide files (PostgreSQL, MariaDB): a later row of the same "
-    "chunk sees an earlier row's decimal rounded half to even (1.505 -> 1.50) where the "
-    "database rounds half away from zero (1.51)",
-)
-
 #: Generated seeds of ``test_wide.py`` that differ for a cause above (on the three
 #: databases unless noted).
 GENERATED = {
     17: UNIQUENESS_ERRORS,
     23: KEY_OUT_OF_RANGE,  # PostgreSQL
-    80: HALF_DECIMAL_IN_CHUNK,  # PostgreSQL, MariaDB
 }
 
 
