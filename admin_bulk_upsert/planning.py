@@ -17,12 +17,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Callable, Sequence
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connections
-from django.db.models import DecimalField, Model
+from django.db.models import Model
 from django.db.transaction import TransactionManagementError
 from import_export.results import RowResult
 
@@ -39,6 +38,7 @@ from .instances import (
 )
 from .keys import KeyHint, KeySpec
 from .prefetch import fetch_existing, multiple_returned, remembered_cleaning, single
+from .read_back import ReadBack, as_stored
 
 
 @dataclasses.dataclass(eq=False, slots=True)
@@ -104,37 +104,6 @@ class ChunkPlan:
         return rounds
 
 
-def as_stored(instance: Model, rounding: str | None = None) -> Model:
-    """The instance with its values as the database would return them.
-
-    A later row of a key that an earlier row of the same chunk saved must see
-    what stock sees: that record read back from the database. Decimals are
-    the values a database changes on the way (``12.5`` comes back as
-    ``12.500`` from a column with three places); ``skip_unchanged`` and the
-    diff compare against that. ``rounding`` is how the database rounds a
-    value half way (PostgreSQL and MariaDB store ``1.505`` as ``1.51``);
-    ``None`` for SQLite, which stores the digits and whose converter then
-    rounds with the field's context (half to even).
-    """
-    for field in instance._meta.concrete_fields:
-        if isinstance(field, DecimalField):
-            value = field.value_from_object(instance)
-            if isinstance(value, Decimal) and value.is_finite():
-                # With the column's precision, as Django's converters read it
-                # back: a value too large raises InvalidOperation, the error
-                # stock gets when it reads that record.
-                setattr(
-                    instance,
-                    field.attname,
-                    value.quantize(
-                        Decimal(1).scaleb(-field.decimal_places),
-                        rounding=rounding,
-                        context=field.context,
-                    ),
-                )
-    return instance
-
-
 def fail(resource: Any, work: RowWork, exc: Exception) -> None:
     """Record an exception the way stock's ``import_row`` does."""
     result = work.result
@@ -169,7 +138,8 @@ def plan_chunk(
     # applier takes the lookup's values; a resource's own import_instance gets
     # them from a memo in front of each key field's clean().
     remembered = [] if apply_row.takes_keys else [resource.fields[name] for name in key_names]
-    plan_row = _RowPlanner(resource, apply_row, instance_factory(resource))
+    read_back = ReadBack.of(spec.using if spec is not None else None)
+    plan_row = _RowPlanner(resource, apply_row, instance_factory(resource), read_back)
     live = []
     before_import_row = overrides(resource, "before_import_row")
     for work in rows:
@@ -415,8 +385,15 @@ class _RowPlanner:
     not per row.
     """
 
-    def __init__(self, resource: Any, apply_row: RowApplier, new_instance: NewInstances) -> None:
+    def __init__(
+        self,
+        resource: Any,
+        apply_row: RowApplier,
+        new_instance: NewInstances,
+        read_back: ReadBack,
+    ) -> None:
         self.resource = resource
+        self.read_back = read_back
         self.apply_row = apply_row
         self.new_instance = new_instance
         meta = resource._meta
@@ -425,8 +402,6 @@ class _RowPlanner:
         self.after_init_instance = overrides(resource, "after_init_instance")
         self.before_save_instance = overrides(resource, "before_save_instance")
         self.may_skip = bool(meta.skip_unchanged) or overrides(resource, "skip_row")
-        vendor = connections[resource.get_db_connection_name()].vendor
-        self.rounding = None if vendor == "sqlite" else ROUND_HALF_UP
         # A new instance still a copy of the blank has the shared blank as
         # its snapshot (never written, never given a pk).
         self.blank_snapshot = None if self.after_init_instance else new_instance.blank
@@ -449,7 +424,7 @@ class _RowPlanner:
         group = target if isinstance(target, Group) else None
         if group is not None:
             work.follows = True
-            instance, new = as_stored(copy_instance(group.instance), self.rounding), False
+            instance, new = as_stored(copy_instance(group.instance), self.read_back), False
         elif target is not None:
             instance, new = target, False
         else:
