@@ -149,6 +149,12 @@ class SignalledProduct(models.Model):
 class Tag(models.Model):
     name = models.CharField(max_length=20, unique=True)
 
+    class Meta:
+        # The diff lists a record's tags as the database returns them: without an order,
+        # SQL gives none, and MariaDB returned the same links in another order after
+        # stock's run than after ours (red,green / green,red).
+        ordering = ["name"]
+
     def __str__(self):
         return self.name
 

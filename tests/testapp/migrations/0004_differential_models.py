@@ -17,6 +17,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=20, unique=True)),
             ],
+            options={'ordering': ['name']},
         ),
         migrations.CreateModel(
             name='WideRecord',
