@@ -14,13 +14,14 @@ import dataclasses
 import datetime
 import unicodedata
 from collections.abc import Callable, Sequence
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connections
 from django.db.models import DecimalField, Field, ForeignObject, IntegerField, Model
 
+from .read_back import ReadBack
 from .values import lookup_preparer
 
 
@@ -53,6 +54,8 @@ class KeySpec:
     #: Per key part: the quantum a decimal column rounds its values to, or None. SQLite
     #: keeps every digit; PostgreSQL and MariaDB round to the column's places.
     _quanta: tuple[Decimal | None, ...] = ()
+    #: How those databases round a value half way (see :class:`.read_back.ReadBack`).
+    _rounding: str | None = None
     #: Per key part: whether it is the model's primary key.
     _primary: tuple[bool, ...] = ()
     #: Per key part: the (low, high) an integer column holds on this database, or None.
@@ -65,6 +68,7 @@ class KeySpec:
         attributes = tuple(resource.fields[name].attribute for name in field_names)
         model_fields = _concrete_fields(model, attributes)
         connection = connections[using]
+        rounding = None
         folds: tuple[Callable[[Any], Any], ...] = ()
         preparers: tuple[Callable[[Any], Any], ...] = ()
         targets: tuple[str | None, ...] = ()
@@ -76,10 +80,10 @@ class KeySpec:
                 f.target_field.attname if isinstance(f, ForeignObject) else None
                 for f in model_fields
             )
-            rounds = connection.vendor != "sqlite"
+            rounding = ReadBack.of(using).rounding
             quanta = tuple(
                 Decimal(1).scaleb(-f.decimal_places)
-                if rounds and isinstance(f, DecimalField)
+                if rounding is not None and isinstance(f, DecimalField)
                 else None
                 for f in model_fields
             )
@@ -97,8 +101,9 @@ class KeySpec:
             preparers,
             targets,
             quanta,
-            primary,
-            ranges,
+            _rounding=rounding,
+            _primary=primary,
+            _ranges=ranges,
         )
 
     @property
@@ -235,7 +240,7 @@ class KeySpec:
                 try:
                     rounded = value.quantize(
                         quantum,
-                        rounding=ROUND_HALF_UP,
+                        rounding=self._rounding,
                         context=field.context,  # type: ignore[attr-defined]
                     )
                 except InvalidOperation:
