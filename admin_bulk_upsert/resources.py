@@ -184,7 +184,7 @@ class BulkUpsertResource(ModelResource):
                 # will not report a taken key for it: stock's full validation
                 # lists every error, uniqueness included (queries for invalid
                 # rows only).
-                errors = _stock_validation_errors(instance, import_validation_errors)
+                ModelResource.validate_instance(self, instance, import_validation_errors)
         if errors:
             raise ValidationError(errors)
 
@@ -348,18 +348,6 @@ class BulkUpsertResource(ModelResource):
         progress = self._progress
         if progress is not None:
             progress(done, total)
-
-
-def _stock_validation_errors(
-    instance: Model, import_validation_errors: dict[str, Any] | None
-) -> dict[str, Any]:
-    """The errors of stock's ``full_clean(exclude=..., validate_unique=True)`` call."""
-    errors = dict(import_validation_errors or {})
-    try:
-        instance.full_clean(exclude=set(errors), validate_unique=True)
-    except ValidationError as exc:
-        errors = exc.update_error_dict(errors)
-    return errors
 
 
 @functools.cache
