@@ -122,7 +122,6 @@ def import_chunk(
     With ``save_each``, rows are written through ``Model.save()`` one by one
     (:mod:`.saving`) instead of in bulk.
     """
-    model = resource._meta.model
     rows = [work.row for work in chunk]
     with prefetched_foreign_keys(resource, rows, using):
         plan = plan_chunk(resource, spec, chunk, kwargs)
@@ -155,16 +154,33 @@ def import_chunk(
             # last statement does (a replay redoes the rows anyway).
             meanwhile = None if hooks else finish
             try:
-                if save_each:
-                    save_chunk(resource, plan, using)
-                else:
-                    write_chunk(model, plan, spec, using, meanwhile, idle_work)
+                _write(resource, plan, spec, using, save_each, meanwhile, idle_work)
             except ChunkWriteError as exc:
-                how = "Saving with save() per row" if save_each else "Bulk write"
-                logger.info("%s stopped (%s); replaying the chunk row by row", how, exc)
+                _log_write_stopped(save_each, exc)
                 replay_rows(resource, chunk, kwargs, using, dataset, stop_at_failure=raise_errors)
                 return
         finish()
+
+
+def _write(
+    resource: Any,
+    plan: Any,
+    spec: KeySpec | None,
+    using: str,
+    save_each: bool,
+    meanwhile: Callable[[], None] | None = None,
+    idle_work: Callable[[], None] | None = None,
+) -> None:
+    """The chunk's write: through ``save()`` per row with ``save_each``, else in bulk."""
+    if save_each:
+        save_chunk(resource, plan, using)
+    else:
+        write_chunk(resource._meta.model, plan, spec, using, meanwhile, idle_work)
+
+
+def _log_write_stopped(save_each: bool, exc: ChunkWriteError) -> None:
+    how = "Saving with save() per row" if save_each else "Bulk write"
+    logger.info("%s stopped (%s); replaying the chunk row by row", how, exc)
 
 
 def _write_then_finish(
@@ -191,14 +207,10 @@ def _write_then_finish(
     """
     try:
         with transaction.atomic(using=using, savepoint=True):
-            if save_each:
-                save_chunk(resource, plan, using)
-            else:
-                write_chunk(resource._meta.model, plan, spec, using, None, idle_work)
+            _write(resource, plan, spec, using, save_each, idle_work=idle_work)
             finish_rows(resource, chunk, kwargs, blanks, connections[using])
     except ChunkWriteError as exc:
-        how = "Saving with save() per row" if save_each else "Bulk write"
-        logger.info("%s stopped (%s); replaying the chunk row by row", how, exc)
+        _log_write_stopped(save_each, exc)
     except FinishBroken:
         logger.info("A row's post-save hooks broke the transaction; replaying the chunk row by row")
     else:
