@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 class AdminBulkUpsertConfig(AppConfig):
     name = "admin_bulk_upsert"
+    default_auto_field = "django.db.models.BigAutoField"
     verbose_name = _("Admin bulk upsert")
 
     def ready(self) -> None:

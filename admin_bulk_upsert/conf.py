@@ -36,6 +36,19 @@ class Config:
     STAGING_DIR: str | None = None
     #: Seconds an import waits for another import of the same model to finish.
     LOCK_TIMEOUT: int = 300
+    #: Whether the admin runs uploads as import jobs (:mod:`admin_bulk_upsert.jobs`):
+    #: ``"auto"`` does when the task backend is not Django's immediate one.
+    BACKGROUND_IMPORTS: bool | str = "auto"
+    #: The ``TASKS`` backend alias and queue that import jobs are enqueued on.
+    TASK_BACKEND: str = "default"
+    TASK_QUEUE: str = "default"
+    #: The ``STORAGES`` alias holding uploads and reports; when the project does not
+    #: define it, a private folder (``STAGING_DIR``) on this server's disk.
+    STORAGE_ALIAS: str = "admin_bulk_upsert"
+    #: Seconds without a heartbeat after which a running job is reported failed.
+    HEARTBEAT_TIMEOUT: int = 60
+    #: Days an ended job (and its report) is kept in the history.
+    JOB_MAX_AGE_DAYS: int = 30
 
 
 #: What :func:`declared_option` returns when no ``Meta`` declares the option.

@@ -25,8 +25,8 @@ from ..garbage import paused_collection
 from ..reading import ReadError, read_dataset
 from . import staging
 from .forms import BulkUpsertImportForm
-from .log_entries import write_log_entries
-from .preview import Preview, build_preview
+from ..jobs.log_entries import write_log_entries
+from ..jobs.preview import Preview, build_preview
 
 
 def import_view(model_admin: Any, request: HttpRequest, **kwargs: Any) -> HttpResponse:

@@ -88,6 +88,29 @@ class Preview:
     def importable(self) -> bool:
         return not (self.has_errors() or self.has_validation_errors())
 
+    def as_json(self) -> dict[str, Any]:
+        """Plain data for ``ImportJob.summary``: the job page renders it without the import."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Preview:
+        return cls(
+            totals=dict(data["totals"]),
+            total_rows=data["total_rows"],
+            rows=tuple(
+                PreviewRow(
+                    number=row["number"],
+                    import_type=row["import_type"],
+                    cells=tuple(ChangedCell(**cell) for cell in row["cells"]),
+                )
+                for row in data["rows"]
+            ),
+            hidden_rows=data["hidden_rows"],
+            errors=tuple(PreviewError(**error) for error in data["errors"]),
+            hidden_errors=data["hidden_errors"],
+            base_errors=tuple(data["base_errors"]),
+        )
+
 
 @dataclasses.dataclass(frozen=True)
 class _Column:

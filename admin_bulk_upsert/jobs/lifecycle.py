@@ -1,0 +1,208 @@
+"""Starting, confirming, cancelling and retiring import jobs: every change of state made
+from outside a worker.
+
+Each change is one conditional ``UPDATE`` (``WHERE state = <expected>``), so
+that two clicks, two tabs or a click racing a worker cannot both win: a
+confirm replayed after the import started, or sent for a job that was
+cancelled, changes nothing and queues nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from django.core import signing
+from django.db import router, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..conf import get_config
+from . import storage
+from .compat import ImmediateBackend, task_backends
+from .models import ImportJob
+
+State = ImportJob.State
+CONFIRM_SALT = "admin_bulk_upsert.jobs.confirm"
+
+
+class JobStateError(Exception):
+    """The job is not in a state that allows this (confirmed twice, already ended ...)."""
+
+
+def background_imports_enabled() -> bool:
+    """Whether the admin runs uploads as jobs: the setting, ``"auto"`` = a real task backend."""
+    setting = get_config().BACKGROUND_IMPORTS
+    if setting == "auto":
+        backend = task_backends[get_config().TASK_BACKEND]
+        return not isinstance(backend, ImmediateBackend)
+    return bool(setting)
+
+
+def create_job(
+    data: bytes,
+    *,
+    user: Any,
+    model_label: str,
+    file_name: str,
+    input_format: str,
+    unique_fields: Sequence[str],
+    resource_path: str = "",
+    resource_kwargs: dict[str, Any] | None = None,
+    import_kwargs: dict[str, Any] | None = None,
+    encoding: str = "",
+    admin_site: str = "",
+    preview: bool = True,
+) -> ImportJob:
+    """Store the upload and queue its first step: the preview, or straight the import."""
+    name = storage.save_new("upload", data)
+    job = ImportJob.objects.create(
+        user_pk="" if user is None else str(user.pk),
+        user_name="" if user is None else user.get_username(),
+        model_label=model_label,
+        resource_path=resource_path,
+        resource_kwargs=resource_kwargs or {},
+        import_kwargs=import_kwargs or {},
+        admin_site=admin_site,
+        file_name=file_name.replace("\\", "/").rsplit("/", 1)[-1][:255],
+        file=name,
+        file_size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        input_format=input_format,
+        encoding=encoding,
+        unique_fields=list(unique_fields),
+        state=State.QUEUED if preview else State.CONFIRMED,
+    )
+    _enqueue(job, "preview" if preview else "import")
+    return job
+
+
+def confirm_token(job: ImportJob) -> str:
+    """The confirm form's token: this job, this user, this file's content."""
+    return signing.dumps({"j": job.pk, "u": job.user_pk, "h": job.sha256}, salt=CONFIRM_SALT)
+
+
+def confirm(job: ImportJob, token: str, user: Any) -> None:
+    """Queue the import of a previewed job, if ``token`` was issued for it and ``user``.
+
+    Raises :class:`signing.BadSignature` for a forged or foreign token and
+    :class:`JobStateError` when the job is not waiting for a confirm (a replay).
+    """
+    payload = signing.loads(token, salt=CONFIRM_SALT, max_age=get_config().STAGING_MAX_AGE)
+    if payload != {"j": job.pk, "u": str(user.pk), "h": job.sha256}:
+        raise signing.BadSignature("token issued for another job or user")
+    if not ImportJob.objects.filter(pk=job.pk, state=State.PREVIEWED).update(
+        state=State.CONFIRMED
+    ):
+        raise JobStateError(_("This import was confirmed already or is no longer available."))
+    _enqueue(job, "import")
+
+
+def cancel(job: ImportJob) -> None:
+    """Cancel a waiting job at once, or ask a running one to stop at its next chunk."""
+    now = timezone.now()
+    jobs = ImportJob.objects.filter(pk=job.pk)
+    if jobs.filter(state__in=(*ImportJob.WAITING_STATES, State.PREVIEWED)).update(
+        state=State.CANCELLED, cancel_requested_at=now, finished_at=now
+    ):
+        _drop_files(job, keep_report=True)
+        return
+    if not jobs.filter(state__in=ImportJob.RUNNING_STATES).update(cancel_requested_at=now):
+        raise JobStateError(_("This import has ended already."))
+
+
+def run_again(job: ImportJob) -> None:
+    """Queue a failed job's step again, from the stored upload."""
+    if not job.file.name:
+        raise JobStateError(_("The uploaded file is no longer available: upload it again."))
+    step = "import" if job.preview_seconds is not None else "preview"
+    state = State.CONFIRMED if step == "import" else State.QUEUED
+    if not ImportJob.objects.filter(pk=job.pk, state=State.FAILED).update(
+        state=state, failure="", finished_at=None, cancel_requested_at=None, rows_done=0
+    ):
+        raise JobStateError(_("Only a failed import can be run again."))
+    _enqueue(job, step)
+
+
+def fail_if_stale(job: ImportJob) -> bool:
+    """Declare a running job failed when its worker went silent; return whether it was."""
+    if not job.heartbeat_is_stale():
+        return False
+    failed = ImportJob.objects.filter(
+        pk=job.pk, state=job.state, heartbeat_at=job.heartbeat_at
+    ).update(
+        state=State.FAILED,
+        finished_at=timezone.now(),
+        failure=_(
+            "The worker running this import stopped responding (last heard of %(when)s). "
+            "Nothing was written: its transaction was rolled back. You can run it again."
+        )
+        % {"when": timezone.localtime(job.heartbeat_at).strftime("%Y-%m-%d %H:%M:%S")},
+    )
+    if failed:
+        job.refresh_from_db()
+    return bool(failed)
+
+
+def delete_expired(now: datetime.datetime | None = None) -> dict[str, int]:
+    """Retire old jobs: a periodic task or ``bulk_import_cleanup`` calls this.
+
+    - uploads of jobs that ended, or waited for a confirm longer than
+      ``STAGING_MAX_AGE``, are deleted (the waiting jobs are cancelled);
+    - running jobs whose heartbeat is stale are declared failed;
+    - jobs ended more than ``JOB_MAX_AGE_DAYS`` ago go, with their reports.
+    """
+    now = now or timezone.now()
+    config = get_config()
+    counts = {"expired": 0, "failed": 0, "deleted": 0, "files": 0}
+    staging_deadline = now - datetime.timedelta(seconds=config.STAGING_MAX_AGE)
+    for job in ImportJob.objects.filter(state=State.PREVIEWED, created_at__lt=staging_deadline):
+        if ImportJob.objects.filter(pk=job.pk, state=State.PREVIEWED).update(
+            state=State.CANCELLED,
+            finished_at=now,
+            failure=_("The preview expired before the import was confirmed."),
+        ):
+            counts["expired"] += 1
+    for job in ImportJob.objects.running():
+        counts["failed"] += fail_if_stale(job)
+    for job in ImportJob.objects.filter(state__in=ImportJob.ENDED_STATES).exclude(file=""):
+        if job.state != State.FAILED or job.finished_at is None or job.finished_at < (
+            staging_deadline
+        ):
+            counts["files"] += _drop_files(job, keep_report=True)
+    history_deadline = now - datetime.timedelta(days=config.JOB_MAX_AGE_DAYS)
+    for job in ImportJob.objects.filter(
+        state__in=ImportJob.ENDED_STATES, finished_at__lt=history_deadline
+    ):
+        counts["files"] += _drop_files(job, keep_report=False)
+        job.delete()
+        counts["deleted"] += 1
+    return counts
+
+
+def _drop_files(job: ImportJob, *, keep_report: bool) -> int:
+    dropped = 0
+    names = [job.file.name] + ([] if keep_report else [job.report.name])
+    for name in names:
+        if name:
+            storage.delete_quietly(name)
+            dropped += 1
+    ImportJob.objects.filter(pk=job.pk).update(file="", **({} if keep_report else {"report": ""}))
+    return dropped
+
+
+def _enqueue(job: ImportJob, step: str) -> None:
+    """Enqueue the step once the job's row is committed, so that a worker can read it."""
+    from . import tasks
+
+    task = tasks.preview_job if step == "preview" else tasks.import_job
+    config = get_config()
+    configured = task.using(backend=config.TASK_BACKEND, queue_name=config.TASK_QUEUE)
+
+    def send() -> None:
+        result = configured.enqueue(job.pk)
+        ImportJob.objects.filter(pk=job.pk).update(task_id=str(result.id)[:64])
+
+    transaction.on_commit(send, using=router.db_for_write(ImportJob))

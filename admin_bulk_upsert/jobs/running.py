@@ -1,0 +1,278 @@
+"""The two steps of a job, as a worker runs them: the dry-run preview, then the import.
+
+Each step first claims the job with a conditional update (from the state it
+expects to the running state), so a task delivered twice, or a job cancelled
+while it waited in the queue, runs nothing. It then reads the stored file,
+runs the resource's ``import_data`` with :class:`.progress.JobProgress` as its
+progress callback, and records the outcome. Whatever goes wrong ends in a
+state the page can show (failed, cancelled) with a message: the import itself
+runs in one transaction, so a failed or cancelled step has written nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import tempfile
+import time
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.files import File
+from django.db import router
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+from import_export.signals import post_import
+
+from ..conf import get_config
+from ..garbage import paused_collection
+from ..reading import ReadError, read_dataset
+from . import storage
+from .log_entries import write_log_entries
+from .models import ImportJob
+from .preview import Preview, build_preview
+from .progress import ImportCancelled, JobProgress, worker_name
+
+logger = logging.getLogger(__name__)
+
+State = ImportJob.State
+
+
+def resource_class_for(job: ImportJob) -> Any:
+    """The job's resource class: its dotted path, or the model's default bulk resource."""
+    if job.resource_path:
+        return import_string(job.resource_path)
+    from ..resources import bulk_resource_factory
+
+    return bulk_resource_factory(job.model)
+
+
+def run_preview(job_pk: int) -> None:
+    """Dry-run the job's file and store the preview; the job ends up previewed."""
+    job = _claim(job_pk, State.QUEUED, State.PREVIEWING)
+    if job is None:
+        return
+    started = time.monotonic()
+    try:
+        with JobProgress(job, State.PREVIEWING, import_alias=_import_alias(job)) as progress:
+            resource, dataset, user = _prepare(job, progress)
+            result = resource.import_data(
+                dataset,
+                dry_run=True,
+                raise_errors=False,
+                unique_fields=list(job.unique_fields),
+                retain_instance_in_row_result=True,
+                file_name=job.file_name,
+                user=user,
+                progress=progress,
+                **job.import_kwargs,
+            )
+            del dataset
+            preview, report = _summarise(result, resource, show_changes=True)
+            del result
+            progress.check()
+    except ImportCancelled as stop:
+        _stopped(job, State.PREVIEWING, stop)
+        return
+    except Exception as exc:  # noqa: BLE001 - every failure is the job's to report
+        _failed(job, State.PREVIEWING, exc)
+        return
+    _finish(
+        job,
+        State.PREVIEWING,
+        State.PREVIEWED,
+        preview,
+        report,
+        preview_seconds=time.monotonic() - started,
+    )
+
+
+def run_import(job_pk: int) -> None:
+    """Import the job's file for real, all or nothing; the job ends up done or failed."""
+    job = _claim(job_pk, State.CONFIRMED, State.IMPORTING)
+    if job is None:
+        return
+    started = time.monotonic()
+    try:
+        with JobProgress(job, State.IMPORTING, import_alias=_import_alias(job)) as progress:
+            resource, dataset, user = _prepare(job, progress)
+            result = resource.import_data(
+                dataset,
+                dry_run=False,
+                raise_errors=False,
+                use_transactions=True,
+                rollback_on_validation_errors=True,
+                unique_fields=list(job.unique_fields),
+                file_name=job.file_name,
+                user=user,
+                progress=progress,
+                **job.import_kwargs,
+            )
+            del dataset
+            failed = result.has_errors() or result.has_validation_errors()
+            if not failed and job.admin_site:
+                write_log_entries(
+                    result,
+                    user_pk=user.pk if user is not None else None,
+                    model=job.model,
+                    file_name=job.file_name,
+                    batch_size=int(
+                        getattr(resource._meta, "batch_size", None) or get_config().BATCH_SIZE
+                    ),
+                )
+            preview, report = _summarise(result, resource, show_changes=False)
+            del result
+    except ImportCancelled as stop:
+        _stopped(job, State.IMPORTING, stop)
+        return
+    except Exception as exc:  # noqa: BLE001
+        _failed(job, State.IMPORTING, exc)
+        return
+    seconds = time.monotonic() - started
+    if failed:
+        _finish(
+            job,
+            State.IMPORTING,
+            State.FAILED,
+            preview,
+            report,
+            import_seconds=seconds,
+            failure=_(
+                "Nothing was imported: the data no longer passes validation. "
+                "Correct the rows listed below and upload the file again."
+            ),
+        )
+        return
+    _finish(job, State.IMPORTING, State.DONE, preview, report, import_seconds=seconds)
+    post_import.send(sender=None, model=job.model)
+
+
+# -- the steps' parts ------------------------------------------------------------------
+
+
+def _claim(job_pk: int, expected: str, running: str) -> ImportJob | None:
+    now = timezone.now()
+    claimed = ImportJob.objects.filter(
+        pk=job_pk, state=expected, cancel_requested_at__isnull=True
+    ).update(
+        state=running,
+        step_started_at=now,
+        heartbeat_at=now,
+        rows_done=0,
+        worker=worker_name(),
+    )
+    if not claimed:
+        logger.info("Import job %s not run: it is no longer %s.", job_pk, expected)
+        return None
+    return ImportJob.objects.get(pk=job_pk)
+
+
+def _import_alias(job: ImportJob) -> str:
+    return router.db_for_write(job.model)
+
+
+def _prepare(job: ImportJob, progress: JobProgress) -> tuple[Any, Any, Any]:
+    """The resource, the file's rows and the user, with the row count saved for the bar."""
+    with job.file.open("rb") as stored:
+        data = stored.read()
+    dataset = read_dataset(
+        data,
+        filename=job.file_name,
+        input_format=job.input_format,
+        encoding=job.encoding or None,
+    )
+    del data
+    ImportJob.objects.filter(pk=job.pk).update(rows_total=len(dataset))
+    progress.check()
+    resource = resource_class_for(job)(**job.resource_kwargs)
+    user = get_user_model()._default_manager.filter(pk=job.user_pk).first() if job.user_pk else None
+    return resource, dataset, user
+
+
+def _summarise(result: Any, resource: Any, *, show_changes: bool) -> tuple[Preview, str]:
+    """The preview to store on the job, and the per-row report saved to storage."""
+    config = get_config()
+    with tempfile.TemporaryFile("w+b") as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        with paused_collection():
+            preview = build_preview(
+                result,
+                resource,
+                max_rows=config.PREVIEW_ROWS if show_changes else 0,
+                max_errors=config.PREVIEW_ERRORS,
+                csv_file=text,
+            )
+        text.flush()
+        raw.seek(0)
+        report = storage.save_new("report.csv", File(raw))
+        text.detach()
+    return preview, report
+
+
+def _counts(preview: Preview) -> dict[str, int]:
+    totals = preview.totals
+    return {
+        "new_rows": totals.get("new", 0),
+        "updated_rows": totals.get("update", 0),
+        "unchanged_rows": totals.get("skip", 0),
+        "deleted_rows": totals.get("delete", 0),
+        "invalid_rows": totals.get("invalid", 0),
+        "error_rows": totals.get("error", 0),
+    }
+
+
+def _finish(
+    job: ImportJob,
+    running: str,
+    state: str,
+    preview: Preview,
+    report: str,
+    **fields: Any,
+) -> None:
+    ended = state in ImportJob.ENDED_STATES
+    updated = ImportJob.objects.filter(pk=job.pk, state=running).update(
+        state=state,
+        summary=preview.as_json(),
+        report=report,
+        rows_done=preview.total_rows,
+        finished_at=timezone.now() if ended else None,
+        heartbeat_at=timezone.now(),
+        **_counts(preview),
+        **fields,
+    )
+    if old_report := job.report.name:
+        storage.delete_quietly(old_report)
+    if not updated:
+        # Marked failed meanwhile (its heartbeat went stale): the page says so.
+        logger.warning("Import job %s finished after it was declared failed.", job.pk)
+    if ended:
+        _drop_upload(job)
+
+
+def _stopped(job: ImportJob, running: str, stop: ImportCancelled) -> None:
+    ImportJob.objects.filter(pk=job.pk, state=running).update(
+        state=State.CANCELLED, finished_at=timezone.now()
+    )
+    logger.info("Import job %s stopped: %s", job.pk, stop.reason)
+    _drop_upload(job)
+
+
+def _failed(job: ImportJob, running: str, exc: Exception) -> None:
+    if isinstance(exc, ReadError):
+        message = exc.message
+    else:
+        logger.exception("Import job %s failed", job.pk)
+        message = _("The import stopped with an error: %(error)s") % {
+            "error": f"{type(exc).__name__}: {exc}"
+        }
+    ImportJob.objects.filter(pk=job.pk, state=running).update(
+        state=State.FAILED, failure=message, finished_at=timezone.now()
+    )
+    # The upload is kept: "run again" needs it (it expires with STAGING_MAX_AGE).
+
+
+def _drop_upload(job: ImportJob) -> None:
+    if job.file.name:
+        storage.delete_quietly(job.file.name)
+        ImportJob.objects.filter(pk=job.pk).update(file="")

@@ -1,0 +1,105 @@
+"""A job's two steps on the immediate backend: preview, confirm, import, and their refusals."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.core import signing
+
+from admin_bulk_upsert.jobs import lifecycle
+from admin_bulk_upsert.jobs.models import ImportJob
+from tests.testapp.models import Product
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def private_storage(settings, tmp_path):
+    settings.ADMIN_BULK_UPSERT = {"STAGING_DIR": str(tmp_path / "jobs"), "BATCH_SIZE": 2}
+    return tmp_path / "jobs"
+
+
+def _csv(*rows):
+    return ("sku,name,price\n" + "".join(f"{r}\n" for r in rows)).encode()
+
+
+def _start(user, data, **kwargs):
+    return lifecycle.create_job(
+        data,
+        user=user,
+        model_label="testapp.Product",
+        file_name="products.csv",
+        input_format="csv",
+        unique_fields=["sku"],
+        **kwargs,
+    )
+
+
+def test_preview_then_confirm_imports_every_row_once(private_storage):
+    user = User.objects.create_user("ann")
+    Product.objects.create(sku="A", name="old", price="1.00")
+    job = _start(user, _csv("A,new,1.00", "B,b,2.00", "C,c,3.00"))
+    job.refresh_from_db()
+    assert job.state == "previewed", job.failure
+    assert (job.new_rows, job.updated_rows, job.rows_done, job.rows_total) == (2, 1, 3, 3)
+    assert Product.objects.count() == 1  # a dry run
+    assert job.summary["totals"]["new"] == 2
+    report = job.report.open("rb").read().decode()
+    assert report.splitlines()[0] == "row,outcome,changed_columns,error"
+    assert len(report.splitlines()) == 4
+
+    lifecycle.confirm(job, lifecycle.confirm_token(job), user)
+    job.refresh_from_db()
+    assert job.state == "done", job.failure
+    assert sorted(Product.objects.values_list("sku", "name")) == [
+        ("A", "new"),
+        ("B", "b"),
+        ("C", "c"),
+    ]
+    assert job.file.name == ""  # the upload is gone once the job ended
+    assert not any(private_storage.rglob("*.upload"))
+
+
+def test_replayed_or_foreign_confirm_imports_nothing():
+    ann = User.objects.create_user("ann")
+    bob = User.objects.create_user("bob")
+    job = _start(ann, _csv("A,a,1.00"))
+    job.refresh_from_db()
+    token = lifecycle.confirm_token(job)
+    with pytest.raises(signing.BadSignature):
+        lifecycle.confirm(job, token, bob)
+    with pytest.raises(signing.BadSignature):
+        lifecycle.confirm(job, token + "x", ann)
+    assert Product.objects.count() == 0
+    lifecycle.confirm(job, token, ann)
+    assert Product.objects.count() == 1
+    with pytest.raises(lifecycle.JobStateError):
+        lifecycle.confirm(job, token, ann)
+    assert Product.objects.count() == 1
+
+
+def test_bad_file_fails_the_job_with_the_readers_message():
+    user = User.objects.create_user("ann")
+    job = _start(user, b"sku,name,price\n")
+    job.refresh_from_db()
+    assert job.state == "failed"
+    assert "no data" in job.failure.lower() or "header" in job.failure.lower()
+
+
+def test_cancelled_while_queued_never_runs(settings):
+    settings.ADMIN_BULK_UPSERT = {**settings.ADMIN_BULK_UPSERT, "TASK_BACKEND": "dummy"}
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
+        "dummy": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"},
+    }
+    user = User.objects.create_user("ann")
+    job = _start(user, _csv("A,a,1.00"))
+    lifecycle.cancel(job)
+    job.refresh_from_db()
+    assert job.state == "cancelled"
+    from admin_bulk_upsert.jobs.running import run_preview
+
+    run_preview(job.pk)  # the queued task arrives after all
+    job.refresh_from_db()
+    assert job.state == "cancelled"
+    assert Product.objects.count() == 0
