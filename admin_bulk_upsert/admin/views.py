@@ -22,11 +22,11 @@ from import_export.signals import post_import
 
 from ..conf import get_config
 from ..garbage import paused_collection
+from ..jobs.log_entries import write_log_entries
+from ..jobs.preview import Preview, build_preview
 from ..reading import ReadError, read_dataset
 from . import staging
 from .forms import BulkUpsertImportForm
-from ..jobs.log_entries import write_log_entries
-from ..jobs.preview import Preview, build_preview
 
 
 def import_view(model_admin: Any, request: HttpRequest, **kwargs: Any) -> HttpResponse:

@@ -93,9 +93,7 @@ def confirm(job: ImportJob, token: str, user: Any) -> None:
     payload = signing.loads(token, salt=CONFIRM_SALT, max_age=get_config().STAGING_MAX_AGE)
     if payload != {"j": job.pk, "u": str(user.pk), "h": job.sha256}:
         raise signing.BadSignature("token issued for another job or user")
-    if not ImportJob.objects.filter(pk=job.pk, state=State.PREVIEWED).update(
-        state=State.CONFIRMED
-    ):
+    if not ImportJob.objects.filter(pk=job.pk, state=State.PREVIEWED).update(state=State.CONFIRMED):
         raise JobStateError(_("This import was confirmed already or is no longer available."))
     _enqueue(job, "import")
 
@@ -168,8 +166,10 @@ def delete_expired(now: datetime.datetime | None = None) -> dict[str, int]:
     for job in ImportJob.objects.running():
         counts["failed"] += fail_if_stale(job)
     for job in ImportJob.objects.filter(state__in=ImportJob.ENDED_STATES).exclude(file=""):
-        if job.state != State.FAILED or job.finished_at is None or job.finished_at < (
-            staging_deadline
+        if (
+            job.state != State.FAILED
+            or job.finished_at is None
+            or job.finished_at < (staging_deadline)
         ):
             counts["files"] += _drop_files(job, keep_report=True)
     history_deadline = now - datetime.timedelta(days=config.JOB_MAX_AGE_DAYS)

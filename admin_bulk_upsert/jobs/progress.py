@@ -54,9 +54,9 @@ def shares_sqlite_database(job_alias: str, import_alias: str) -> bool:
     job_db, import_db = connections[job_alias], connections[import_alias]
     if job_db.vendor != "sqlite" or import_db.vendor != "sqlite":
         return False
-    return job_alias == import_alias or job_db.settings_dict["NAME"] == import_db.settings_dict[
-        "NAME"
-    ]
+    return (
+        job_alias == import_alias or job_db.settings_dict["NAME"] == import_db.settings_dict["NAME"]
+    )
 
 
 class JobProgress:

@@ -11,6 +11,7 @@ be guessed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import tempfile
@@ -73,7 +74,5 @@ def delete_quietly(name: str) -> None:
     """Delete a stored file if it is still there (a second cleanup finds nothing to do)."""
     if name:
         storage = job_storage()
-        try:
+        with contextlib.suppress(FileNotFoundError):
             storage.delete(name)
-        except FileNotFoundError:
-            pass

@@ -7,7 +7,6 @@ from django.contrib.auth.models import User
 from django.core import signing
 
 from admin_bulk_upsert.jobs import lifecycle
-from admin_bulk_upsert.jobs.models import ImportJob
 from tests.testapp.models import Product
 
 pytestmark = pytest.mark.django_db(transaction=True)
