@@ -3,7 +3,9 @@
 The upload form reads the file while validating, so that every reason a file
 cannot be imported (too big, not a spreadsheet, wrong encoding, empty, header
 only, a key column missing) is a form error next to the file field, and
-nothing is staged or written.
+nothing is staged or written. For a background import it reads the header
+only (:mod:`..headers`): the upload must return at once, and the worker
+reports what the rows hold on the job page.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.forms import ConfirmImportForm, ImportForm
 
 from ..conf import get_config
+from ..headers import read_header
 from ..reading import ReadError, read_dataset
 
 
@@ -63,11 +66,14 @@ class BulkUpsertImportForm(ImportForm):
         formats: Sequence[Any],
         resources: Sequence[Any],
         encoding: str | None = None,
+        header_only: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(formats, resources, **kwargs)
         #: The admin's ``from_encoding``, for text formats.
         self.encoding = encoding
+        #: Check the header and leave the rows to a background job.
+        self.header_only = header_only
         self.formats = list(formats)
         self.resources = list(resources)
         choices: dict[str, str] = {}
@@ -75,9 +81,11 @@ class BulkUpsertImportForm(ImportForm):
             choices.update(key_field_choices(resource_class))
         self.fields["import_id_fields"].choices = list(choices.items())
         self.fields["import_id_fields"].initial = list(self.resources[0]().get_import_id_fields())
-        #: Filled by a successful ``clean()``: the uploaded bytes and the Dataset read from them.
+        #: Filled by a successful ``clean()``: the uploaded bytes and the Dataset read from
+        #: them (``None`` with ``header_only``), and the column names.
         self.data_bytes: bytes = b""
         self.dataset: Any = None
+        self.headers: list[str] = []
 
     def clean_import_file(self) -> Any:
         upload = self.cleaned_data["import_file"]
@@ -125,17 +133,19 @@ class BulkUpsertImportForm(ImportForm):
             return cleaned
         upload = cleaned["import_file"]
         data = b"".join(upload.chunks())
+        read = read_header if self.header_only else read_dataset
         try:
-            dataset = read_dataset(
+            dataset = read(
                 data, filename=upload.name, input_format=self.input_format, encoding=self.encoding
             )
         except ReadError as exc:
             self.add_error("import_file", _die_message(exc))
             return cleaned
+        headers = list(dataset) if self.header_only else list(dataset.headers)
         missing = [
             force_str(resource.fields[name].column_name)
             for name in chosen
-            if force_str(resource.fields[name].column_name) not in dataset.headers
+            if force_str(resource.fields[name].column_name) not in headers
         ]
         if missing:
             self.add_error(
@@ -146,12 +156,13 @@ class BulkUpsertImportForm(ImportForm):
                 )
                 % {
                     "missing": ", ".join(f"“{name}”" for name in missing),
-                    "found": ", ".join(f"“{name}”" for name in dataset.headers),
+                    "found": ", ".join(f"“{name}”" for name in headers),
                 },
             )
             return cleaned
         self.data_bytes = data
-        self.dataset = dataset
+        self.headers = headers
+        self.dataset = None if self.header_only else dataset
         return cleaned
 
 

@@ -5,6 +5,10 @@ replaces three things stock DIE gets wrong for big files and shared admins:
 the preview shows totals and the first changes instead of every row, the
 confirm step carries a signed token bound to the user instead of a temp file
 name, and importing needs the add and change permissions.
+
+With background imports (:func:`..jobs.lifecycle.background_imports_enabled`,
+or ``import_in_background`` on the admin), the upload starts an import job
+instead and the admin serves its page (:mod:`.job_views`).
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from django.views.decorators.http import require_GET, require_POST
 from import_export.admin import ImportExportMixin
 
 from ..checks import check_resource_class
-from . import views
+from ..jobs import lifecycle
+from . import job_views, views
 from .forms import (
     BulkUpsertConfirmForm,
     BulkUpsertImportForm,
@@ -35,7 +40,16 @@ class BulkUpsertAdminMixin(ImportExportMixin):
     import_template_name = "admin/admin_bulk_upsert/import.html"
     import_form_class = BulkUpsertImportForm
     confirm_form_class = BulkUpsertConfirmForm
+    #: ``None``: as the ``BACKGROUND_IMPORTS`` setting says; ``True``/``False``: always/never
+    #: run this admin's uploads as import jobs.
+    import_in_background: bool | None = None
     _default_resource_class: Any = None
+
+    def imports_in_background(self, request: HttpRequest | None) -> bool:
+        """Whether an upload here starts an import job rather than importing in the request."""
+        if self.import_in_background is not None:
+            return bool(self.import_in_background)
+        return lifecycle.background_imports_enabled()
 
     def get_resource_classes(self, request: HttpRequest | None) -> Any:
         """DIE's choice of resources, except that the default one is a bulk resource."""
@@ -57,12 +71,25 @@ class BulkUpsertAdminMixin(ImportExportMixin):
 
     def get_urls(self) -> list[Any]:
         app_label, model_name = self.get_model_info()
+        prefix = f"{app_label}_{model_name}"
+        job_urls = [
+            path(f"import/jobs/<int:job_pk>/{suffix}", self.admin_site.admin_view(view), name=name)
+            for suffix, view, name in [
+                ("", self.import_job, f"{prefix}_import_job"),
+                ("progress.json", self.import_job_progress, f"{prefix}_import_job_progress"),
+                ("confirm/", self.import_job_confirm, f"{prefix}_import_job_confirm"),
+                ("cancel/", self.import_job_cancel, f"{prefix}_import_job_cancel"),
+                ("retry/", self.import_job_retry, f"{prefix}_import_job_retry"),
+                ("report.csv", self.import_job_report, f"{prefix}_import_job_report"),
+            ]
+        ]
         return [
             path(
                 "import/preview.csv",
                 self.admin_site.admin_view(self.preview_csv),
-                name=f"{app_label}_{model_name}_import_preview_csv",
+                name=f"{prefix}_import_preview_csv",
             ),
+            *job_urls,
             *super().get_urls(),
         ]
 
@@ -90,6 +117,30 @@ class BulkUpsertAdminMixin(ImportExportMixin):
     def preview_csv(self, request: HttpRequest) -> HttpResponse:
         return views.preview_csv_view(self, request)
 
+    @method_decorator(require_GET)
+    def import_job(self, request: HttpRequest, job_pk: int) -> HttpResponse:
+        return job_views.job_page_view(self, request, job_pk)
+
+    @method_decorator(require_GET)
+    def import_job_progress(self, request: HttpRequest, job_pk: int) -> HttpResponse:
+        return job_views.progress_view(self, request, job_pk)
+
+    @method_decorator(require_POST)
+    def import_job_confirm(self, request: HttpRequest, job_pk: int) -> HttpResponse:
+        return job_views.confirm_job_view(self, request, job_pk)
+
+    @method_decorator(require_POST)
+    def import_job_cancel(self, request: HttpRequest, job_pk: int) -> HttpResponse:
+        return job_views.cancel_job_view(self, request, job_pk)
+
+    @method_decorator(require_POST)
+    def import_job_retry(self, request: HttpRequest, job_pk: int) -> HttpResponse:
+        return job_views.retry_job_view(self, request, job_pk)
+
+    @method_decorator(require_GET)
+    def import_job_report(self, request: HttpRequest, job_pk: int) -> HttpResponse:
+        return job_views.report_view(self, request, job_pk)
+
     def get_import_form_class(self, request: HttpRequest) -> type[BulkUpsertImportForm]:
         """The configured ``import_form_class``, with our reading and key choice mixed in."""
         return bulk_import_form_class(super().get_import_form_class(request))
@@ -99,8 +150,15 @@ class BulkUpsertAdminMixin(ImportExportMixin):
         return bulk_confirm_form_class(super().get_confirm_form_class(request))
 
     def get_import_form_kwargs(self, request: HttpRequest) -> dict[str, Any]:
-        """DIE's, plus ``from_encoding`` for reading text formats."""
-        return {**super().get_import_form_kwargs(request), "encoding": self.from_encoding}
+        """DIE's, plus ``from_encoding`` for reading text formats, and whether to read rows.
+
+        A background upload reads the header only: the worker reads the rows.
+        """
+        return {
+            **super().get_import_form_kwargs(request),
+            "encoding": self.from_encoding,
+            "header_only": self.imports_in_background(request),
+        }
 
     def get_confirm_form_initial(self, request: HttpRequest, import_form: Any) -> dict[str, Any]:
         if import_form is None:

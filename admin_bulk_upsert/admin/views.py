@@ -27,6 +27,8 @@ from ..jobs.preview import Preview, build_preview
 from ..reading import ReadError, read_dataset
 from . import staging
 from .forms import BulkUpsertImportForm
+from .job_start import JobNotStartable, start_job
+from .job_views import job_url
 
 
 def import_view(model_admin: Any, request: HttpRequest, **kwargs: Any) -> HttpResponse:
@@ -36,6 +38,8 @@ def import_view(model_admin: Any, request: HttpRequest, **kwargs: Any) -> HttpRe
     form = model_admin.create_import_form(request)
     context: dict[str, Any] = {}
     if request.method == "POST" and form.is_valid():
+        if form.header_only:
+            return _start_job(model_admin, request, form, **kwargs)
         resource = _resource(model_admin, request, form.resource_class, form=form, **kwargs)
         unique_fields = list(form.cleaned_data["import_id_fields"])
         if model_admin.is_skip_import_confirm_enabled():
@@ -69,6 +73,24 @@ def import_view(model_admin: Any, request: HttpRequest, **kwargs: Any) -> HttpRe
         if preview.importable:
             context["confirm_form"] = model_admin.create_confirm_form(request, import_form=form)
     return render_import_page(model_admin, request, form, context)
+
+
+def _start_job(
+    model_admin: Any, request: HttpRequest, form: BulkUpsertImportForm, **kwargs: Any
+) -> HttpResponse:
+    """Background import: queue a job for the upload and go to its page."""
+    try:
+        job = start_job(
+            model_admin,
+            request,
+            form,
+            preview=not model_admin.is_skip_import_confirm_enabled(),
+            **kwargs,
+        )
+    except JobNotStartable as exc:
+        form.add_error(None, exc.message)
+        return render_import_page(model_admin, request, form, {})
+    return HttpResponseRedirect(job_url(model_admin, job))
 
 
 def confirm_view(model_admin: Any, request: HttpRequest, **kwargs: Any) -> HttpResponse:

@@ -1,10 +1,13 @@
 from django.contrib import admin
 
 from admin_bulk_upsert import BulkUpsertAdminMixin
+from admin_bulk_upsert.admin import ImportJob, ImportJobAdmin
 from tests.adminapp.resources import ProductResource, TransactionResource
 from tests.testapp.models import Account, Product, Transaction
 
 site = admin.AdminSite(name="admin")
+# A custom site registers the job history itself (the default site gets it on autodiscover).
+site.register(ImportJob, ImportJobAdmin)
 
 
 @admin.register(Transaction, site=site)

@@ -1,0 +1,290 @@
+"""The job page of a background import and its actions: progress, confirm, cancel, run again.
+
+The page is served under the model's admin (``<model>/import/jobs/<pk>/``),
+next to the upload form that started the job, so that it is there on any
+admin site using :class:`.mixins.BulkUpsertAdminMixin`, with the model's
+breadcrumbs and import permission. The history (:mod:`.job_admin`) links to
+it, and renders the same template read-only for a model no admin of its site
+imports.
+
+Who may do what: a user sees their own jobs, a superuser every job (a
+foreign job is a 404, as if it did not exist). Confirming, cancelling and
+running again also need the model's import permission and the job to be the
+user's own (or a superuser's hand); the confirm token is bound to the user who
+uploaded, so a superuser cannot confirm someone else's preview.
+
+Every number is rendered on the server; the page's script only refreshes
+them from ``progress.json`` (``ImportJob.progress()``) and reloads the page
+when the state changes. Without JavaScript the page refreshes itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.contrib import messages
+from django.core import signing
+from django.core.exceptions import PermissionDenied
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+)
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from ..jobs import lifecycle
+from ..jobs.models import ImportJob
+from ..jobs.preview import Preview
+
+State = ImportJob.State
+TEMPLATE = "admin/admin_bulk_upsert/job.html"
+#: Seconds between two refreshes of a page without JavaScript.
+NOSCRIPT_REFRESH = 5
+
+
+def job_url(model_admin: Any, job: ImportJob, view: str = "import_job") -> str:
+    opts = model_admin.opts
+    return reverse(
+        f"admin:{opts.app_label}_{opts.model_name}_{view}",
+        args=[job.pk],
+        current_app=model_admin.admin_site.name,
+    )
+
+
+def visible_job(model_admin: Any, request: HttpRequest, job_pk: int) -> ImportJob:
+    """The job if this user may see it and it imports into this admin's model, else 404."""
+    return get_object_or_404(
+        ImportJob.objects.visible_to(request.user),
+        pk=job_pk,
+        model_label=model_admin.opts.label,
+    )
+
+
+def may_act(model_admin: Any, request: HttpRequest, job: ImportJob) -> bool:
+    """Import permission on the model, and the job is the user's (or a superuser acts)."""
+    if model_admin is None or not model_admin.has_import_permission(request):
+        return False
+    return request.user.is_superuser or job.user_pk == str(request.user.pk)
+
+
+def job_page_view(model_admin: Any, request: HttpRequest, job_pk: int) -> HttpResponse:
+    job = visible_job(model_admin, request, job_pk)
+    lifecycle.fail_if_stale(job)
+    return render_job_page(request, job, model_admin=model_admin)
+
+
+def progress_view(model_admin: Any, request: HttpRequest, job_pk: int) -> JsonResponse:
+    job = visible_job(model_admin, request, job_pk)
+    lifecycle.fail_if_stale(job)
+    return JsonResponse(job.progress())
+
+
+def confirm_job_view(model_admin: Any, request: HttpRequest, job_pk: int) -> HttpResponse:
+    """Queue the import of a previewed job; a token not issued for it imports nothing."""
+    job = _actionable_job(model_admin, request, job_pk)
+    try:
+        lifecycle.confirm(job, request.POST.get("token", ""), request.user)
+    except signing.SignatureExpired:
+        return _refused(request, job, model_admin, _("This preview expired."), 400)
+    except signing.BadSignature:
+        return _refused(request, job, model_admin, gettext("Invalid import token."), 400)
+    except lifecycle.JobStateError as exc:
+        return _refused(request, job, model_admin, str(exc), 409)
+    job.refresh_from_db()
+    if job.state == State.DONE:
+        # The task backend ran the import within this request (immediate backend):
+        # end as DIE does, on the changelist with its message.
+        messages.success(request, success_message(job))
+        return HttpResponseRedirect(_changelist_url(model_admin))
+    return HttpResponseRedirect(job_url(model_admin, job))
+
+
+def cancel_job_view(model_admin: Any, request: HttpRequest, job_pk: int) -> HttpResponse:
+    job = _actionable_job(model_admin, request, job_pk)
+    try:
+        lifecycle.cancel(job)
+    except lifecycle.JobStateError as exc:
+        return _refused(request, job, model_admin, str(exc), 409)
+    job.refresh_from_db()
+    if job.state == State.CANCELLED:
+        messages.info(request, _("The import was cancelled. Nothing was imported."))
+    else:
+        messages.info(
+            request,
+            _("Cancelling: the import stops at its next chunk and rolls back what it wrote."),
+        )
+    return HttpResponseRedirect(job_url(model_admin, job))
+
+
+def retry_job_view(model_admin: Any, request: HttpRequest, job_pk: int) -> HttpResponse:
+    job = _actionable_job(model_admin, request, job_pk)
+    try:
+        lifecycle.run_again(job)
+    except lifecycle.JobStateError as exc:
+        return _refused(request, job, model_admin, str(exc), 409)
+    return HttpResponseRedirect(job_url(model_admin, job))
+
+
+def report_response(job: ImportJob) -> FileResponse:
+    """The job's per-row CSV, served by the view that checked who asks (never a storage URL)."""
+    if not job.report.name:
+        raise Http404(gettext("This import has no report."))
+    try:
+        handle = job.report.open("rb")
+    except FileNotFoundError:
+        raise Http404(gettext("This report is no longer available.")) from None
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"{Path(job.file_name).stem or 'import'}-report.csv",
+        content_type="text/csv",
+    )
+
+
+def report_view(model_admin: Any, request: HttpRequest, job_pk: int) -> FileResponse:
+    return report_response(visible_job(model_admin, request, job_pk))
+
+
+def success_message(job: ImportJob) -> str:
+    """DIE's ``add_success_message`` wording (and catalog), from the job's counts."""
+    # DIE's msgid, left unmarked here: DIE's catalog translates it.
+    return gettext("Import finished: {} new, {} updated, {} deleted and {} skipped {}.").format(
+        job.new_rows,
+        job.updated_rows,
+        job.deleted_rows,
+        job.unchanged_rows,
+        job.model._meta.verbose_name_plural,
+    )
+
+
+def render_job_page(
+    request: HttpRequest,
+    job: ImportJob,
+    *,
+    model_admin: Any,
+    admin_site: Any = None,
+    error: Any = None,
+    status: int = 200,
+) -> TemplateResponse:
+    """The job page; without ``model_admin`` (the history's view) it only reads."""
+    site = model_admin.admin_site if model_admin is not None else admin_site
+    acting = may_act(model_admin, request, job)
+    preview = Preview.from_json(job.summary) if job.summary else None
+    progress = job.progress()
+    context = {
+        **site.each_context(request),
+        "title": _("Import job %(id)s: %(file)s") % {"id": job.pk, "file": job.file_name},
+        "job": job,
+        "opts": model_admin.opts if model_admin is not None else ImportJob._meta,
+        "model_opts": _model_opts(job),
+        "progress": progress,
+        "time_left": format_seconds(progress["seconds_left"]),
+        "result": preview,
+        "error_message": error,
+        "success_message": success_message(job) if job.state == State.DONE else "",
+        "polls": not job.has_ended and job.state != State.PREVIEWED,
+        "noscript_refresh": NOSCRIPT_REFRESH,
+        "confirm_token": (
+            lifecycle.confirm_token(job)
+            if acting
+            and job.state == State.PREVIEWED
+            and preview is not None
+            and preview.importable
+            and job.user_pk == str(request.user.pk)
+            else ""
+        ),
+        "can_cancel": acting
+        and job.cancel_requested_at is None
+        and job.state in (*ImportJob.WAITING_STATES, *ImportJob.RUNNING_STATES, State.PREVIEWED),
+        "can_retry": acting and job.state == State.FAILED and bool(job.file.name),
+        "urls": _urls(request, job, model_admin, site),
+    }
+    request.current_app = site.name
+    return TemplateResponse(request, [TEMPLATE], context, status=status)
+
+
+def format_seconds(seconds: float | None) -> str:
+    """``M:SS`` or ``H:MM:SS``: the same clock the page's script writes."""
+    if seconds is None:
+        return ""
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _actionable_job(model_admin: Any, request: HttpRequest, job_pk: int) -> ImportJob:
+    job = visible_job(model_admin, request, job_pk)
+    if not may_act(model_admin, request, job):
+        raise PermissionDenied
+    return job
+
+
+def _refused(
+    request: HttpRequest, job: ImportJob, model_admin: Any, message: Any, status: int
+) -> TemplateResponse:
+    """The job page again, as it is now, with why nothing was done."""
+    job.refresh_from_db()
+    return render_job_page(request, job, model_admin=model_admin, error=message, status=status)
+
+
+def _changelist_url(model_admin: Any) -> str:
+    opts = model_admin.opts
+    return reverse(
+        f"admin:{opts.app_label}_{opts.model_name}_changelist",
+        current_app=model_admin.admin_site.name,
+    )
+
+
+def _model_opts(job: ImportJob) -> Any:
+    try:
+        return job.model._meta
+    except LookupError:
+        return None
+
+
+def _reverse(name: str, site: Any, *args: Any) -> str | None:
+    try:
+        return reverse(f"admin:{name}", args=args, current_app=site.name)
+    except NoReverseMatch:
+        return None
+
+
+def _urls(
+    request: HttpRequest, job: ImportJob, model_admin: Any, site: Any
+) -> dict[str, str | None]:
+    history = _reverse("admin_bulk_upsert_importjob_changelist", site)
+    if model_admin is None:
+        return {
+            "history": history,
+            "report": _reverse("admin_bulk_upsert_importjob_report", site, job.pk),
+        }
+    return {
+        "history": history,
+        "page": job_url(model_admin, job),
+        "progress": job_url(model_admin, job, "import_job_progress"),
+        "confirm": job_url(model_admin, job, "import_job_confirm"),
+        "cancel": job_url(model_admin, job, "import_job_cancel"),
+        "retry": job_url(model_admin, job, "import_job_retry"),
+        "report": job_url(model_admin, job, "import_job_report"),
+        "changelist": _changelist_url(model_admin),
+        "import": _reverse(
+            f"{model_admin.opts.app_label}_{model_admin.opts.model_name}_import", site
+        ),
+        "delete": (
+            _reverse("admin_bulk_upsert_importjob_delete", site, job.pk)
+            if request.user.is_superuser and job.has_ended
+            else None
+        ),
+    }
