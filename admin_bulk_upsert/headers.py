@@ -26,13 +26,13 @@ from django.utils.translation import gettext as _
 from .reading import (
     _DELIMITERS,
     _ZIP_MAGIC,
+    ReadError,
     _check_headers,
     _decode,
     _header_names,
     _not_xlsx_message,
     _pick_delimiter,
     _resolve_format,
-    ReadError,
     read_dataset,
 )
 
@@ -153,9 +153,7 @@ def _xlsx_header(data: bytes) -> tuple[list[Any], list[Any] | None]:
         header_row = next(values, None)
         if header_row is None:
             raise ReadError(_("The file is empty."), code="no_data")
-        first_row = next(
-            (row for row in values if not all(value is None for value in row)), None
-        )
+        first_row = next((row for row in values if not all(value is None for value in row)), None)
     finally:
         workbook.close()
     return list(header_row), (list(first_row) if first_row is not None else None)

@@ -125,9 +125,7 @@ class ImportJobAdmin(admin.ModelAdmin):
         if model_admin is not None:
             return HttpResponseRedirect(job_views.job_url(model_admin, job))
         lifecycle.fail_if_stale(job)
-        return job_views.render_job_page(
-            request, job, model_admin=None, admin_site=self.admin_site
-        )
+        return job_views.render_job_page(request, job, model_admin=None, admin_site=self.admin_site)
 
     def delete_model(self, request: HttpRequest, obj: ImportJob) -> None:
         _delete_files(obj)

@@ -1,25 +1,14 @@
-"""Builders for the job admin tests: background imports on ``tests.adminapp``'s admin site.
-
-The test modules import the fixtures they use from here (``tests/jobs`` has no
-conftest of its own, so that the worker tests beside them keep their settings).
-Tasks run on Django's immediate backend unless a test switches to the dummy one,
-which queues and never runs: then a job stays as the upload left it.
-"""
+"""Builders for the job admin tests (their fixtures are in ``tests/jobs/conftest.py``)."""
 
 from __future__ import annotations
 
 import re
 
-import pytest
 from django.urls import reverse
 
 from admin_bulk_upsert.jobs.models import ImportJob
-from tests.admin.conftest import (  # noqa: F401 - fixtures and builders re-exported
-    DEFAULT_KEYS,
-    accounts,
+from tests.admin.conftest import (  # noqa: F401 - builders re-exported
     csv_file,
-    importer,
-    importer_client,
     make_staff,
     transaction_line,
     upload,
@@ -30,26 +19,6 @@ TASKS = {
     "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
     "dummy": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"},
 }
-
-
-@pytest.fixture
-def background(settings, tmp_path):
-    """Background imports on, the admin site of ``tests.adminapp``, immediate tasks."""
-    settings.ROOT_URLCONF = "tests.adminapp.urls"
-    settings.TASKS = TASKS
-    settings.ADMIN_BULK_UPSERT = {
-        "STAGING_DIR": str(tmp_path / "jobs"),
-        "BACKGROUND_IMPORTS": True,
-        "BATCH_SIZE": 2,
-    }
-    return settings
-
-
-@pytest.fixture
-def queued_only(background):
-    """Jobs are queued on the dummy backend and never run."""
-    background.ADMIN_BULK_UPSERT = {**background.ADMIN_BULK_UPSERT, "TASK_BACKEND": "dummy"}
-    return background
 
 
 def job_url(job, view="import_job", model="transaction"):

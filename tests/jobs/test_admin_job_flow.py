@@ -10,16 +10,11 @@ from django.utils import timezone
 
 from admin_bulk_upsert.jobs.models import ImportJob
 from admin_bulk_upsert.jobs.running import run_preview
-from tests.jobs.admin_flow import (  # noqa: F401 - fixtures
-    accounts,
-    background,
+from tests.jobs.admin_flow import (
     confirm_token_from,
     csv_file,
-    importer,
-    importer_client,
     job_url,
     last_job,
-    queued_only,
     three_rows,
     transaction_line,
     upload,
@@ -30,9 +25,7 @@ from tests.testapp.models import Transaction
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_upload_goes_to_the_job_page_which_shows_the_preview(
-    background, importer_client, accounts
-):
+def test_upload_goes_to_the_job_page_which_shows_the_preview(background, importer_client, accounts):
     response = upload(importer_client, three_rows())
     job = last_job()
     assert response.status_code == 302
@@ -215,9 +208,7 @@ def test_the_upload_reads_the_header_only(queued_only, importer_client, accounts
     assert job.failure in importer_client.get(job_url(job)).content.decode()
 
 
-def test_a_bad_value_deep_in_the_file_shows_in_the_preview(
-    queued_only, importer_client, accounts
-):
+def test_a_bad_value_deep_in_the_file_shows_in_the_preview(queued_only, importer_client, accounts):
     lines = [transaction_line("A1", 1 + i % 28, f"{i}.000") for i in range(3000)]
     lines[2500] = transaction_line("A1", 1, "not a number")
     assert upload(importer_client, csv_file(lines)).status_code == 302

@@ -1,4 +1,4 @@
-"""The "Import jobs" history: each user's own jobs, filters, search, read-only, superuser deletes."""
+"""The "Import jobs" history: own jobs, filters, search, read-only, superusers delete."""
 
 from __future__ import annotations
 
@@ -8,11 +8,7 @@ from django.urls import reverse
 
 from admin_bulk_upsert.jobs import lifecycle
 from admin_bulk_upsert.jobs.models import ImportJob
-from tests.jobs.admin_flow import (  # noqa: F401 - fixtures
-    accounts,
-    background,
-    importer,
-    importer_client,
+from tests.jobs.admin_flow import (
     job_url,
     make_staff,
 )

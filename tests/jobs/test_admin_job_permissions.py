@@ -5,12 +5,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Permission, User
 
-from tests.jobs.admin_flow import (  # noqa: F401 - fixtures
-    accounts,
-    background,
+from tests.jobs.admin_flow import (
     confirm_token_from,
-    importer,
-    importer_client,
     job_url,
     last_job,
     make_staff,

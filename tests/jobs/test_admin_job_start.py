@@ -5,15 +5,12 @@ from __future__ import annotations
 import datetime
 
 import pytest
+
 from admin_bulk_upsert.jobs.models import ImportJob
 from tests.adminapp.admin import site
 from tests.adminapp.resources import TransactionResource
-from tests.jobs.admin_flow import (  # noqa: F401 - fixtures
-    accounts,
-    background,
+from tests.jobs.admin_flow import (
     csv_file,
-    importer,
-    importer_client,
     job_url,
     last_job,
     make_staff,
