@@ -231,3 +231,16 @@ def test_the_header_is_checked_at_upload(background, importer_client, accounts):
     assert response.status_code == 200
     assert "The file has no column “amount”" in response.content.decode()
     assert not ImportJob.objects.exists()
+
+
+def test_a_french_admin_reads_the_job_page_in_french(
+    background, importer_client, accounts, settings
+):
+    settings.LANGUAGE_CODE = "fr"
+    upload(importer_client, three_rows())
+
+    page = importer_client.get(job_url(last_job())).content.decode()
+
+    assert "Tâche d’importation" in page
+    assert "aperçu prêt" in page
+    assert "Annuler l’importation" in page
