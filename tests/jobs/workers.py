@@ -155,20 +155,17 @@ class WorkerBackend:
         package = {"db": "django_tasks_db", "rq": "django_tasks_rq"}[self.name]
         if not find_spec(package):
             unavailable(f"{package} is not installed")
-        if self.name == "db":
-            default = django_settings.DATABASES["default"]
-            if default["ENGINE"].endswith("sqlite3") and not os.environ.get(
-                "ADMIN_BULK_UPSERT_TEST_SQLITE_DIR"
-            ):
-                # Not a missing service: run.sh runs these tests again with SQLite files.
-                pytest.skip(
-                    "SQLite's test database is in memory, out of a worker process's reach: "
-                    "set ADMIN_BULK_UPSERT_TEST_SQLITE_DIR (tests/run.sh does)"
-                )
-        else:
-            reason = redis_unreachable_reason()
-            if reason:
-                unavailable(reason)
+        default = django_settings.DATABASES["default"]
+        if default["ENGINE"].endswith("sqlite3") and not os.environ.get(
+            "ADMIN_BULK_UPSERT_TEST_SQLITE_DIR"
+        ):
+            # Not a missing service: run.sh runs these tests again with SQLite files.
+            pytest.skip(
+                "SQLite's test database is in memory, out of a worker process's reach: "
+                "set ADMIN_BULK_UPSERT_TEST_SQLITE_DIR (tests/run.sh does)"
+            )
+        if self.name == "rq" and (reason := redis_unreachable_reason()):
+            unavailable(reason)
 
     def _configure(self, config: dict[str, Any]) -> None:
         self.settings.ADMIN_BULK_UPSERT = {**config, "TASK_QUEUE": self.queue}
