@@ -41,3 +41,27 @@ def pytest_collection_modifyitems(config, items):
 
 def pytest_report_header(config):
     return f"admin_bulk_upsert test database: {settings.TEST_DB}"
+
+
+@pytest.fixture(params=["db", "rq"])
+def worker_backend(request, transactional_db, settings, tmp_path):
+    """A real task backend (django-tasks-db, then RQ) and its worker processes.
+
+    Needs ``transactional_db`` (workers see only committed rows) and comes after
+    it, so that every worker is killed before the tables are flushed. The plugin
+    is set to chunks of 50 rows and a 2-second heartbeat timeout.
+    """
+    from tests.jobs.workers import WorkerBackend
+
+    backend = WorkerBackend(
+        request.param,
+        settings,
+        tmp_path,
+        STAGING_DIR=str(tmp_path / "jobs"),
+        BATCH_SIZE=50,
+        HEARTBEAT_TIMEOUT=2,
+    )
+    try:
+        yield backend
+    finally:
+        backend.stop()

@@ -4,7 +4,10 @@
 # On a fresh Debian machine (as root) it installs what the tests need, creates .venv, installs the
 # package with its test extra, lints, then runs pytest once per database: SQLite (with the browser
 # tests), PostgreSQL and MariaDB (without them). Extra arguments go to every pytest run, e.g.
-# `bash tests/run.sh -k concurrency`.
+# `bash tests/run.sh -k concurrency`. The tests that start real worker processes
+# (tests/jobs/test_workers*.py: db_worker, and RQ on Redis at 127.0.0.1:6379) run in each of them,
+# and once more on SQLite with the test database in files (run "sqlite-files"), since a worker
+# process cannot open SQLite's in-memory test database.
 #
 # After each pass's pytest runs, django-import-export's own test suite runs on each database three
 # ways (stock, BulkUpsertResource, BulkUpsertAdminMixin) and is compared per test with stock
@@ -128,7 +131,7 @@ print(max(tests - failures - errors - skipped, 0), failures + errors, skipped)
 EOF
 }
 
-# run_pytest VENV DB [pytest arguments]
+# run_pytest VENV DB [pytest arguments]; DB "sqlite-files" is SQLite, under its own report name.
 run_pytest() {
     local venv="$1" db="$2"
     shift 2
@@ -140,7 +143,7 @@ run_pytest() {
     rm -f "$report"
     say "pytest on $label"
     # SIGINT first so pytest still writes its report and shows where it was.
-    ADMIN_BULK_UPSERT_TEST_DB="$db" timeout --signal=INT --kill-after=60 "$RUN_TIMEOUT" \
+    ADMIN_BULK_UPSERT_TEST_DB="${db%-files}" timeout --signal=INT --kill-after=60 "$RUN_TIMEOUT" \
         "$venv/bin/python" -m pytest -p no:cacheprovider --junitxml="$report" "$@"
     local status=$?
     local passed=0 failed=0 skipped=0
@@ -291,12 +294,23 @@ lint
 say "Database servers"
 reachable PostgreSQL 5432 pg_isready -q -h "$DB_HOST" -p 5432
 reachable MariaDB 3306 mariadb-admin --connect-timeout=3 -h "$DB_HOST" -P 3306 -u root ping
+# The RQ worker tests (tests/jobs/test_workers.py) need Redis; they skip without it, and fail under
+# CI=true (ADMIN_BULK_UPSERT_REQUIRE_DB), as the databases' tests do.
+reachable Redis 6379 redis-cli -h "$DB_HOST" -p 6379 ping
+export ADMIN_BULK_UPSERT_TEST_REDIS_URL="${ADMIN_BULK_UPSERT_TEST_REDIS_URL:-redis://$DB_HOST:6379/0}"
 
 # The caller's arguments come last, so a caller's own -m wins over ours.
 run_all() {
     local venv="$1" db
     shift
     run_pytest "$venv" sqlite "$@"
+    # The worker tests again on SQLite, with the test database in files a worker process can open
+    # (in memory they skip): see tests/settings.py.
+    local sqlite_dir
+    sqlite_dir="$(mktemp -d)"
+    ADMIN_BULK_UPSERT_TEST_SQLITE_DIR="$sqlite_dir" run_pytest "$venv" sqlite-files \
+        tests/jobs/test_workers*.py "$@"
+    rm -rf "$sqlite_dir"
     run_pytest "$venv" postgresql -m "not browser" "$@"
     run_pytest "$venv" mariadb -m "not browser" "$@"
     # Only for a whole run: extra arguments select some of our own tests.

@@ -3,11 +3,20 @@
 The database comes from ``ADMIN_BULK_UPSERT_TEST_DB``: ``sqlite`` (the default),
 ``postgresql`` or ``mariadb``. The servers are the ones this machine runs on
 127.0.0.1; ``ADMIN_BULK_UPSERT_TEST_DB_HOST`` and friends override them.
+
+SQLite's test database lives in memory, where no other process can see it.
+The tests that start real worker processes (``tests/jobs/test_workers*.py``)
+need files instead: ``ADMIN_BULK_UPSERT_TEST_SQLITE_DIR`` names a folder for
+them, and then the jobs get a second file of their own, as the README advises
+for SQLite (``admin_bulk_upsert.jobs.routing``), so that their progress can be
+written while an import holds the main file's write lock. ``tests/run.sh``
+runs the worker tests that way.
 """
 
 from __future__ import annotations
 
 import os
+from importlib.util import find_spec
 
 SECRET_KEY = "tests-only-not-secret"
 DEBUG = False
@@ -25,7 +34,29 @@ _TEST_NAME = os.environ.get(
     "ADMIN_BULK_UPSERT_TEST_DB_NAME", f"test_admin_bulk_upsert_{os.getpid()}"
 )
 
-if TEST_DB == "sqlite":
+SQLITE_DIR = os.environ.get("ADMIN_BULK_UPSERT_TEST_SQLITE_DIR", "")
+
+if TEST_DB == "sqlite" and SQLITE_DIR:
+
+    def _sqlite_file(name: str) -> dict:
+        path = os.path.join(SQLITE_DIR, f"{name}.sqlite3")
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": path,
+            # WAL lets readers in while an import writes; IMMEDIATE takes the write lock
+            # when a transaction opens, so that two writers queue (for up to "timeout"
+            # seconds) instead of failing with "database is locked" mid-transaction.
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 60,
+            },
+            "TEST": {"NAME": path},
+        }
+
+    DATABASES = {"default": _sqlite_file("default"), "jobs": _sqlite_file("jobs")}
+    DATABASE_ROUTERS = ["admin_bulk_upsert.jobs.routing.JobDatabaseRouter"]
+elif TEST_DB == "sqlite":
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 elif TEST_DB == "postgresql":
     DATABASES = {
@@ -67,6 +98,9 @@ INSTALLED_APPS = [
     "admin_bulk_upsert",
     "tests.testapp",
 ]
+# The task backends the worker tests start real workers for (tests/jobs/workers.py);
+# those tests skip when the package is missing.
+INSTALLED_APPS += [app for app in ("django_tasks_db", "django_rq") if find_spec(app)]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -2,21 +2,37 @@
 
 A task receives only the job's id: everything else is read from the job's row
 and the stored file, so the task's arguments stay JSON, as every backend needs.
+
+The tasks are declared on the configured ``TASK_BACKEND`` and ``TASK_QUEUE``
+rather than on Django's defaults: the task framework checks a task against its
+backend when the task is declared, and a backend whose ``QUEUES`` do not list
+``"default"`` (an RQ backend with its own queue names, say) would refuse the
+declaration, and so the import of this module, in the web server and in the
+worker alike. ``lifecycle`` still names backend and queue at each enqueue.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from ..conf import get_config
 from .compat import task
 from .running import run_import, run_preview
 
 
-@task()
+def _job_task(function: Callable[[int], None]) -> Any:
+    config = get_config()
+    return task(backend=config.TASK_BACKEND, queue_name=config.TASK_QUEUE)(function)
+
+
+@_job_task
 def preview_job(job_pk: int) -> None:
     """Dry-run an uploaded file and store its preview on the job."""
     run_preview(job_pk)
 
 
-@task()
+@_job_task
 def import_job(job_pk: int) -> None:
     """Import a confirmed job's file, all or nothing."""
     run_import(job_pk)

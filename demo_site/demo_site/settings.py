@@ -11,6 +11,13 @@ Databases come from environment variables holding URLs (see
   ``benchmark_results/`` and the local servers when unset. Django connects to
   an alias only when it is used.
 
+Imports run in the background, as import jobs on django-tasks-db's database
+queue: ``manage.py demo`` starts its ``db_worker`` beside the server. On
+SQLite, the jobs and the queue live in a second SQLite file (the ``jobs``
+alias, routed there by ``admin_bulk_upsert.jobs.routing.JobDatabaseRouter``):
+an import holds the write lock of the file it imports into for as long as it
+runs, and the job's progress must be written meanwhile.
+
 This is a demo: the secret key is public and DEBUG is on unless
 ``DJANGO_DEBUG=0``.
 """
@@ -38,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "import_export",
     "admin_bulk_upsert",
+    "django_tasks_db",
     "ledger",
 ]
 
@@ -88,6 +96,31 @@ DATABASES = {
 # Sends every query to the alias the benchmark pins (the default otherwise),
 # so that DIE, the plugin and Django's bulk_create all hit the same database.
 DATABASE_ROUTERS = ["ledger.routing.PinnedDatabaseRouter"]
+
+if (
+    DATABASES["default"]["ENGINE"].endswith("sqlite3")
+    and DATABASES["default"]["NAME"] != ":memory:"
+):
+    # WAL lets the admin read while an import writes; IMMEDIATE takes the write lock
+    # when a transaction opens, so that two writers wait their turn (up to "timeout"
+    # seconds) instead of failing with "database is locked" half-way.
+    _SQLITE_OPTIONS = {
+        "init_command": "PRAGMA journal_mode=WAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+    DATABASES["default"]["OPTIONS"] = {**_SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
+    # The jobs' file sits next to the ledger's: db.sqlite3 -> db-jobs.sqlite3.
+    _main_file = Path(DATABASES["default"]["NAME"])
+    DATABASES["jobs"] = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(_main_file.with_name(f"{_main_file.stem}-jobs{_main_file.suffix}")),
+        "OPTIONS": _SQLITE_OPTIONS,
+    }
+    DATABASE_ROUTERS.insert(0, "admin_bulk_upsert.jobs.routing.JobDatabaseRouter")
+
+# Import jobs are queued in the database; `manage.py demo` runs `db_worker` to work them.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en-us"

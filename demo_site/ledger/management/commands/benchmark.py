@@ -13,6 +13,7 @@ from django.db import connections
 from django.test.utils import override_settings
 from django.utils.module_loading import import_string
 
+from admin_bulk_upsert.jobs.compat import ImmediateBackend
 from ledger.benchmark.contenders import CONTENDERS, Contender, Workload
 from ledger.benchmark.measuring import Outcome, Timed, measure_interleaved
 from ledger.benchmark.reporting import (
@@ -115,7 +116,10 @@ class Command(BaseCommand):
         contenders = self._contenders(options)
 
         _create_sqlite_folder(alias)
-        with pinned_database(alias), override_settings(DEBUG=False):
+        # The immediate task backend: the admin contender measures the import inside the
+        # request, as the admin runs it when no worker is configured.
+        immediate = {"default": {"BACKEND": f"{ImmediateBackend.__module__}.ImmediateBackend"}}
+        with pinned_database(alias), override_settings(DEBUG=False, TASKS=immediate):
             self.stdout.write(f"Migrating and emptying the ledger tables on {alias!r} ...")
             call_command("migrate", database=alias, interactive=False, verbosity=0)
             reset_ledger(alias)

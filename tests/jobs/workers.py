@@ -1,0 +1,279 @@
+"""Real worker processes for the tests: configure a task backend, start workers, kill them.
+
+``WorkerBackend`` sets the test's ``TASKS`` (and ``RQ_QUEUES``) to a real
+backend on a queue of its own, and starts worker processes that read the same
+test database, settings and stored files (``tests/worker_settings.py``).
+Killing a worker kills what it forked too (RQ runs each job in a forked "work
+horse", as a real out-of-memory kill or lost machine would); :meth:`WorkerBackend.stop`
+kills every worker it started, and the ``worker_backend`` fixture
+(``tests/conftest.py``) calls it even when the test fails.
+
+Backends:
+
+- ``"db"``: django-tasks-db's ``DatabaseBackend`` and its ``db_worker`` command.
+  On SQLite the workers need the test database in files
+  (``ADMIN_BULK_UPSERT_TEST_SQLITE_DIR``, see ``tests/settings.py``): an
+  in-memory database is invisible to another process.
+- ``"rq"``: django-tasks-rq's ``RQBackend`` on the Redis at
+  ``ADMIN_BULK_UPSERT_TEST_REDIS_URL`` (default ``redis://127.0.0.1:6379/0``),
+  worked by django-rq's ``rqworker --job-class django_tasks_rq.Job``.
+
+A Redis that cannot be reached skips the test, or fails it when
+``ADMIN_BULK_UPSERT_REQUIRE_DB=1`` (CI), as an unreachable database does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import connections
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+REDIS_URL = os.environ.get("ADMIN_BULK_UPSERT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+BACKENDS = ("db", "rq")
+#: Seconds a test waits for a worker to reach a state before it fails, showing the logs.
+DEADLINE = 120.0
+
+
+def unavailable(reason: str) -> None:
+    """Skip, or fail when the run must not skip (CI)."""
+    if os.environ.get("ADMIN_BULK_UPSERT_REQUIRE_DB") == "1":
+        pytest.fail(f"{reason} (ADMIN_BULK_UPSERT_REQUIRE_DB=1 forbids skipping)", pytrace=False)
+    pytest.skip(reason)
+
+
+def redis_unreachable_reason(url: str = REDIS_URL) -> str | None:
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        return f"Redis at {url} is not reachable: {exc}"
+    return None
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid``, read from /proc (Linux)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # "pid (name) state ppid ...": the name may hold spaces, so split after ")".
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, pending = [], [pid]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            found.append(child)
+            pending.append(child)
+    return found
+
+
+class Worker:
+    """One worker process, with its output in a log file (shown when a test fails)."""
+
+    def __init__(
+        self, name: str, command: list[str], env: dict[str, str], log: Path, ready_marker: str
+    ) -> None:
+        self.name = name
+        self.log = log
+        self.ready_marker = ready_marker
+        self._log_file = log.open("wb")
+        self.process = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # away from pytest's terminal signals (Ctrl-C)
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def is_alive(self) -> bool:
+        return self.process.poll() is None
+
+    def is_ready(self) -> bool:
+        """Whether the worker says it is waiting for tasks."""
+        return self.ready_marker in self.output()
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Send ``sig`` to the worker and everything it forked, and wait for it to end.
+
+        The process tree is listed first and then signalled, parent first, so that
+        the worker cannot react to its children's death. An RQ work horse runs in a
+        session of its own, out of reach of the worker's process group.
+        """
+        if self.is_alive():
+            for pid in [self.process.pid, *_descendants(self.process.pid)]:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, sig)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill(signal.SIGKILL)
+        self._log_file.close()
+
+    def output(self) -> str:
+        if not self._log_file.closed:
+            self._log_file.flush()
+        return self.log.read_text(errors="replace")
+
+
+class WorkerBackend:
+    """A real task backend for one test, and the workers started on it."""
+
+    def __init__(self, name: str, settings: Any, log_dir: Path, **config: Any) -> None:
+        self.name = name
+        self.settings = settings
+        self.log_dir = log_dir
+        self.queue = f"abu-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.workers: list[Worker] = []
+        self.task_ids: list[str] = []
+        self._check_available()
+        self._configure(config)
+
+    # -- configuration -------------------------------------------------------------------
+
+    def _check_available(self) -> None:
+        package = {"db": "django_tasks_db", "rq": "django_tasks_rq"}[self.name]
+        if not find_spec(package):
+            unavailable(f"{package} is not installed")
+        default = django_settings.DATABASES["default"]
+        if default["ENGINE"].endswith("sqlite3") and not os.environ.get(
+            "ADMIN_BULK_UPSERT_TEST_SQLITE_DIR"
+        ):
+            # Not a missing service: run.sh runs these tests again with SQLite files.
+            pytest.skip(
+                "SQLite's test database is in memory, out of a worker process's reach: "
+                "set ADMIN_BULK_UPSERT_TEST_SQLITE_DIR (tests/run.sh does)"
+            )
+        if self.name == "rq" and (reason := redis_unreachable_reason()):
+            unavailable(reason)
+
+    def _configure(self, config: dict[str, Any]) -> None:
+        self.settings.ADMIN_BULK_UPSERT = {**config, "TASK_QUEUE": self.queue}
+        if self.name == "db":
+            self.settings.TASKS = {
+                "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": [self.queue]}
+            }
+        else:
+            self.settings.RQ_QUEUES = {self.queue: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
+            self.settings.TASKS = {
+                "default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": [self.queue]}
+            }
+        from admin_bulk_upsert.jobs.compat import task_backends
+
+        backend = task_backends["default"]
+        self._enqueued_signal().connect(self._remember, sender=type(backend))
+
+    @staticmethod
+    def _enqueued_signal() -> Any:
+        if find_spec("django.tasks"):
+            from django.tasks.signals import task_enqueued
+        else:
+            from django_tasks.signals import task_enqueued
+        return task_enqueued
+
+    def _remember(self, sender: Any, task_result: Any, **kwargs: Any) -> None:
+        self.task_ids.append(str(task_result.id))
+
+    def worker_env(self) -> dict[str, str]:
+        """The environment of a worker: the test's database, backend and plugin settings."""
+        given = {
+            "DATABASE_NAMES": {
+                alias: str(connections[alias].settings_dict["NAME"])
+                for alias in django_settings.DATABASES
+            },
+            "TASKS": self.settings.TASKS,
+            "ADMIN_BULK_UPSERT": self.settings.ADMIN_BULK_UPSERT,
+        }
+        if self.name == "rq":
+            given["RQ_QUEUES"] = self.settings.RQ_QUEUES
+        return {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.worker_settings",
+            "ADMIN_BULK_UPSERT_WORKER_SETTINGS": json.dumps(given),
+            "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]),
+            "PYTHONUNBUFFERED": "1",
+        }
+
+    # -- workers -------------------------------------------------------------------------
+
+    def start(self) -> Worker:
+        """Start one more worker on this backend's queue."""
+        number = len(self.workers) + 1
+        if self.name == "db":
+            args = [
+                "db_worker",
+                "--queue-name",
+                self.queue,
+                "--interval",
+                "0.1",
+                "--no-startup-delay",
+                "--no-reload",
+                "--worker-id",
+                f"test-worker-{number}-{uuid.uuid4().hex[:8]}",
+            ]
+        else:
+            args = ["rqworker", "--job-class", "django_tasks_rq.Job", self.queue]
+        worker = Worker(
+            f"{self.name} worker {number}",
+            [sys.executable, "-m", "django", *args],
+            self.worker_env(),
+            self.log_dir / f"{self.name}-worker-{number}.log",
+            ready_marker="Starting worker" if self.name == "db" else "Listening on",
+        )
+        self.workers.append(worker)
+        return worker
+
+    def stop(self) -> None:
+        """Kill every worker started here, and forget this test's queue in Redis."""
+        for worker in self.workers:
+            worker.kill()
+        self._enqueued_signal().disconnect(self._remember)
+        if self.name == "rq":
+            self._forget_redis_keys()
+
+    def _forget_redis_keys(self) -> None:
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL)
+        keys = list(client.scan_iter(match=f"rq:*{self.queue}*"))
+        for task_id in self.task_ids:
+            keys += [f"rq:job:{task_id}", f"rq:results:{task_id}"]
+        if keys:
+            client.delete(*keys)
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {w.name} (pid {w.pid}) ---\n{w.output()}" for w in self.workers)
+
+    def wait_for(self, condition: Callable[[], Any], what: str, timeout: float = DEADLINE) -> Any:
+        """Poll ``condition`` until it returns something true; fail with the workers' logs."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = condition()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                pytest.fail(f"Timed out after {timeout:.0f} s waiting for {what}.\n{self.logs()}")
+            dead = [w for w in self.workers if not w.is_alive() and w.process.returncode != -9]
+            if dead:
+                pytest.fail(f"A worker exited while waiting for {what}.\n{self.logs()}")
+            time.sleep(0.05)
