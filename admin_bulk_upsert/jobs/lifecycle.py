@@ -115,7 +115,7 @@ def run_again(job: ImportJob) -> None:
     """Queue a failed job's step again, from the stored upload."""
     if not job.file.name:
         raise JobStateError(_("The uploaded file is no longer available: upload it again."))
-    step = "import" if job.preview_seconds is not None else "preview"
+    step = job.failed_step or ("import" if job.preview_seconds is not None else "preview")
     state = State.CONFIRMED if step == "import" else State.QUEUED
     if not ImportJob.objects.filter(pk=job.pk, state=State.FAILED).update(
         state=state, failure="", finished_at=None, cancel_requested_at=None, rows_done=0
@@ -132,6 +132,7 @@ def fail_if_stale(job: ImportJob) -> bool:
         pk=job.pk, state=job.state, heartbeat_at=job.heartbeat_at
     ).update(
         state=State.FAILED,
+        failed_step="preview" if job.state == State.PREVIEWING else "import",
         finished_at=timezone.now(),
         failure=_(
             "The worker running this import stopped responding (last heard of %(when)s). "

@@ -94,6 +94,8 @@ class ImportJob(models.Model):
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     cancel_requested_at = models.DateTimeField(_("cancel requested"), null=True, blank=True)
     failure = models.TextField(_("failure"), blank=True)
+    #: ``"preview"`` or ``"import"``: the step "run again" queues for a failed job.
+    failed_step = models.CharField(_("failed step"), max_length=10, blank=True)
 
     #: The preview's totals, first changed rows and first errors (``Preview.as_json()``).
     summary = models.JSONField(_("summary"), null=True, blank=True)

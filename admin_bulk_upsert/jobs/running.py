@@ -267,7 +267,10 @@ def _failed(job: ImportJob, running: str, exc: Exception) -> None:
             "error": f"{type(exc).__name__}: {exc}"
         }
     ImportJob.objects.filter(pk=job.pk, state=running).update(
-        state=State.FAILED, failure=message, finished_at=timezone.now()
+        state=State.FAILED,
+        failure=message,
+        failed_step="preview" if running == State.PREVIEWING else "import",
+        finished_at=timezone.now(),
     )
     # The upload is kept: "run again" needs it (it expires with STAGING_MAX_AGE).
 

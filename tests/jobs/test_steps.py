@@ -102,3 +102,35 @@ def test_cancelled_while_queued_never_runs(settings):
     job.refresh_from_db()
     assert job.state == "cancelled"
     assert Product.objects.count() == 0
+
+
+def test_run_again_repeats_the_step_that_failed_for_an_import_without_preview(settings):
+    """A job queued straight for import (the CLI's) whose worker died imports on run again."""
+    import datetime
+
+    from django.utils import timezone
+
+    from admin_bulk_upsert.jobs.models import ImportJob
+
+    settings.ADMIN_BULK_UPSERT = {**settings.ADMIN_BULK_UPSERT, "TASK_BACKEND": "dummy"}
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
+        "dummy": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"},
+    }
+    user = User.objects.create_user("ann")
+    job = _start(user, _csv("A,a,1.00", "B,b,2.00"), preview=False)
+    long_ago = timezone.now() - datetime.timedelta(hours=1)
+    # As a worker leaves it when killed mid-import: running, its heartbeat old.
+    ImportJob.objects.filter(pk=job.pk).update(
+        state="importing", step_started_at=long_ago, heartbeat_at=long_ago
+    )
+    job.refresh_from_db()
+    assert lifecycle.fail_if_stale(job)
+    assert job.state == "failed" and job.failed_step == "import"
+
+    settings.ADMIN_BULK_UPSERT = {**settings.ADMIN_BULK_UPSERT, "TASK_BACKEND": "default"}
+    lifecycle.run_again(job)
+    job.refresh_from_db()
+    assert job.state == "done", job.failure
+    assert job.preview_seconds is None  # no preview was asked for
+    assert sorted(Product.objects.values_list("sku", flat=True)) == ["A", "B"]
