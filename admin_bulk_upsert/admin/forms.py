@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.forms import ConfirmImportForm, ImportForm
 
 from ..conf import get_config
-from ..reading import ReadError, read_dataset
+from ..files.reading import ReadError, read_dataset
 
 
 def key_field_choices(resource_class: Any) -> list[tuple[str, str]]:

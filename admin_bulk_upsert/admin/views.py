@@ -21,10 +21,10 @@ from import_export.results import Result
 from import_export.signals import post_import
 
 from ..conf import get_config
+from ..files.reading import ReadError, read_dataset
 from ..garbage import paused_collection
 from ..jobs.log_entries import write_log_entries
 from ..jobs.preview import Preview, build_preview
-from ..reading import ReadError, read_dataset
 from . import staging
 from .forms import BulkUpsertImportForm
 

@@ -22,9 +22,9 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from admin_bulk_upsert.files.reading import ReadError, read_dataset, supported_formats
 from admin_bulk_upsert.management.failed_rows import collect_failures, write_report
 from admin_bulk_upsert.management.progress import ProgressBar
-from admin_bulk_upsert.reading import ReadError, read_dataset, supported_formats
 
 #: Exit status when the import ran but some rows failed.
 ROWS_FAILED = 2

@@ -12,7 +12,7 @@ import tablib
 from django.test import override_settings
 from import_export.formats.base_formats import CSV
 
-from admin_bulk_upsert.reading import ReadError, read_dataset
+from admin_bulk_upsert.files.reading import ReadError, read_dataset
 
 
 def read_error(data, **kwargs):

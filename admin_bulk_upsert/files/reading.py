@@ -32,7 +32,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .garbage import paused_collection
+from ..garbage import paused_collection
 
 __all__ = ["ReadError", "read_dataset", "supported_formats"]
 
