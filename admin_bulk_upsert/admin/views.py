@@ -21,6 +21,7 @@ from import_export.results import Result
 from import_export.signals import post_import
 
 from ..conf import get_config
+from ..files.encodings import requested_encoding
 from ..files.reading import ReadError, read_dataset
 from ..garbage import paused_collection
 from ..jobs.log_entries import write_log_entries
@@ -50,6 +51,7 @@ def import_view(model_admin: Any, request: HttpRequest, **kwargs: Any) -> HttpRe
             resource_index=form.resources.index(form.resource_class),
             unique_fields=unique_fields,
             file_name=file_name,
+            encoding=form.text_encoding,
         )
         result = resource.import_data(
             form.dataset,
@@ -109,7 +111,7 @@ def confirm_view(model_admin: Any, request: HttpRequest, **kwargs: Any) -> HttpR
             data,
             filename=upload.file_name,
             input_format=upload.input_format,
-            encoding=model_admin.from_encoding,
+            encoding=upload.encoding or requested_encoding(model_admin.from_encoding),
         )
         resource = _resource(model_admin, request, resource_class, form=confirm_form, **kwargs)
         import_kwargs = model_admin.get_import_data_kwargs(
