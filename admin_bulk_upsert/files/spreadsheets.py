@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import itertools
 import posixpath
 import re
 import zipfile
@@ -82,24 +83,37 @@ def read_sheet(data: bytes, fmt: str) -> list[list[Any]]:
     parts = _xlsx_parts(archive) if archive is not None and fmt in {"xlsx", "xlsm"} else None
     index = parts.active if parts else 0
     rows = _calamine_rows(data, fmt, index)
-    as_datetime = fmt != "ods"
-    converted = [[_cell(value, as_datetime) for value in row] for row in rows]
-    if parts and archive is not None and index < len(parts.sheet_paths):
+    converted = _convert(rows, date_as_datetime=fmt != "ods")
+    # calamine reads an error cell as empty: a sheet without empty cells has none to restore.
+    maybe_errors = any(map(list.__contains__, converted, itertools.repeat(None)))
+    if maybe_errors and parts and archive is not None and index < len(parts.sheet_paths):
         _restore_errors(archive, parts.sheet_paths[index], converted)
     return converted
 
 
-def _cell(value: Any, date_as_datetime: bool) -> Any:
-    kind = type(value)
-    if kind is str:
-        return value or None
-    if kind is float:
-        if value.is_integer() and -_INTEGRAL_LIMIT < value < _INTEGRAL_LIMIT:
-            return int(value)
-        return value
-    if kind is datetime.date and date_as_datetime:
-        return datetime.datetime.combine(value, _MIDNIGHT)
-    return value
+def _convert(rows: list[list[Any]], *, date_as_datetime: bool) -> list[list[Any]]:
+    """Each cell as the previous readers gave it (see the module docstring).
+
+    Written as one comprehension with the common types tested inline: a call
+    per cell made this a third of the read time of a 100,000-row sheet.
+    """
+    limit = _INTEGRAL_LIMIT
+    date_type = datetime.date if date_as_datetime else None
+    combine = datetime.datetime.combine
+    midnight = _MIDNIGHT
+    return [
+        [
+            (value or None)
+            if (kind := type(value)) is str
+            else (int(value) if value.is_integer() and -limit < value < limit else value)
+            if kind is float
+            else combine(value, midnight)
+            if kind is date_type
+            else value
+            for value in row
+        ]
+        for row in rows
+    ]
 
 
 # --- the container -----------------------------------------------------------
