@@ -34,6 +34,7 @@ calamine reads it: calamine holds the inflated sheet in memory, so a small
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import io
 import itertools
@@ -79,7 +80,7 @@ def read_sheet(data: bytes, fmt: str) -> list[list[Any]]:
     """
     _check_container(data, fmt)
     zipped = fmt != "xls"
-    archive = _open_zip(data) if zipped else None
+    archive = _open_zip(data, fmt) if zipped else None
     parts = _xlsx_parts(archive) if archive is not None and fmt in {"xlsx", "xlsm"} else None
     index = parts.active if parts else 0
     rows = _calamine_rows(data, fmt, index)
@@ -137,11 +138,11 @@ def not_a_workbook_message(data: bytes, fmt: str) -> str:
     return _("The file is not a valid XLSX workbook.")
 
 
-def _open_zip(data: bytes) -> zipfile.ZipFile:
+def _open_zip(data: bytes, fmt: str) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise SpreadsheetError(_("The file is not a valid XLSX workbook.")) from exc
+        raise SpreadsheetError(not_a_workbook_message(data, fmt)) from exc
     inflated = sum(member.file_size for member in archive.infolist())
     if inflated > MAX_UNCOMPRESSED or (
         inflated > _RATIO_FLOOR and inflated > MAX_RATIO * len(data)
@@ -181,10 +182,12 @@ def _calamine_rows(data: bytes, fmt: str, index: int) -> list[list[Any]]:
 # --- XLSX: which sheet, and its error cells ----------------------------------
 
 
+@dataclasses.dataclass(frozen=True)
 class _XlsxParts:
-    def __init__(self, active: int, sheet_paths: list[str]) -> None:
-        self.active = active
-        self.sheet_paths = sheet_paths
+    #: Index of openpyxl's ``wb.active`` among the workbook's sheets.
+    active: int
+    #: Each sheet's part in the zip, in workbook order (``""`` when not found).
+    sheet_paths: list[str]
 
 
 def _local(tag: str) -> str:
@@ -234,7 +237,8 @@ def _xlsx_parts(archive: zipfile.ZipFile) -> _XlsxParts | None:
     for element in root.iter():
         name = _local(element.tag)
         if name == "workbookView" and active is None:  # openpyxl reads the first view's
-            active = int(element.get("activeTab") or 0)
+            tab = element.get("activeTab") or "0"
+            active = int(tab) if tab.isdigit() else 0
         elif name == "sheet":
             rel_id = next((v for k, v in element.attrib.items() if _local(k) == "id"), "")
             sheet_paths.append(rels.get(rel_id, ("", ""))[1])
