@@ -40,15 +40,13 @@ def _openpyxl_rows(data: bytes) -> list[list[Any]]:
             workbook.close()
 
 
-def _median_seconds(read: Callable[[], Any], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        result = read()
-        times.append(time.perf_counter() - start)
-        del result
-    return statistics.median(times)
+def _seconds(read: Callable[[], Any]) -> float:
+    gc.collect()
+    start = time.perf_counter()
+    result = read()
+    seconds = time.perf_counter() - start
+    del result
+    return seconds
 
 
 def time_readers(rows: int, *, repeat: int, with_openpyxl: bool) -> list[ReaderTiming]:
@@ -61,7 +59,13 @@ def time_readers(rows: int, *, repeat: int, with_openpyxl: bool) -> list[ReaderT
     ]
     if with_openpyxl:
         readers.append(("xlsx (openpyxl read-only)", xlsx_data, lambda: _openpyxl_rows(xlsx_data)))
+    # Interleaved rounds (csv, xlsx, openpyxl, csv, ...): on a shared machine whose
+    # load drifts, each reader's median then comes from the same stretches of time.
+    times: list[list[float]] = [[] for _ in readers]
+    for _ in range(repeat):
+        for index, (_name, _data, read) in enumerate(readers):
+            times[index].append(_seconds(read))
     return [
-        ReaderTiming(rows, name, len(data), _median_seconds(read, repeat))
-        for name, data, read in readers
+        ReaderTiming(rows, name, len(data), statistics.median(seconds))
+        for (name, data, _read), seconds in zip(readers, times, strict=True)
     ]
