@@ -381,3 +381,34 @@ def test_progress_bar_prints_each_tenth_elsewhere():
     assert len(written) == 11  # 0%, 10%, ..., 100%
     assert all(text.endswith("\n") for text in written)
     assert "100/100 rows (100%)" in written[-1]
+
+
+# --- encodings -----------------------------------------------------------------
+
+
+def cp1252_csv(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes((HEADER + "A1,2024-01-01 10:00:00,1.500,Café “5 €”\n").encode("cp1252"))
+    return path
+
+
+def test_a_windows_1252_file_is_detected(tmp_path, accounts):
+    run(RESOURCE, cp1252_csv(tmp_path), "--no-progress")
+
+    assert stored() == [("A1", at(1), Decimal("1.500"), "Café “5 €”")]
+
+
+def test_encoding_option_is_used(tmp_path, accounts):
+    run(RESOURCE, cp1252_csv(tmp_path), "--no-progress", "--encoding", "latin-1")
+
+    assert stored()[0][3] == "Café “5 €”".encode("cp1252").decode("latin-1")
+
+
+def test_a_chosen_encoding_that_does_not_fit_names_line_and_byte(tmp_path, accounts):
+    error, _ = run_failing(RESOURCE, cp1252_csv(tmp_path), "--no-progress", "--encoding", "utf-8")
+
+    assert str(error).endswith(
+        "excel.csv: The file is not valid UTF-8 (line 2, byte 68). "
+        "Choose the file’s encoding, or save it as “CSV UTF-8”."
+    )
+    assert Transaction.objects.count() == 0

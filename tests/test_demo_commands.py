@@ -193,3 +193,14 @@ def test_benchmark_checks_each_import_for_errors_after_its_clock_stops():
     with pytest.raises(RuntimeError, match="reported errors"):
         outcome.check()
     assert Outcome().summary() == "-"
+
+
+def test_benchmark_readers_times_every_reader(tmp_path):
+    stdout = manage(tmp_path, "benchmark_readers", "--rows", "50", "--repeat", "1")
+
+    readers = [line[12:44].strip() for line in stdout.splitlines()[1:]]
+    assert readers == [
+        "csv (read_dataset)",
+        "xlsx (read_dataset, calamine)",
+        "xlsx (openpyxl read-only)",
+    ]

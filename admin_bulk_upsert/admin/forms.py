@@ -1,4 +1,4 @@
-"""The upload form (file, format, key columns) and the confirm form (a signed token).
+"""The upload form (file, format, encoding, key columns) and the confirm form (a signed token).
 
 The upload form reads the file while validating, so that every reason a file
 cannot be imported (too big, not a spreadsheet, wrong encoding, empty, header
@@ -22,8 +22,9 @@ from django.utils.translation import gettext_lazy as _
 from import_export.forms import ConfirmImportForm, ImportForm
 
 from ..conf import get_config
-from ..headers import read_header
-from ..reading import ReadError, read_dataset
+from ..files import encodings
+from ..files.headers import read_header
+from ..files.reading import ReadError, read_dataset
 
 
 def key_field_choices(resource_class: Any) -> list[tuple[str, str]]:
@@ -59,7 +60,15 @@ class BulkUpsertImportForm(ImportForm):
     #: without it (a custom template, a script written for DIE's form) gets the
     #: resource's ``import_id_fields``.
     import_id_fields_shown = forms.BooleanField(widget=_AlwaysTrue, required=False)
-    field_order = ["resource", "import_file", "format", "import_id_fields"]
+    encoding = forms.ChoiceField(
+        label=_("Text encoding"),
+        required=False,
+        help_text=_(
+            "For CSV and TSV files. Excel on Windows saves “CSV” as Windows-1252 "
+            "and “CSV UTF-8” as UTF-8."
+        ),
+    )
+    field_order = ["resource", "import_file", "format", "encoding", "import_id_fields"]
 
     def __init__(
         self,
@@ -70,10 +79,14 @@ class BulkUpsertImportForm(ImportForm):
         **kwargs: Any,
     ) -> None:
         super().__init__(formats, resources, **kwargs)
-        #: The admin's ``from_encoding``, for text formats.
-        self.encoding = encoding
         #: Check the header and leave the rows to a background job.
         self.header_only = header_only
+        #: What the admin's ``from_encoding`` asks for; ``None``: detect (DIE's default).
+        self.default_encoding = encodings.requested_encoding(encoding)
+        self.fields["encoding"].choices = _encoding_choices(self.default_encoding)
+        self.fields["encoding"].initial = self.default_encoding or encodings.AUTO
+        #: The encoding the text was read with (detected or chosen), ``""`` for spreadsheets.
+        self.text_encoding = ""
         self.formats = list(formats)
         self.resources = list(resources)
         choices: dict[str, str] = {}
@@ -133,10 +146,11 @@ class BulkUpsertImportForm(ImportForm):
             return cleaned
         upload = cleaned["import_file"]
         data = b"".join(upload.chunks())
+        encoding = self._chosen_encoding(data)
         read = read_header if self.header_only else read_dataset
         try:
             dataset = read(
-                data, filename=upload.name, input_format=self.input_format, encoding=self.encoding
+                data, filename=upload.name, input_format=self.input_format, encoding=encoding
             )
         except ReadError as exc:
             self.add_error("import_file", _die_message(exc))
@@ -163,7 +177,36 @@ class BulkUpsertImportForm(ImportForm):
         self.data_bytes = data
         self.headers = headers
         self.dataset = None if self.header_only else dataset
+        self.text_encoding = encoding or ""
         return cleaned
+
+    def _chosen_encoding(self, data: bytes) -> str | None:
+        """The user's choice, else the admin's; a detected one is named, for the confirm step.
+
+        A POST without the field (a script written for DIE's form) gets the
+        admin's ``from_encoding``. The encoding detected here is the one the
+        confirm step reads with, so that both read the same text.
+        """
+        chosen = self.cleaned_data.get("encoding") or self.default_encoding or encodings.AUTO
+        if self.input_format in _BINARY_FORMATS:
+            return None
+        if chosen == encodings.AUTO:
+            return encodings.detect_encoding(data)
+        return chosen
+
+
+#: Formats whose bytes are not text: the encoding does not apply.
+_BINARY_FORMATS = frozenset({"xlsx", "xlsm", "xls", "ods"})
+
+
+def _encoding_choices(default: str | None) -> list[tuple[str, Any]]:
+    """The select's choices; an admin's ``from_encoding`` not among them is added, by name."""
+    choices = encodings.encoding_choices()
+    if default and not any(
+        encodings.same_encoding(default, value) for value, _label in choices[1:]
+    ):
+        choices.append((default, default))
+    return choices
 
 
 _DIE_NO_DATA = (

@@ -64,7 +64,7 @@ def start_job(
         resource_path=resource_path(model_admin, resource_class),
         resource_kwargs=resource_kwargs,
         import_kwargs=import_kwargs,
-        encoding=model_admin.from_encoding or "",
+        encoding=form.text_encoding,
         admin_site=model_admin.admin_site.name,
         preview=preview,
     )

@@ -3,9 +3,10 @@
 Stock DIE puts the temp file's bare name in the confirm form and imports (then
 deletes) whatever file a POST names. Here the confirm form carries a token
 signed with ``django.core.signing``: it names a random staged-file id and binds
-it to the uploading user, the model, the input format, the chosen key fields
-and the SHA-256 of the content. The token is verified before the disk is
-touched, so a forged or foreign token can neither read nor delete anything.
+it to the uploading user, the model, the input format, the text encoding the
+preview read it with, the chosen key fields and the SHA-256 of the content.
+The token is verified before the disk is touched, so a forged or foreign token
+can neither read nor delete anything.
 
 Staged files live in ``STAGING_DIR`` (default: ``<tempdir>/admin_bulk_upsert``)
 and expire after ``STAGING_MAX_AGE`` seconds, like the token itself.
@@ -70,6 +71,8 @@ class StagedUpload:
     unique_fields: tuple[str, ...]
     file_name: str
     sha256: str
+    #: The encoding the preview decoded a text file with (``""``: a spreadsheet).
+    encoding: str = ""
 
     def as_payload(self) -> dict[str, Any]:
         return {
@@ -81,6 +84,7 @@ class StagedUpload:
             "k": list(self.unique_fields),
             "n": self.file_name,
             "h": self.sha256,
+            "e": self.encoding,
         }
 
     @classmethod
@@ -95,6 +99,7 @@ class StagedUpload:
                 unique_fields=tuple(str(name) for name in payload["k"]),
                 file_name=str(payload["n"]),
                 sha256=str(payload["h"]),
+                encoding=str(payload.get("e", "")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise TamperedToken("malformed staging token") from exc
@@ -140,6 +145,7 @@ def stage_upload(
     resource_index: int,
     unique_fields: list[str] | tuple[str, ...],
     file_name: str,
+    encoding: str = "",
 ) -> StagedUpload:
     """Write ``data`` to a new staged file and describe it; expired uploads are removed first."""
     cleanup_expired()
@@ -152,6 +158,7 @@ def stage_upload(
         unique_fields=tuple(unique_fields),
         file_name=os.path.basename(file_name)[:200],
         sha256=hashlib.sha256(data).hexdigest(),
+        encoding=encoding,
     )
     path = upload_path(upload)
     # O_EXCL: a random id never collides, but never write through someone's symlink either.

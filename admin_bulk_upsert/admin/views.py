@@ -21,10 +21,11 @@ from import_export.results import Result
 from import_export.signals import post_import
 
 from ..conf import get_config
+from ..files.encodings import requested_encoding
+from ..files.reading import ReadError, read_dataset
 from ..garbage import paused_collection
 from ..jobs.log_entries import write_log_entries
 from ..jobs.preview import Preview, build_preview
-from ..reading import ReadError, read_dataset
 from . import staging
 from .forms import BulkUpsertImportForm
 from .job_start import JobNotStartable, start_job
@@ -54,6 +55,7 @@ def import_view(model_admin: Any, request: HttpRequest, **kwargs: Any) -> HttpRe
             resource_index=form.resources.index(form.resource_class),
             unique_fields=unique_fields,
             file_name=file_name,
+            encoding=form.text_encoding,
         )
         result = resource.import_data(
             form.dataset,
@@ -131,7 +133,7 @@ def confirm_view(model_admin: Any, request: HttpRequest, **kwargs: Any) -> HttpR
             data,
             filename=upload.file_name,
             input_format=upload.input_format,
-            encoding=model_admin.from_encoding,
+            encoding=upload.encoding or requested_encoding(model_admin.from_encoding),
         )
         resource = _resource(model_admin, request, resource_class, form=confirm_form, **kwargs)
         import_kwargs = model_admin.get_import_data_kwargs(

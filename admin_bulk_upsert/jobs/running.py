@@ -26,8 +26,8 @@ from django.utils.translation import gettext as _
 from import_export.signals import post_import
 
 from ..conf import get_config
+from ..files.reading import ReadError, read_dataset
 from ..garbage import paused_collection
-from ..reading import ReadError, read_dataset
 from . import storage
 from .log_entries import write_log_entries
 from .models import ImportJob

@@ -10,6 +10,7 @@ from tests.testapp.models import Transaction
 
 
 def bad_upload(client, content, name="transactions.csv", **extra):
+    extra.setdefault("encoding", "utf-8")
     response = upload(client, SimpleUploadedFile(name, content), **extra)
     assert response.status_code == 200
     assert "confirm_form" not in response.context

@@ -110,7 +110,7 @@ def test_young_generations_are_collected_once_per_written_chunk():
 
 
 def test_reading_a_file_pauses_collection_and_gives_it_back():
-    from admin_bulk_upsert.reading import ReadError, read_dataset
+    from admin_bulk_upsert.files.reading import ReadError, read_dataset
 
     collections = []
 

@@ -22,9 +22,9 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from admin_bulk_upsert.files.reading import ReadError, read_dataset, supported_formats
 from admin_bulk_upsert.management.failed_rows import collect_failures, write_report
 from admin_bulk_upsert.management.progress import ProgressBar
-from admin_bulk_upsert.reading import ReadError, read_dataset, supported_formats
 
 #: Exit status when the import ran but some rows failed.
 ROWS_FAILED = 2
@@ -75,7 +75,11 @@ class Command(BaseCommand):
             help="File format; by default taken from the file name's extension.",
         )
         parser.add_argument(
-            "--encoding", help="Text encoding of CSV/TSV files (default: UTF-8, BOM or not)."
+            "--encoding",
+            help=(
+                "Text encoding of CSV/TSV files: utf-8, cp1252, latin-1 or any Python codec. "
+                "Default 'auto': UTF-8 (BOM or not) if the file is valid UTF-8, else cp1252."
+            ),
         )
         parser.add_argument(
             "--batch-size", type=_positive_int, metavar="N", help="Rows per chunk (default 1000)."

@@ -23,7 +23,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from admin_bulk_upsert.reading import read_dataset
+from admin_bulk_upsert.files.reading import read_dataset
 
 _TOKEN_RE = re.compile(r'name="token" value="([^"]+)"')
 _CSV_OPTION_RE = re.compile(r'<option value="(\d+)"[^>]*>csv</option>')

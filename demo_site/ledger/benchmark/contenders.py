@@ -77,7 +77,7 @@ def _die_dataset(workload: Workload) -> Any:
 
 def _plugin_dataset(workload: Workload) -> Any:
     try:
-        from admin_bulk_upsert.reading import read_dataset
+        from admin_bulk_upsert.files.reading import read_dataset
     except ImportError:  # pragma: no cover - only before the plugin's reader existed
         return _die_dataset(workload)
     return read_dataset(workload.csv_data, filename="transactions.csv")

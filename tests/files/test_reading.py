@@ -12,7 +12,7 @@ import tablib
 from django.test import override_settings
 from import_export.formats.base_formats import CSV
 
-from admin_bulk_upsert.reading import ReadError, read_dataset
+from admin_bulk_upsert.files.reading import ReadError, read_dataset
 
 
 def read_error(data, **kwargs):
@@ -84,10 +84,11 @@ def test_tsv():
 
 
 def test_not_utf8_names_line_and_byte():
-    message = read_error(b"a,b\n1,2\n3,caf\xe9\n", filename="t.csv")
+    message = read_error(b"a,b\n1,2\n3,caf\xe9\n", filename="t.csv", encoding="utf-8")
 
     assert message == (
-        "The file is not valid UTF-8 (line 3, byte 13). Save it as “CSV UTF-8” and upload it again."
+        "The file is not valid UTF-8 (line 3, byte 13). "
+        "Choose the file’s encoding, or save it as “CSV UTF-8”."
     )
 
 

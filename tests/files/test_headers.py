@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from admin_bulk_upsert.headers import read_header
-from admin_bulk_upsert.reading import ReadError, read_dataset
+from admin_bulk_upsert.files.headers import read_header
+from admin_bulk_upsert.files.reading import ReadError, read_dataset
 
 
 def test_reads_the_header_of_a_csv_whatever_its_rows_hold_further_down():
@@ -44,9 +44,9 @@ def test_a_character_cut_by_the_first_bytes_is_not_an_encoding_error():
 )
 def test_refuses_with_the_full_reads_message(data):
     with pytest.raises(ReadError) as from_header:
-        read_header(data, input_format="csv")
+        read_header(data, input_format="csv", encoding="utf-8")
     with pytest.raises(ReadError) as from_dataset:
-        read_dataset(data, input_format="csv")
+        read_dataset(data, input_format="csv", encoding="utf-8")
     assert from_header.value.message == from_dataset.value.message
 
 

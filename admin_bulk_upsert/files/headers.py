@@ -23,18 +23,18 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from . import encodings
 from .reading import (
     _DELIMITERS,
-    _ZIP_MAGIC,
     ReadError,
     _check_headers,
     _decode,
     _header_names,
-    _not_xlsx_message,
     _pick_delimiter,
     _resolve_format,
     read_dataset,
 )
+from .spreadsheets import ZIP_MAGIC, not_a_workbook_message
 
 __all__ = ["read_header"]
 
@@ -59,7 +59,9 @@ def read_header(
     if not data.strip():
         raise ReadError(_("The file is empty."), code="no_data")
     if fmt in _DELIMITERS:
-        headers, first_row = _delimited_header(data, _DELIMITERS[fmt], encoding or "utf-8-sig")
+        headers, first_row = _delimited_header(
+            data, _DELIMITERS[fmt], encoding or encodings.detect_encoding(data)
+        )
     elif fmt == "xlsx":
         headers, first_row = _xlsx_header(data)
     else:
@@ -142,12 +144,12 @@ def _xlsx_header(data: bytes) -> tuple[list[Any], list[Any] | None]:
         import openpyxl
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise ReadError(_("Reading XLSX files needs openpyxl (pip install tablib[xlsx]).")) from exc
-    if not data.startswith(_ZIP_MAGIC):
-        raise ReadError(_not_xlsx_message(data))
+    if not data.startswith(ZIP_MAGIC):
+        raise ReadError(not_a_workbook_message(data, "xlsx"))
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ReadError(_not_xlsx_message(data)) from exc
+        raise ReadError(not_a_workbook_message(data, "xlsx")) from exc
     try:
         values = workbook.active.iter_rows(values_only=True)
         header_row = next(values, None)

@@ -1,0 +1,1 @@
+"""Bytes in, rows out: format detection, encodings and spreadsheet reading."""
