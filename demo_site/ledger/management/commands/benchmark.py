@@ -176,7 +176,8 @@ class Command(BaseCommand):
                 Timed(
                     run=lambda prepared, c=contender: c.run(workload, prepared),
                     reset=lambda c=contender: _reset(c, workload),
-                    check=Outcome.check,
+                    # The outcome's own check: a job's reads the job's row back.
+                    check=lambda outcome: outcome.check(),
                 )
                 for contender in timed
             ],
@@ -208,11 +209,22 @@ class Command(BaseCommand):
                     verdicts[index],
                 )
             )
+        self._ratios(timed, measured)
         # Skipped contenders keep their place in the table's order.
         order = {c.key: i for i, c in enumerate(contenders)}
         rows.sort(key=lambda row: order[row.key])
         self._state_summary(rows, expected, starting)
         return rows
+
+    def _ratios(self, timed: list[Contender], measured: list[Any]) -> None:
+        seconds = {c.key: m.seconds for c, (m, _) in zip(timed, measured, strict=True)}
+        for contender in timed:
+            if contender.baseline in seconds:
+                ratio = seconds[contender.key] / seconds[contender.baseline]
+                self.stdout.write(
+                    f"  {contender.key} / {contender.baseline}: {ratio:.2f}x "
+                    f"({seconds[contender.key]:.2f} s / {seconds[contender.baseline]:.2f} s)"
+                )
 
     def _state_summary(self, rows: list[ResultRow], expected: Any, starting: Any) -> None:
         measured = [r for r in rows if r.measurement is not None]
