@@ -193,3 +193,32 @@ def test_benchmark_checks_each_import_for_errors_after_its_clock_stops():
     with pytest.raises(RuntimeError, match="reported errors"):
         outcome.check()
     assert Outcome().summary() == "-"
+
+
+def test_benchmark_times_a_background_jobs_steps_and_the_upload_request(tmp_path):
+    results = tmp_path / "results"
+    only = ["plugin", "plugin_dry", "job_preview", "job_import", "job_import_log"]
+    out = manage(
+        tmp_path,
+        "benchmark",
+        "--rows",
+        "100",
+        "--no-memory",
+        "--only",
+        *only,
+        "upload_csv",
+        "upload_xlsx",
+        "--output",
+        str(results),
+    )
+
+    assert "End states agree" in out
+    assert "job_preview / plugin_dry: " in out
+    assert "job_import / plugin: " in out
+    with (results / "benchmark_sqlite.csv").open(encoding="utf-8") as handle:
+        table = {r["contender"]: r for r in csv.DictReader(handle)}
+    assert [table[key]["end_state"] for key in table] == ["same"] * 7
+    # The jobs report what import_data reports; their progress thread only reads on
+    # SQLite shared with the ledger (no progress writes).
+    for key in ("job_preview", "job_import", "job_import_log"):
+        assert table[key]["reported"] == "new 50 update 50; progress writes 0 for 1 chunks"

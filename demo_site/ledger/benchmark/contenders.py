@@ -165,6 +165,10 @@ CONTENDERS = (
     ),
     Contender("die_bulk", "DIE use_bulk=True", True, True, _nothing, _run_stock_bulk),
     Contender("die", "DIE row by row", True, True, _nothing, _run_stock),
+)
+
+#: Background jobs and the upload request: run with ``--jobs`` or named in ``--only``.
+JOB_CONTENDERS = (
     Contender(
         "job_preview",
         "background job preview (in process)",

@@ -13,7 +13,7 @@ from django.db import connections
 from django.test.utils import override_settings
 from django.utils.module_loading import import_string
 
-from ledger.benchmark.contenders import CONTENDERS, Contender, Workload
+from ledger.benchmark.contenders import CONTENDERS, JOB_CONTENDERS, Contender, Workload
 from ledger.benchmark.measuring import Outcome, Timed, measure_interleaved
 from ledger.benchmark.reporting import (
     ResultRow,
@@ -85,7 +85,16 @@ class Command(BaseCommand):
             help="Skip the tracemalloc pass.",
         )
         parser.add_argument(
-            "--only", nargs="+", choices=[c.key for c in CONTENDERS], help="Run these only."
+            "--only",
+            nargs="+",
+            choices=[c.key for c in (*CONTENDERS, *JOB_CONTENDERS)],
+            help="Run these only.",
+        )
+        parser.add_argument(
+            "--jobs",
+            action="store_true",
+            help="Also time a background job's preview and import (in process) and the "
+            "admin's upload request in background mode (CSV and XLSX).",
         )
         parser.add_argument(
             "--admin",
@@ -129,7 +138,10 @@ class Command(BaseCommand):
         self._report(results, alias, machine, options)
 
     def _contenders(self, options: dict[str, Any]) -> list[Contender]:
-        chosen = [c for c in CONTENDERS if not options["only"] or c.key in options["only"]]
+        available = (*CONTENDERS, *JOB_CONTENDERS) if options["jobs"] else CONTENDERS
+        if options["only"]:
+            available = (*CONTENDERS, *JOB_CONTENDERS)
+        chosen = [c for c in available if not options["only"] or c.key in options["only"]]
         if options["admin"] or options["admin_callable"]:
             chosen.append(_admin_contender(options["admin_callable"]))
         return chosen
@@ -304,6 +316,8 @@ def _argv(options: dict[str, Any]) -> str:
         parts.append("--no-memory")
     if options["only"]:
         parts += ["--only", *options["only"]]
+    if options["jobs"]:
+        parts.append("--jobs")
     if options["admin"]:
         parts.append("--admin")
     if options["admin_callable"]:
