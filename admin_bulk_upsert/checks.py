@@ -17,12 +17,18 @@ Each problem has its own id, never reused once released:
 ``admin_bulk_upsert.W002``  ``settings.ADMIN_BULK_UPSERT`` has a key this version ignores
 ``admin_bulk_upsert.W003``  imports call ``save()`` per row: the model overrides ``save()`` or
                             has ``pre_save``/``post_save`` receivers (``bulk_writes="auto"``)
+``admin_bulk_upsert.W004``  the job storage is a folder under ``MEDIA_ROOT``/``STATIC_ROOT`` or
+                            has a ``base_url``: a web server may publish uploads
+``admin_bulk_upsert.W005``  jobs run on a worker backend but files stay in this machine's
+                            temporary folder (no ``STORAGES`` alias, no ``STAGING_DIR``)
+``admin_bulk_upsert.W006``  jobs run on a worker backend and ``ImportJob`` shares a SQLite
+                            database with imported models: no progress is shown
 ==========================  ====================================================================
 
 Per-resource problems are found by :func:`check_resource_class`, which the admin
 mixin's ``check()`` calls for each of its resources (Django's admin checks run
 it for every registered ``ModelAdmin``). The setting is checked project-wide by
-:func:`check_settings`.
+:func:`check_settings`; the jobs' storage and database by :mod:`.jobs.checks`.
 """
 
 from __future__ import annotations

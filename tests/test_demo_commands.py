@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -204,3 +205,37 @@ def test_benchmark_readers_times_every_reader(tmp_path):
         "xlsx (read_dataset, calamine)",
         "xlsx (openpyxl read-only)",
     ]
+
+
+def test_benchmark_times_a_background_jobs_steps_and_the_upload_request(tmp_path):
+    results = tmp_path / "results"
+    only = ["plugin", "plugin_dry", "job_preview", "job_import", "job_import_log"]
+    out = manage(
+        tmp_path,
+        "benchmark",
+        "--rows",
+        "100",
+        "--no-memory",
+        "--only",
+        *only,
+        "upload_csv",
+        "upload_xlsx",
+        "--output",
+        str(results),
+    )
+
+    assert "End states agree" in out
+    assert "job_preview / plugin_dry: " in out
+    assert "job_import / plugin: " in out
+    with (results / "benchmark_sqlite.csv").open(encoding="utf-8") as handle:
+        table = {r["contender"]: r for r in csv.DictReader(handle)}
+    assert [table[key]["end_state"] for key in table] == ["same"] * 7
+    # The jobs report what import_data reports. The demo keeps jobs in a SQLite file
+    # of their own, so the progress thread writes: at most once per chunk, plus a
+    # heartbeat and the last count.
+    for key in ("job_preview", "job_import", "job_import_log"):
+        reported = re.fullmatch(
+            r"new 50 update 50; progress writes (\d+) for 1 chunks", table[key]["reported"]
+        )
+        assert reported, table[key]["reported"]
+        assert 1 <= int(reported.group(1)) <= 1 + 2

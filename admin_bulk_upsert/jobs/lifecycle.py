@@ -146,7 +146,7 @@ def fail_if_stale(job: ImportJob) -> bool:
 
 
 def delete_expired(now: datetime.datetime | None = None) -> dict[str, int]:
-    """Retire old jobs: a periodic task or ``bulk_import_cleanup`` calls this.
+    """Retire old jobs: ``manage.py import_jobs cleanup`` or the task ``delete_expired_jobs``.
 
     - uploads of jobs that ended, or waited for a confirm longer than
       ``STAGING_MAX_AGE``, are deleted (the waiting jobs are cancelled);

@@ -36,3 +36,15 @@ def preview_job(job_pk: int) -> None:
 def import_job(job_pk: int) -> None:
     """Import a confirmed job's file, all or nothing."""
     run_import(job_pk)
+
+
+@task()
+def delete_expired_jobs() -> dict[str, int]:
+    """Retire old jobs and their files (:func:`.lifecycle.delete_expired`); schedule it hourly.
+
+    The same as ``manage.py import_jobs cleanup``, for projects whose task
+    backend has a periodic scheduler; returns the counts.
+    """
+    from .lifecycle import delete_expired
+
+    return delete_expired()

@@ -5,6 +5,12 @@ itself is the engine's ``import_data``, so a file gives the same outcome here
 as in the admin. Exit status: 0 when every row was imported (or would be, with
 ``--dry-run``), 2 when some rows failed (their report is written), 1 when the
 import could not run at all (bad arguments, unreadable file, unknown model).
+
+With ``--background`` the file is stored and queued as an import job (the
+admin's job history lists it) for a worker of the ``TASKS`` backend; the
+command prints the job's id and returns. A job imports all or nothing, as the
+admin's confirm does. ``--wait`` then follows the job until it ends, with the
+same exit statuses (:mod:`admin_bulk_upsert.management.job_waiting`).
 """
 
 from __future__ import annotations
@@ -23,11 +29,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from admin_bulk_upsert.files.reading import ReadError, read_dataset, supported_formats
+from admin_bulk_upsert.management import job_waiting
 from admin_bulk_upsert.management.failed_rows import collect_failures, write_report
+from admin_bulk_upsert.management.job_waiting import ROWS_FAILED
 from admin_bulk_upsert.management.progress import ProgressBar
 
-#: Exit status when the import ran but some rows failed.
-ROWS_FAILED = 2
+__all__ = ["ROWS_FAILED", "Command"]
 
 
 def _positive_int(text: str) -> int:
@@ -98,8 +105,25 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-progress", action="store_true", help="Do not show a progress bar on stderr."
         )
+        parser.add_argument(
+            "--background",
+            action="store_true",
+            help="Queue the file as an import job for a task worker and print the job's id. "
+            "A job imports all or nothing; with --dry-run it only previews.",
+        )
+        parser.add_argument(
+            "--wait",
+            action="store_true",
+            help="With --background: follow the job's progress until it ends; the exit "
+            "status says how it ended. Ctrl-C stops waiting, not the job.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["wait"] and not options["background"]:
+            raise CommandError(_("--wait follows a background job: add --background."))
+        if options["background"]:
+            self._queue_job(options)
+            return
         resource = self._build_resource(options)
         path: Path = options["file"]
         dataset = self._read(path, options)
@@ -121,6 +145,62 @@ class Command(BaseCommand):
                 progress.finish()
         elapsed = time.monotonic() - started
         self._report(resource, result, dataset, elapsed, options)
+
+    # --- background job ---------------------------------------------------------
+
+    def _queue_job(self, options: dict[str, Any]) -> None:
+        from admin_bulk_upsert.jobs import lifecycle
+
+        if options["batch_size"] is not None:
+            # A job builds its resource from a dotted path in the worker: a
+            # per-run subclass cannot travel there.
+            raise CommandError(
+                _(
+                    "--batch-size cannot be used with --background: set Meta.batch_size on "
+                    "the resource, or the BATCH_SIZE setting."
+                )
+            )
+        resource = self._build_resource(options)  # a bad target or key fails here, not later
+        target: str = options["target"]
+        model = _get_model(target)
+        path: Path = options["file"]
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise CommandError(
+                _("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror}
+            ) from exc
+        job = lifecycle.create_job(
+            data,
+            user=None,
+            model_label=resource._meta.model._meta.label,
+            resource_path="" if model is not None else target,
+            file_name=path.name,
+            input_format=options["input_format"] or _format_from_name(path),
+            encoding=options["encoding"] or "",
+            unique_fields=options["unique_fields"] or [],
+            preview=options["dry_run"],
+        )
+        if options["verbosity"] > 0 or not options["wait"]:
+            # The id alone on stdout at verbosity 0, for scripts: JOB=$(manage.py ...).
+            self.stdout.write(
+                str(job.pk)
+                if options["verbosity"] == 0
+                else _("Queued import job %(id)s for %(file)s.") % {"id": job.pk, "file": path}
+            )
+        if not options["wait"]:
+            return
+        try:
+            job = job_waiting.follow(
+                job.pk,
+                stdout=self.stdout,
+                stderr=self.stderr,
+                verbose=options["verbosity"] > 0,
+                show_bar=options["verbosity"] > 0 and not options["no_progress"],
+            )
+        except KeyboardInterrupt:
+            raise job_waiting.interrupted(job.pk) from None
+        job_waiting.report(job, self.stdout, self.style, verbose=options["verbosity"] > 0)
 
     # --- setup -----------------------------------------------------------------
 
@@ -238,6 +318,12 @@ def _get_resource_class(target: str) -> type[Any]:
             _("“%(target)s” is not a BulkUpsertResource subclass.") % {"target": target}
         )
     return found
+
+
+def _format_from_name(path: Path) -> str:
+    """The format the file's extension names, or "" to let the reader look at the bytes."""
+    suffix = path.suffix.lstrip(".").lower()
+    return suffix if suffix in supported_formats() else ""
 
 
 def _with_batch_size(resource_class: type[Any], batch_size: int) -> type[Any]:

@@ -26,7 +26,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from admin_bulk_upsert.files.reading import read_dataset
 
 _TOKEN_RE = re.compile(r'name="token" value="([^"]+)"')
-_CSV_OPTION_RE = re.compile(r'<option value="(\d+)"[^>]*>csv</option>')
+_OPTION_RE = r'<option value="(\d+)"[^>]*>{name}</option>'
 _CHECKED_KEY_RE = re.compile(
     r'<input type="checkbox" name="import_id_fields" value="([^"]+)"[^>]*checked'
 )
@@ -75,22 +75,45 @@ def upload(
     data: bytes,
     unique_fields: list[str] | None = None,
 ) -> Any:
-    """POST the upload form as a browser would, choosing the CSV format.
-
-    The page is read as HTML (``response.context`` exists only under the test runner).
-    """
-    page = client.get(import_url).content.decode()
-    csv_choice = _CSV_OPTION_RE.search(page)
+    """POST the upload form as a browser would, choosing the CSV format."""
     payload = {
-        "resource": "0",
-        "format": csv_choice.group(1) if csv_choice else "0",
+        **form_fields(client, import_url, "csv"),
         "import_file": SimpleUploadedFile(file_name, data, "text/csv"),
-        "import_id_fields": unique_fields or _CHECKED_KEY_RE.findall(page),
     }
+    if unique_fields:
+        payload["import_id_fields"] = unique_fields
     response = client.post(import_url, payload)
     if response.status_code != 200 or not _TOKEN_RE.search(response.content.decode()):
         raise RuntimeError(f"the preview offers no confirm step (status {response.status_code})")
     return response
+
+
+def form_fields(client: Any, import_url: str, format_name: str) -> dict[str, Any]:
+    """The upload form's fields but the file, as a browser fills them: the default key.
+
+    The page is read as HTML (``response.context`` exists only under the test runner).
+    """
+    page = client.get(import_url).content.decode()
+    choice = re.search(_OPTION_RE.format(name=re.escape(format_name)), page)
+    return {
+        "resource": "0",
+        "format": choice.group(1) if choice else "0",
+        "import_id_fields": _CHECKED_KEY_RE.findall(page),
+    }
+
+
+def check_upload_response(response: Any) -> str:
+    """What the upload POST did: queued a job (a redirect to its page) or showed a preview.
+
+    Raises when it did neither (a form error, a failed preview).
+    """
+    if response.status_code == 302:
+        return "job queued"
+    if response.status_code == 200 and _TOKEN_RE.search(response.content.decode()):
+        return "preview in the request"
+    raise RuntimeError(
+        f"the upload neither queued a job nor previewed (status {response.status_code})"
+    )
 
 
 def confirm(client: Any, import_url: str, preview: Any) -> Any:

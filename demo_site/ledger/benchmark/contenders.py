@@ -23,6 +23,7 @@ from django.utils import timezone
 from import_export.formats.base_formats import CSV
 from import_export.results import Result
 
+from ledger.benchmark import job_steps
 from ledger.benchmark.measuring import Outcome
 from ledger.models import FinancialTransaction
 from ledger.resources import (
@@ -57,6 +58,8 @@ class Contender:
     #: Untimed work before each run; its result is passed to ``run``.
     prepare: Callable[[Workload], Any]
     run: Callable[[Workload, Any], Outcome]
+    #: The contender this one is compared with (a ratio printed after the run).
+    baseline: str | None = None
 
 
 def _nothing(workload: Workload) -> None:
@@ -162,4 +165,51 @@ CONTENDERS = (
     ),
     Contender("die_bulk", "DIE use_bulk=True", True, True, _nothing, _run_stock_bulk),
     Contender("die", "DIE row by row", True, True, _nothing, _run_stock),
+)
+
+#: Background jobs and the upload request: run with ``--jobs`` or named in ``--only``.
+JOB_CONTENDERS = (
+    Contender(
+        "job_preview",
+        "background job preview (in process)",
+        False,
+        False,
+        lambda workload: job_steps.queue_job(workload, preview=True),
+        job_steps.run_job_preview,
+        baseline="plugin_dry",
+    ),
+    Contender(
+        "job_import",
+        "background job import (in process)",
+        True,
+        False,
+        lambda workload: job_steps.queue_job(workload, preview=False),
+        job_steps.run_job_import,
+        baseline="plugin",
+    ),
+    Contender(
+        "job_import_log",
+        "background job import + admin log entries",
+        True,
+        False,
+        lambda workload: job_steps.queue_job(workload, preview=False, admin_site="admin"),
+        job_steps.run_job_import,
+        baseline="plugin",
+    ),
+    Contender(
+        "upload_csv",
+        "admin upload request, CSV (background mode)",
+        False,
+        False,
+        lambda workload: job_steps.prepare_upload(workload, "csv"),
+        job_steps.run_upload,
+    ),
+    Contender(
+        "upload_xlsx",
+        "admin upload request, XLSX (background mode)",
+        False,
+        False,
+        lambda workload: job_steps.prepare_upload(workload, "xlsx"),
+        job_steps.run_upload,
+    ),
 )

@@ -14,7 +14,7 @@ from django.test.utils import override_settings
 from django.utils.module_loading import import_string
 
 from admin_bulk_upsert.jobs.compat import ImmediateBackend
-from ledger.benchmark.contenders import CONTENDERS, Contender, Workload
+from ledger.benchmark.contenders import CONTENDERS, JOB_CONTENDERS, Contender, Workload
 from ledger.benchmark.measuring import Outcome, Timed, measure_interleaved
 from ledger.benchmark.reporting import (
     ResultRow,
@@ -86,7 +86,16 @@ class Command(BaseCommand):
             help="Skip the tracemalloc pass.",
         )
         parser.add_argument(
-            "--only", nargs="+", choices=[c.key for c in CONTENDERS], help="Run these only."
+            "--only",
+            nargs="+",
+            choices=[c.key for c in (*CONTENDERS, *JOB_CONTENDERS)],
+            help="Run these only.",
+        )
+        parser.add_argument(
+            "--jobs",
+            action="store_true",
+            help="Also time a background job's preview and import (in process) and the "
+            "admin's upload request in background mode (CSV and XLSX).",
         )
         parser.add_argument(
             "--admin",
@@ -122,6 +131,8 @@ class Command(BaseCommand):
         with pinned_database(alias), override_settings(DEBUG=False, TASKS=immediate):
             self.stdout.write(f"Migrating and emptying the ledger tables on {alias!r} ...")
             call_command("migrate", database=alias, interactive=False, verbosity=0)
+            if "jobs" in settings.DATABASES:  # the job contenders' ImportJob rows go there
+                call_command("migrate", database="jobs", interactive=False, verbosity=0)
             reset_ledger(alias)
             machine = machine_description(alias)
             self.stdout.write(machine)
@@ -133,7 +144,10 @@ class Command(BaseCommand):
         self._report(results, alias, machine, options)
 
     def _contenders(self, options: dict[str, Any]) -> list[Contender]:
-        chosen = [c for c in CONTENDERS if not options["only"] or c.key in options["only"]]
+        available = (*CONTENDERS, *JOB_CONTENDERS) if options["jobs"] else CONTENDERS
+        if options["only"]:
+            available = (*CONTENDERS, *JOB_CONTENDERS)
+        chosen = [c for c in available if not options["only"] or c.key in options["only"]]
         if options["admin"] or options["admin_callable"]:
             chosen.append(_admin_contender(options["admin_callable"]))
         return chosen
@@ -180,7 +194,8 @@ class Command(BaseCommand):
                 Timed(
                     run=lambda prepared, c=contender: c.run(workload, prepared),
                     reset=lambda c=contender: _reset(c, workload),
-                    check=Outcome.check,
+                    # The outcome's own check: a job's reads the job's row back.
+                    check=lambda outcome: outcome.check(),
                 )
                 for contender in timed
             ],
@@ -212,11 +227,22 @@ class Command(BaseCommand):
                     verdicts[index],
                 )
             )
+        self._ratios(timed, measured)
         # Skipped contenders keep their place in the table's order.
         order = {c.key: i for i, c in enumerate(contenders)}
         rows.sort(key=lambda row: order[row.key])
         self._state_summary(rows, expected, starting)
         return rows
+
+    def _ratios(self, timed: list[Contender], measured: list[Any]) -> None:
+        seconds = {c.key: m.seconds for c, (m, _) in zip(timed, measured, strict=True)}
+        for contender in timed:
+            if contender.baseline in seconds:
+                ratio = seconds[contender.key] / seconds[contender.baseline]
+                self.stdout.write(
+                    f"  {contender.key} / {contender.baseline}: {ratio:.2f}x "
+                    f"({seconds[contender.key]:.2f} s / {seconds[contender.baseline]:.2f} s)"
+                )
 
     def _state_summary(self, rows: list[ResultRow], expected: Any, starting: Any) -> None:
         measured = [r for r in rows if r.measurement is not None]
@@ -296,6 +322,8 @@ def _argv(options: dict[str, Any]) -> str:
         parts.append("--no-memory")
     if options["only"]:
         parts += ["--only", *options["only"]]
+    if options["jobs"]:
+        parts.append("--jobs")
     if options["admin"]:
         parts.append("--admin")
     if options["admin_callable"]:
