@@ -50,7 +50,9 @@ from .write_paths import BULK_WRITES_CHOICES, bulk_writes_option, save_reasons
 
 # Keys whose value 0 makes no sense (an empty chunk, an upload limit of nothing,
 # a staged file that expires at once); the other integer keys accept 0.
-_POSITIVE_KEYS = frozenset({"BATCH_SIZE", "MAX_UPLOAD_SIZE", "STAGING_MAX_AGE"})
+_POSITIVE_KEYS = frozenset(
+    {"BATCH_SIZE", "MAX_UPLOAD_SIZE", "STAGING_MAX_AGE", "HEARTBEAT_TIMEOUT", "JOB_MAX_AGE_DAYS"}
+)
 
 
 def check_resource_class(resource_class: Any, obj: Any = None) -> list[CheckMessage]:
@@ -332,6 +334,8 @@ def _expected_value(key: str, annotation: Any, value: Any) -> str | None:
     Keys of a type this check does not know are accepted, so that a new key
     in ``Config`` never fails the checks before a rule is written for it.
     """
+    if key == "BACKGROUND_IMPORTS":
+        return None if value in (True, False, "auto") else 'True, False or "auto"'
     optional = type(None) in typing.get_args(annotation)
     if optional and value is None:
         return None

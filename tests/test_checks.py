@@ -426,6 +426,11 @@ class TestCheckSettings:
             ("PREVIEW_ERRORS", None, "an integer, 0 or more", 200),
             ("LOCK_TIMEOUT", "5", "an integer, 0 or more", 300),
             ("STAGING_DIR", 42, "a path (str or pathlib.Path) or None", None),
+            ("BACKGROUND_IMPORTS", "yes", 'True, False or "auto"', "auto"),
+            ("BACKGROUND_IMPORTS", None, 'True, False or "auto"', "auto"),
+            ("HEARTBEAT_TIMEOUT", 0, "a positive integer", 60),
+            ("JOB_MAX_AGE_DAYS", 0, "a positive integer", 30),
+            ("TASK_BACKEND", 3, "a string", "default"),
         ],
     )
     def test_e008_wrong_value(self, key, value, expected, default):
