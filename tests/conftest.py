@@ -43,9 +43,9 @@ def pytest_report_header(config):
     return f"admin_bulk_upsert test database: {settings.TEST_DB}"
 
 
-@pytest.fixture(params=["db", "rq"])
+@pytest.fixture(params=["db", "rq", "celery"])
 def worker_backend(request, transactional_db, settings, tmp_path):
-    """A real task backend (django-tasks-db, then RQ) and its worker processes.
+    """A real task backend (django-tasks-db, RQ, then Celery) and its worker processes.
 
     Needs ``transactional_db`` (workers see only committed rows) and comes after
     it, so that every worker is killed before the tables are flushed. The plugin

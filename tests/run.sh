@@ -5,7 +5,8 @@
 # package with its test extra, lints, then runs pytest once per database: SQLite (with the browser
 # tests), PostgreSQL and MariaDB (without them). Extra arguments go to every pytest run, e.g.
 # `bash tests/run.sh -k concurrency`. The tests that start real worker processes
-# (tests/jobs/test_workers*.py: db_worker, and RQ on Redis at 127.0.0.1:6379) run in each of them,
+# (tests/jobs/test_workers*.py: db_worker, RQ on Redis at 127.0.0.1:6379, and Celery on RabbitMQ at
+# 127.0.0.1:5672 where django-tasks-celery installs: the django6 pass) run in each of them,
 # and once more on SQLite with the test database in files (run "sqlite-files"), since a worker
 # process cannot open SQLite's in-memory test database.
 #
@@ -298,6 +299,11 @@ reachable MariaDB 3306 mariadb-admin --connect-timeout=3 -h "$DB_HOST" -P 3306 -
 # CI=true (ADMIN_BULK_UPSERT_REQUIRE_DB), as the databases' tests do.
 reachable Redis 6379 redis-cli -h "$DB_HOST" -p 6379 ping
 export ADMIN_BULK_UPSERT_TEST_REDIS_URL="${ADMIN_BULK_UPSERT_TEST_REDIS_URL:-redis://$DB_HOST:6379/0}"
+# The Celery worker tests need RabbitMQ (guest/guest, default virtual host), the same way; they run
+# only where django-tasks-celery installs (Python >= 3.12, Django >= 6: the django6 pass) and skip
+# elsewhere. rabbitmqctl talks to the local node, not the port, so the port is what is checked.
+reachable RabbitMQ 5672 timeout 3 bash -c "exec 3<>/dev/tcp/$DB_HOST/5672"
+export ADMIN_BULK_UPSERT_TEST_AMQP_URL="${ADMIN_BULK_UPSERT_TEST_AMQP_URL:-amqp://guest:guest@$DB_HOST:5672//}"
 
 # The caller's arguments come last, so a caller's own -m wins over ours.
 run_all() {

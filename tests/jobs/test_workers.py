@@ -1,6 +1,7 @@
-"""Import jobs run by real worker processes: django-tasks-db's ``db_worker`` and an RQ worker.
+"""Import jobs run by real worker processes: ``db_worker``, an RQ worker and a Celery worker.
 
-Each test runs once per backend (the ``worker_backend`` fixture): the test
+Each test runs once per backend (the ``worker_backend`` fixture; Celery only
+where django-tasks-celery installs, Python >= 3.12 with Django >= 6): the test
 process queues and steers jobs through ``admin_bulk_upsert.jobs.lifecycle``,
 as the admin does, and watches the job's row and the model's table, while
 the workers, separate processes on the same test database, do the work.

@@ -17,8 +17,16 @@ Backends:
 - ``"rq"``: django-tasks-rq's ``RQBackend`` on the Redis at
   ``ADMIN_BULK_UPSERT_TEST_REDIS_URL`` (default ``redis://127.0.0.1:6379/0``),
   worked by django-rq's ``rqworker --job-class django_tasks_rq.Job``.
+- ``"celery"``: django-tasks-celery's ``CeleryBackend`` on the RabbitMQ at
+  ``ADMIN_BULK_UPSERT_TEST_AMQP_URL`` (default
+  ``amqp://guest:guest@127.0.0.1:5672//``), worked by
+  ``celery -A tests.celery_app worker`` (a prefork pool of one process). Each
+  test has a queue of its own on the default virtual host (creating a virtual
+  host takes ``rabbitmqctl`` on the server's machine), deleted afterwards.
+  django-tasks-celery needs Python >= 3.12 and Django >= 6: without it (the
+  Python 3.11 run) these tests skip, naming that constraint.
 
-A Redis that cannot be reached skips the test, or fails it when
+A Redis or RabbitMQ that cannot be reached skips the test, or fails it when
 ``ADMIN_BULK_UPSERT_REQUIRE_DB=1`` (CI), as an unreachable database does.
 """
 
@@ -43,7 +51,16 @@ from django.db import connections
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("ADMIN_BULK_UPSERT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-BACKENDS = ("db", "rq")
+AMQP_URL = os.environ.get("ADMIN_BULK_UPSERT_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+BACKENDS = ("db", "rq", "celery")
+#: The Celery settings of the test process and its workers, as the README advises a project.
+CELERY_SETTINGS = {
+    "CELERY_BROKER_URL": AMQP_URL,
+    # Each worker process reserves at most one job beyond the one it runs (Celery's default is
+    # four), so that queued jobs go to idle workers rather than wait behind a long import.
+    "CELERY_WORKER_PREFETCH_MULTIPLIER": 1,
+    "CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP": True,
+}
 #: Seconds a test waits for a worker to reach a state before it fails, showing the logs.
 DEADLINE = 120.0
 
@@ -62,6 +79,17 @@ def redis_unreachable_reason(url: str = REDIS_URL) -> str | None:
         redis.Redis.from_url(url, socket_connect_timeout=3).ping()
     except redis.RedisError as exc:
         return f"Redis at {url} is not reachable: {exc}"
+    return None
+
+
+def rabbitmq_unreachable_reason(url: str = AMQP_URL) -> str | None:
+    from kombu import Connection
+
+    try:
+        with Connection(url, connect_timeout=3) as connection:
+            connection.ensure_connection(max_retries=1)
+    except Exception as exc:  # kombu raises the transport's own errors
+        return f"RabbitMQ at {url} is not reachable: {exc!r}"
     return None
 
 
@@ -152,7 +180,13 @@ class WorkerBackend:
     # -- configuration -------------------------------------------------------------------
 
     def _check_available(self) -> None:
-        package = {"db": "django_tasks_db", "rq": "django_tasks_rq"}[self.name]
+        if self.name == "celery" and not find_spec("django_tasks_celery"):
+            # A version constraint, not a missing service: tests/run.sh's django6 pass runs them.
+            pytest.skip(
+                "django-tasks-celery is not installed: it needs Python >= 3.12 and Django >= 6 "
+                "(the test extra installs it there)"
+            )
+        package = {"db": "django_tasks_db", "rq": "django_tasks_rq", "celery": "celery"}[self.name]
         if not find_spec(package):
             unavailable(f"{package} is not installed")
         default = django_settings.DATABASES["default"]
@@ -166,6 +200,8 @@ class WorkerBackend:
             )
         if self.name == "rq" and (reason := redis_unreachable_reason()):
             unavailable(reason)
+        if self.name == "celery" and (reason := rabbitmq_unreachable_reason()):
+            unavailable(reason)
 
     def _configure(self, config: dict[str, Any]) -> None:
         self.settings.ADMIN_BULK_UPSERT = {**config, "TASK_QUEUE": self.queue}
@@ -173,10 +209,20 @@ class WorkerBackend:
             self.settings.TASKS = {
                 "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": [self.queue]}
             }
-        else:
+        elif self.name == "rq":
             self.settings.RQ_QUEUES = {self.queue: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
             self.settings.TASKS = {
                 "default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": [self.queue]}
+            }
+        else:
+            for name, value in CELERY_SETTINGS.items():
+                setattr(self.settings, name, value)
+            self.settings.TASKS = {
+                "default": {
+                    "BACKEND": "django_tasks_celery.CeleryBackend",
+                    "QUEUES": [self.queue],
+                    "OPTIONS": {"CELERY_APP": "tests.celery_app.app"},
+                }
             }
         from admin_bulk_upsert.jobs.compat import task_backends
 
@@ -206,6 +252,8 @@ class WorkerBackend:
         }
         if self.name == "rq":
             given["RQ_QUEUES"] = self.settings.RQ_QUEUES
+        if self.name == "celery":
+            given.update(CELERY_SETTINGS)
         return {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.worker_settings",
@@ -231,25 +279,52 @@ class WorkerBackend:
                 "--worker-id",
                 f"test-worker-{number}-{uuid.uuid4().hex[:8]}",
             ]
-        else:
+            command = [sys.executable, "-m", "django", *args]
+        elif self.name == "rq":
             args = ["rqworker", "--job-class", "django_tasks_rq.Job", self.queue]
+            command = [sys.executable, "-m", "django", *args]
+        else:
+            command = [
+                sys.executable,
+                "-m",
+                "celery",
+                "--app",
+                "tests.celery_app",
+                "worker",
+                "--queues",
+                self.queue,
+                "--pool",
+                "prefork",  # the task runs in a forked child, which a kill must reach too
+                "--concurrency",
+                "1",
+                "--hostname",
+                f"test-worker-{number}-{uuid.uuid4().hex[:8]}@%h",
+                "--loglevel",
+                "INFO",
+                # No talk between the test workers: each stays on its own queue.
+                "--without-mingle",
+                "--without-gossip",
+            ]
+        ready_marker = {"db": "Starting worker", "rq": "Listening on", "celery": " ready."}
         worker = Worker(
             f"{self.name} worker {number}",
-            [sys.executable, "-m", "django", *args],
+            command,
             self.worker_env(),
             self.log_dir / f"{self.name}-worker-{number}.log",
-            ready_marker="Starting worker" if self.name == "db" else "Listening on",
+            ready_marker=ready_marker[self.name],
         )
         self.workers.append(worker)
         return worker
 
     def stop(self) -> None:
-        """Kill every worker started here, and forget this test's queue in Redis."""
+        """Kill every worker started here, and forget this test's queue in Redis or RabbitMQ."""
         for worker in self.workers:
             worker.kill()
         self._enqueued_signal().disconnect(self._remember)
         if self.name == "rq":
             self._forget_redis_keys()
+        elif self.name == "celery":
+            self._delete_rabbitmq_queue()
 
     def _forget_redis_keys(self) -> None:
         import redis
@@ -260,6 +335,15 @@ class WorkerBackend:
             keys += [f"rq:job:{task_id}", f"rq:results:{task_id}"]
         if keys:
             client.delete(*keys)
+
+    def _delete_rabbitmq_queue(self) -> None:
+        """Delete the test's queue and its exchange (Celery declares both durable, by name)."""
+        from kombu import Connection
+
+        with Connection(AMQP_URL, connect_timeout=3) as connection:
+            channel = connection.default_channel
+            channel.queue_delete(self.queue)
+            channel.exchange_delete(self.queue)
 
     def logs(self) -> str:
         return "\n".join(f"--- {w.name} (pid {w.pid}) ---\n{w.output()}" for w in self.workers)
