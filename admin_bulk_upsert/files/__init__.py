@@ -1,0 +1,1 @@
+"""Bytes in, rows out: reading uploaded files, whole or as a stream."""
