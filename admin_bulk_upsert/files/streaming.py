@@ -14,8 +14,9 @@ value dropped, and the same :class:`~admin_bulk_upsert.reading.ReadError`
 messages. To give them *before* the import starts (a bad byte on the last line
 must not fail an import half-way), the file is read once when it is opened:
 that pass checks every row, counts them (so that ``len()`` and the progress
-bar are exact) and finds the trailing empty columns, keeping nothing. It cost
-0.9 s for a million ledger rows, against about a minute for their import.
+bar are exact) and finds the trailing empty columns, keeping nothing. For the
+demo's million-row ledger file (63 MB) it took 1.6 s, against more than a
+minute for the import; iterating the rows takes about as long again.
 
 Text formats (CSV, TSV) are read with :mod:`csv`. Spreadsheets are read
 through a row source registered with :func:`register_row_source` (a function
@@ -173,6 +174,8 @@ class _Shape:
         too_wide: ReadError | None = None
         for row in self._fitted(rows, width):
             count += 1
+            if used_to == width and type(row) is list:  # the common case: nothing to check
+                continue
             if isinstance(row, ReadError):
                 too_wide = too_wide or row
                 continue
