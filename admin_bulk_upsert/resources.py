@@ -39,7 +39,7 @@ from .instances import import_instance_keeping_pk
 from .keys import KeySpec
 from .locking import model_import_lock
 from .parsing import fast_widget_cleaning
-from .results import LazyDiffRowResult
+from .results import LazyDiffRowResult, RowConsumer, StreamingResult
 from .write_paths import save_per_row_reason
 
 logger = logging.getLogger(__name__)
@@ -79,6 +79,7 @@ class BulkUpsertResource(ModelResource):
     _unique_fields: list[str] | None = None
     _progress: Progress | None = None
     _store_instance: bool = False
+    _row_consumer: RowConsumer | None = None
 
     def __init__(self, unique_fields: Sequence[str] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -201,9 +202,16 @@ class BulkUpsertResource(ModelResource):
         *,
         unique_fields: Sequence[str] | None = None,
         progress: Progress | None = None,
+        row_consumer: RowConsumer | None = None,
         **kwargs: Any,
     ) -> Result:
         """Stock ``import_data``, plus ``unique_fields`` and a ``progress(done, total)`` callback.
+
+        With ``row_consumer``, the result is a :class:`~.results.StreamingResult`:
+        each row's result goes to the consumer as its chunk is recorded and is
+        not kept, so that memory does not grow with the file. ``dataset`` may
+        then be a :class:`~.files.streaming.StreamedDataset`, read chunk by
+        chunk. Without it, the result is stock's, with every row.
 
         The import holds a per-model lock (:mod:`.locking`), so that two
         imports of the same model run one after the other.
@@ -211,6 +219,7 @@ class BulkUpsertResource(ModelResource):
         if unique_fields:
             self.set_unique_fields(unique_fields)
         self._progress = progress
+        self._row_consumer = row_consumer
         using = self.get_db_connection_name()
         with model_import_lock(self._meta.model, using, get_config().LOCK_TIMEOUT):
             return super().import_data(  # type: ignore[no-any-return]
@@ -235,9 +244,15 @@ class BulkUpsertResource(ModelResource):
         reason = self.stock_path_reason()
         if reason is not None:
             logger.info("Importing %s row by row: %s", self._meta.model.__name__, reason)
-            result = super().import_data_inner(
-                dataset, dry_run, raise_errors, using_transactions, collect_failed_rows, **kwargs
-            )
+            with self._streaming_result_class():
+                result = super().import_data_inner(
+                    dataset,
+                    dry_run,
+                    raise_errors,
+                    using_transactions,
+                    collect_failed_rows,
+                    **kwargs,
+                )
             self._report_progress(len(dataset), len(dataset))
             return result  # type: ignore[no-any-return]
 
@@ -245,7 +260,8 @@ class BulkUpsertResource(ModelResource):
         if save_reason is not None:
             model_name = self._meta.model.__name__
             logger.info("Importing %s with save() per row: %s", model_name, save_reason)
-        result = self.get_result_class()()
+        with self._streaming_result_class():
+            result = self.get_result_class()()
         result.diff_headers = self.get_diff_headers()
         result.total_rows = len(dataset)
         using = self.get_db_connection_name()
@@ -313,6 +329,25 @@ class BulkUpsertResource(ModelResource):
         return result
 
     # -- the stages ------------------------------------------------------------------
+
+    @contextmanager
+    def _streaming_result_class(self) -> Iterator[None]:
+        """With a row consumer, make ``get_result_class()`` give a :class:`StreamingResult`.
+
+        Stock's row loop (the row-by-row path) makes its result the same way,
+        so it streams too.
+        """
+        consumer = self._row_consumer
+        if consumer is None:
+            yield
+            return
+        self.get_result_class = lambda: functools.partial(  # type: ignore[method-assign]
+            StreamingResult, consumer
+        )
+        try:
+            yield
+        finally:
+            del self.get_result_class
 
     @contextmanager
     def _fixed_import_fields(self, import_fields: list[Any]) -> Iterator[None]:

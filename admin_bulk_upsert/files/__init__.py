@@ -1,1 +1,1 @@
-"""Bytes in, rows out: format detection, encodings and spreadsheet reading."""
+"""Bytes in, rows out: format detection, encodings, spreadsheets, and reading as a stream."""

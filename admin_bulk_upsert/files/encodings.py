@@ -137,6 +137,33 @@ def decode(data: bytes, encoding: str | None) -> tuple[str, str]:
         ) from exc
 
 
+def stream_encoding(file: Any, start: int, encoding: str | None) -> tuple[str, str]:
+    """``(encoding, errors)`` to read ``file`` as a stream, as :func:`decode` reads bytes.
+
+    ``encoding`` ``None`` (or ``"auto"``) is detected with one pass of an
+    incremental UTF-8 decoder over the file, which is left at ``start``.
+    ``errors`` is the handler that gives Windows-1252's undefined bytes their
+    Latin-1 meaning, or ``"strict"``.
+    """
+    if encoding is None or encoding == AUTO:
+        decoder = codecs.getincrementaldecoder(_UTF8)()
+        file.seek(start)
+        encoding = _UTF8
+        try:
+            while block := file.read(1 << 16):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            encoding = _WINDOWS_1252
+        file.seek(start)
+    name = _canonical(encoding)
+    if name == "cp1252":
+        return encoding, _C1_HANDLER
+    if name == "utf-8":
+        return _UTF8, "strict"  # a BOM is not part of the first column's name
+    return encoding, "strict"
+
+
 def same_encoding(first: str, second: str) -> bool:
     """Whether two names spell one encoding (``utf_8`` and ``UTF-8``, ``latin1`` and ``l1``)."""
     return _canonical(first) == _canonical(second)

@@ -16,7 +16,9 @@ would have taken the confirm step past its budget of 1.5x the import. Like
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import csv
+import tempfile
+from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
 from typing import Any
 
@@ -57,8 +59,46 @@ def _messages(file_name: str) -> dict[int, str]:
     }
 
 
+class LogEntrySpool:
+    """The entries of a streamed import, kept in a temporary file until it succeeds.
+
+    A ``row_consumer`` for ``import_data`` (alone or with others, see
+    :func:`~admin_bulk_upsert.results.each_of`): the import's row results are
+    not kept, and the entries may only be written once the import is known to
+    stand (it rolls back on an error). Each created, updated or deleted row
+    with an ``object_id`` costs a line on disk, nothing in memory.
+    """
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115
+        self._writer = csv.writer(self._file)
+
+    def __call__(self, row: RowResult, failed: Any = None) -> None:
+        flag = _FLAGS.get(row.import_type)
+        if flag is not None and row.object_id is not None:
+            repr_ = str(row.object_repr or "")[:_REPR_LENGTH]
+            self._writer.writerow((flag, str(row.object_id), repr_))
+
+    def entries(self) -> Iterator[tuple[int, str, str]]:
+        """``(action_flag, object_id, object_repr)`` of each row, in the file's order."""
+        self._file.flush()
+        self._file.seek(0)
+        for flag, object_id, object_repr in csv.reader(self._file):
+            yield int(flag), object_id, object_repr
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _entries_of(result: Result) -> Iterator[tuple[int, str, str]]:
+    for row in result.rows:
+        flag = _FLAGS.get(row.import_type)
+        if flag is not None and row.object_id is not None:
+            yield flag, str(row.object_id), str(row.object_repr or "")[:_REPR_LENGTH]
+
+
 def write_log_entries(
-    result: Result,
+    result: Result | LogEntrySpool,
     *,
     user_pk: Any,
     model: type[models.Model],
@@ -68,8 +108,10 @@ def write_log_entries(
     """Write one entry per created, updated or deleted row; return how many were written.
 
     All entries are written in one transaction. Rows without an ``object_id``
-    (nothing to link to) get no entry.
+    (nothing to link to) get no entry. ``result`` is the import's ``Result``,
+    or the :class:`LogEntrySpool` that was its row consumer.
     """
+    entries = result.entries() if isinstance(result, LogEntrySpool) else _entries_of(result)
     using = router.db_for_write(LogEntry)
     connection = connections[using]
     written = 0
@@ -81,7 +123,7 @@ def write_log_entries(
         connection.cursor() as cursor,
     ):
         write = _copy_writer(connection, cursor) or _executemany_writer(connection, cursor)
-        for batch in _batches(result, user_pk, model, file_name, batch_size):
+        for batch in _batches(entries, user_pk, model, file_name, batch_size):
             write(batch)
             written += len(batch)
             collect_garbage()
@@ -89,26 +131,19 @@ def write_log_entries(
 
 
 def _batches(
-    result: Result, user_pk: Any, model: type[models.Model], file_name: str, batch_size: int
+    entries: Iterable[tuple[int, str, str]],
+    user_pk: Any,
+    model: type[models.Model],
+    file_name: str,
+    batch_size: int,
 ) -> Iterator[list[tuple[Any, ...]]]:
     content_type_id = ContentType.objects.get_for_model(model, for_concrete_model=False).pk
     messages = _messages(file_name)
     action_time = timezone.now()
     batch: list[tuple[Any, ...]] = []
-    for row in result.rows:
-        flag = _FLAGS.get(row.import_type)
-        if flag is None or row.object_id is None:
-            continue
+    for flag, object_id, object_repr in entries:
         batch.append(
-            (
-                action_time,
-                user_pk,
-                content_type_id,
-                str(row.object_id),
-                str(row.object_repr or "")[:_REPR_LENGTH],
-                flag,
-                messages[flag],
-            )
+            (action_time, user_pk, content_type_id, object_id, object_repr, flag, messages[flag])
         )
         if len(batch) >= batch_size:
             yield batch

@@ -1,7 +1,7 @@
 """The dry-run preview: totals, the first changes and the first errors of a ``Result``.
 
 Stock DIE renders every row's HTML diff, which makes the page grow with the
-file (1.7 MB for 3,000 rows). This module walks ``result.rows`` once, keeps
+file (1.7 MB for 3,000 rows). This module walks the row results once, keeps
 only ``PREVIEW_ROWS`` changed rows and ``PREVIEW_ERRORS`` errors, and streams
 one CSV line per row to a file for download. It never touches
 ``row_result.diff`` (computed lazily by the engine), and renders field values
@@ -26,6 +26,7 @@ from import_export.results import Result, RowResult
 from import_export.widgets import ForeignKeyWidget
 
 from ..blame import blame_column, column_names
+from ..results import FailedRow
 
 CHANGE_TYPES = (
     RowResult.IMPORT_TYPE_NEW,
@@ -263,6 +264,85 @@ def _message(exc: BaseException) -> str:
     return force_str(exc) or type(exc).__name__
 
 
+class PreviewBuilder:
+    """The preview built row by row, as the import records its rows.
+
+    :meth:`add` takes each row result in ``result.rows`` order and keeps only
+    what the page shows; :meth:`finish` adds the totals. Used after the import
+    by :func:`build_preview`, or during it as the ``row_consumer`` of
+    ``import_data`` (it is callable as one), so that the rows need not be kept.
+    ``headers`` are the result's ``diff_headers``.
+    """
+
+    def __init__(
+        self,
+        resource: Any,
+        headers: list[str],
+        *,
+        max_rows: int,
+        max_errors: int,
+        csv_file: TextIO | None = None,
+    ) -> None:
+        self.max_rows = max_rows
+        self.max_errors = max_errors
+        self._columns = _columns(resource)
+        self._namer = _ErrorNamer(resource, headers)
+        self._writer = csv.writer(csv_file) if csv_file is not None else None
+        if self._writer is not None:
+            self._writer.writerow(CSV_HEADER)
+        self._number = 0
+        self._shown: list[PreviewRow] = []
+        self._errors: list[PreviewError] = []
+        self._hidden_rows = self._hidden_errors = 0
+
+    def __call__(self, row: RowResult, failed: FailedRow | None) -> None:
+        self.add(row, failed.values if failed is not None else ())
+
+    def add(self, row: RowResult, values: tuple[Any, ...] = ()) -> None:
+        """The next row's result; ``values``: an invalid row's cells in ``diff_headers`` order."""
+        self._number += 1
+        number = self._number
+        row_errors: list[PreviewError] = []
+        changed: list[_Column] = []
+        if row.import_type == RowResult.IMPORT_TYPE_INVALID:
+            row_errors = self._namer.from_invalid(row, values)
+        elif row.errors:
+            row_errors = self._namer.from_errors(row)
+        elif row.import_type in CHANGE_TYPES:
+            changed = _changed_columns(row, self._columns)
+            if len(self._shown) < self.max_rows:
+                self._shown.append(_shown_row(number, row, changed))
+            else:
+                self._hidden_rows += 1
+        for error in row_errors:
+            if len(self._errors) < self.max_errors:
+                self._errors.append(dataclasses.replace(error, number=number))
+            else:
+                self._hidden_errors += 1
+        if self._writer is not None:
+            self._writer.writerow(
+                (
+                    number,
+                    row.import_type,
+                    ";".join(column.name for column in changed),
+                    " | ".join(_describe(error) for error in row_errors),
+                )
+            )
+
+    def finish(self, result: Result) -> Preview:
+        """The preview, with the totals and the errors not tied to a row from ``result``."""
+        base_errors = tuple(force_str(error.error) for error in result.base_errors)
+        return Preview(
+            totals=dict(result.totals),
+            total_rows=result.total_rows,
+            rows=tuple(self._shown),
+            hidden_rows=self._hidden_rows,
+            errors=tuple(self._errors),
+            hidden_errors=self._hidden_errors,
+            base_errors=base_errors,
+        )
+
+
 def build_preview(
     result: Result,
     resource: Any,
@@ -277,54 +357,17 @@ def build_preview(
     so that changed columns can be named; without instances, rows are counted
     but their changes are not shown.
     """
-    columns = _columns(resource)
-    namer = _ErrorNamer(resource, list(result.diff_headers))
-    values_by_number = {invalid.number: invalid.values for invalid in result.invalid_rows}
-    writer = csv.writer(csv_file) if csv_file is not None else None
-    if writer is not None:
-        writer.writerow(CSV_HEADER)
-
-    shown: list[PreviewRow] = []
-    errors: list[PreviewError] = []
-    hidden_rows = hidden_errors = 0
-    for number, row in enumerate(result.rows, 1):
-        row_errors: list[PreviewError] = []
-        changed: list[_Column] = []
-        if row.import_type == RowResult.IMPORT_TYPE_INVALID:
-            row_errors = namer.from_invalid(row, values_by_number.get(number, ()))
-        elif row.errors:
-            row_errors = namer.from_errors(row)
-        elif row.import_type in CHANGE_TYPES:
-            changed = _changed_columns(row, columns)
-            if len(shown) < max_rows:
-                shown.append(_shown_row(number, row, changed))
-            else:
-                hidden_rows += 1
-        for error in row_errors:
-            if len(errors) < max_errors:
-                errors.append(dataclasses.replace(error, number=number))
-            else:
-                hidden_errors += 1
-        if writer is not None:
-            writer.writerow(
-                (
-                    number,
-                    row.import_type,
-                    ";".join(column.name for column in changed),
-                    " | ".join(_describe(error) for error in row_errors),
-                )
-            )
-
-    base_errors = tuple(force_str(error.error) for error in result.base_errors)
-    return Preview(
-        totals=dict(result.totals),
-        total_rows=result.total_rows,
-        rows=tuple(shown),
-        hidden_rows=hidden_rows,
-        errors=tuple(errors),
-        hidden_errors=hidden_errors,
-        base_errors=base_errors,
+    builder = PreviewBuilder(
+        resource,
+        list(result.diff_headers),
+        max_rows=max_rows,
+        max_errors=max_errors,
+        csv_file=csv_file,
     )
+    values_by_number = {invalid.number: invalid.values for invalid in result.invalid_rows}
+    for number, row in enumerate(result.rows, 1):
+        builder.add(row, values_by_number.get(number, ()))
+    return builder.finish(result)
 
 
 def _describe(error: PreviewError) -> str:

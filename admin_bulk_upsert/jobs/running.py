@@ -2,9 +2,13 @@
 
 Each step first claims the job with a conditional update (from the state it
 expects to the running state), so a task delivered twice, or a job cancelled
-while it waited in the queue, runs nothing. It then reads the stored file,
-runs the resource's ``import_data`` with :class:`.progress.JobProgress` as its
-progress callback, and records the outcome. Whatever goes wrong ends in a
+while it waited in the queue, runs nothing. It then reads the stored file as a
+stream of rows, runs the resource's ``import_data`` with
+:class:`.progress.JobProgress` as its progress callback and a
+:class:`.preview.PreviewBuilder` as its row consumer, and records the outcome.
+No row's result is kept (the preview keeps the first changes and errors, the
+report and the admin log entries go to temporary files), so a worker's memory
+does not grow with the file. Whatever goes wrong ends in a
 state the page can show (failed, cancelled) with a message: the import itself
 runs in one transaction, so a failed or cancelled step has written nothing.
 """
@@ -15,7 +19,7 @@ import io
 import logging
 import tempfile
 import time
-from typing import Any
+from typing import IO, Any
 
 from django.contrib.auth import get_user_model
 from django.core.files import File
@@ -26,12 +30,13 @@ from django.utils.translation import gettext as _
 from import_export.signals import post_import
 
 from ..conf import get_config
-from ..files.reading import ReadError, read_dataset
-from ..garbage import paused_collection
+from ..files.reading import ReadError
+from ..files.streaming import open_dataset
+from ..results import each_of
 from . import storage
-from .log_entries import write_log_entries
+from .log_entries import LogEntrySpool, write_log_entries
 from .models import ImportJob
-from .preview import Preview, build_preview
+from .preview import Preview, PreviewBuilder
 from .progress import ImportCancelled, JobProgress, worker_name
 
 logger = logging.getLogger(__name__)
@@ -55,22 +60,25 @@ def run_preview(job_pk: int) -> None:
         return
     started = time.monotonic()
     try:
-        with JobProgress(job, State.PREVIEWING, import_alias=_import_alias(job)) as progress:
-            resource, dataset, user = _prepare(job, progress)
-            result = resource.import_data(
-                dataset,
-                dry_run=True,
-                raise_errors=False,
-                unique_fields=list(job.unique_fields),
-                retain_instance_in_row_result=True,
-                file_name=job.file_name,
-                user=user,
-                progress=progress,
-                **job.import_kwargs,
-            )
-            del dataset
-            preview, report = _summarise(result, resource, show_changes=True)
-            del result
+        with (
+            JobProgress(job, State.PREVIEWING, import_alias=_import_alias(job)) as progress,
+            job.file.open("rb") as stored,
+        ):
+            resource, dataset, user = _prepare(job, stored, progress)
+            with _Summary(resource, show_changes=True) as summary:
+                result = resource.import_data(
+                    dataset,
+                    dry_run=True,
+                    raise_errors=False,
+                    unique_fields=list(job.unique_fields),
+                    retain_instance_in_row_result=True,
+                    file_name=job.file_name,
+                    user=user,
+                    progress=progress,
+                    row_consumer=summary.builder,
+                    **job.import_kwargs,
+                )
+                preview, report = summary.finish(result)
             progress.check()
     except ImportCancelled as stop:
         _stopped(job, State.PREVIEWING, stop)
@@ -95,34 +103,41 @@ def run_import(job_pk: int) -> None:
         return
     started = time.monotonic()
     try:
-        with JobProgress(job, State.IMPORTING, import_alias=_import_alias(job)) as progress:
-            resource, dataset, user = _prepare(job, progress)
-            result = resource.import_data(
-                dataset,
-                dry_run=False,
-                raise_errors=False,
-                use_transactions=True,
-                rollback_on_validation_errors=True,
-                unique_fields=list(job.unique_fields),
-                file_name=job.file_name,
-                user=user,
-                progress=progress,
-                **job.import_kwargs,
-            )
-            del dataset
-            failed = result.has_errors() or result.has_validation_errors()
-            if not failed and job.admin_site:
-                write_log_entries(
-                    result,
-                    user_pk=user.pk if user is not None else None,
-                    model=job.model,
+        with (
+            JobProgress(job, State.IMPORTING, import_alias=_import_alias(job)) as progress,
+            job.file.open("rb") as stored,
+        ):
+            resource, dataset, user = _prepare(job, stored, progress)
+            log_entries = LogEntrySpool() if job.admin_site else None
+            with _Summary(resource, show_changes=False) as summary:
+                consumers = [summary.builder] + ([log_entries] if log_entries else [])
+                result = resource.import_data(
+                    dataset,
+                    dry_run=False,
+                    raise_errors=False,
+                    use_transactions=True,
+                    rollback_on_validation_errors=True,
+                    unique_fields=list(job.unique_fields),
                     file_name=job.file_name,
-                    batch_size=int(
-                        getattr(resource._meta, "batch_size", None) or get_config().BATCH_SIZE
-                    ),
+                    user=user,
+                    progress=progress,
+                    row_consumer=each_of(*consumers),
+                    **job.import_kwargs,
                 )
-            preview, report = _summarise(result, resource, show_changes=False)
-            del result
+                failed = result.has_errors() or result.has_validation_errors()
+                if not failed and log_entries is not None:
+                    write_log_entries(
+                        log_entries,
+                        user_pk=user.pk if user is not None else None,
+                        model=job.model,
+                        file_name=job.file_name,
+                        batch_size=int(
+                            getattr(resource._meta, "batch_size", None) or get_config().BATCH_SIZE
+                        ),
+                    )
+                preview, report = summary.finish(result)
+            if log_entries is not None:
+                log_entries.close()
     except ImportCancelled as stop:
         _stopped(job, State.IMPORTING, stop)
         return
@@ -172,17 +187,18 @@ def _import_alias(job: ImportJob) -> str:
     return router.db_for_write(job.model)
 
 
-def _prepare(job: ImportJob, progress: JobProgress) -> tuple[Any, Any, Any]:
-    """The resource, the file's rows and the user, with the row count saved for the bar."""
-    with job.file.open("rb") as stored:
-        data = stored.read()
-    dataset = read_dataset(
-        data,
+def _prepare(job: ImportJob, stored: IO[bytes], progress: JobProgress) -> tuple[Any, Any, Any]:
+    """The resource, the file's rows and the user, with the row count saved for the bar.
+
+    The rows are read from storage as the import goes (:mod:`..files.streaming`),
+    so ``stored`` must stay open until the import ends.
+    """
+    dataset = open_dataset(
+        stored,
         filename=job.file_name,
         input_format=job.input_format,
         encoding=job.encoding or None,
     )
-    del data
     ImportJob.objects.filter(pk=job.pk).update(rows_total=len(dataset))
     progress.check()
     resource = resource_class_for(job)(**job.resource_kwargs)
@@ -190,24 +206,37 @@ def _prepare(job: ImportJob, progress: JobProgress) -> tuple[Any, Any, Any]:
     return resource, dataset, user
 
 
-def _summarise(result: Any, resource: Any, *, show_changes: bool) -> tuple[Preview, str]:
-    """The preview to store on the job, and the per-row report saved to storage."""
-    config = get_config()
-    with tempfile.TemporaryFile("w+b") as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-        with paused_collection():
-            preview = build_preview(
-                result,
-                resource,
-                max_rows=config.PREVIEW_ROWS if show_changes else 0,
-                max_errors=config.PREVIEW_ERRORS,
-                csv_file=text,
-            )
-        text.flush()
-        raw.seek(0)
-        report = storage.save_new("report.csv", File(raw))
-        text.detach()
-    return preview, report
+class _Summary:
+    """The preview to store on the job and the per-row report, built as the rows are imported.
+
+    ``builder`` is the import's row consumer; :meth:`finish` saves the
+    report to storage and returns the preview with its name.
+    """
+
+    def __init__(self, resource: Any, *, show_changes: bool) -> None:
+        config = get_config()
+        self._raw = tempfile.TemporaryFile("w+b")  # noqa: SIM115 - closed by __exit__
+        self._text = io.TextIOWrapper(self._raw, encoding="utf-8", newline="")
+        self.builder = PreviewBuilder(
+            resource,
+            list(resource.get_diff_headers()),
+            max_rows=config.PREVIEW_ROWS if show_changes else 0,
+            max_errors=config.PREVIEW_ERRORS,
+            csv_file=self._text,
+        )
+
+    def __enter__(self) -> _Summary:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._text.detach()
+        self._raw.close()
+
+    def finish(self, result: Any) -> tuple[Preview, str]:
+        preview = self.builder.finish(result)
+        self._text.flush()
+        self._raw.seek(0)
+        return preview, storage.save_new("report.csv", File(self._raw))
 
 
 def _counts(preview: Preview) -> dict[str, int]:

@@ -24,6 +24,7 @@ from typing import Any
 import tablib
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext as _
+from import_export.results import InvalidRow
 
 from ..blame import blame_column, column_names
 
@@ -55,6 +56,74 @@ def write_report(path: Path, failures: list[Failure]) -> None:
         writer.writerow([_("row"), _("column"), _("value"), _("message")])
         for failure in failures:
             writer.writerow([failure.row, failure.column, failure.value, failure.message])
+
+
+class FailureReport:
+    """The report written as the import goes: a ``row_consumer`` for ``import_data``.
+
+    Gives, line for line, what :func:`collect_failures` and :func:`write_report`
+    give from a whole ``Result``, without the import keeping its rows: each
+    failed row's problems are written when its chunk is recorded. The file is
+    created at the first failure only; ``rows`` counts the failed rows.
+    """
+
+    def __init__(self, path: Path, resource: Any, headers: list[str]) -> None:
+        self.path = path
+        self.resource = resource
+        self.headers = list(headers)
+        self.columns = column_names(resource)
+        self.rows = 0
+        self._blamed_rows = 0
+        self._stream: Any = None
+        self._writer: Any = None
+
+    def __call__(self, row_result: Any, failed: Any) -> None:
+        if failed is None:
+            return
+        if row_result.errors:
+            failures = list(self._errors(row_result, failed))
+        elif row_result.validation_error is not None:
+            failures = list(self._invalid(row_result, failed))
+        else:  # pragma: no cover - a failed row has one or the other
+            return
+        self.rows += 1
+        writer = self._writer or self._open()
+        for failure in failures:
+            writer.writerow([failure.row, failure.column, failure.value, failure.message])
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+
+    def _open(self) -> Any:
+        self._stream = self.path.open("w", encoding="utf-8-sig", newline="")
+        self._writer = csv.writer(self._stream)
+        self._writer.writerow([_("row"), _("column"), _("value"), _("message")])
+        return self._writer
+
+    def _invalid(self, row_result: Any, failed: Any) -> Iterator[Failure]:
+        error_dict = InvalidRow(failed.number, row_result.validation_error, ()).error_dict
+        for key, messages in error_dict.items():
+            column = "" if key == NON_FIELD_ERRORS else self.columns.get(key, key)
+            value = self._value(failed.row, column)
+            for message in messages:
+                yield Failure(failed.number, column, value, str(message))
+
+    def _errors(self, row_result: Any, failed: Any) -> Iterator[Failure]:
+        blame = self._blamed_rows < MAX_BLAMED_ROWS
+        self._blamed_rows += 1
+        for error in row_result.errors:
+            exc = getattr(error, "error", error)
+            column = ""
+            if blame:
+                column = blame_column(self.resource, dict(failed.row), exc) or ""
+            yield Failure(failed.number, column, self._value(failed.row, column), str(exc))
+
+    def _value(self, row: Any, column: str) -> str:
+        if column not in self.headers:
+            return ""
+        value = row.get(column)
+        return "" if value is None else str(value)
 
 
 def _invalid_cells(result: Any, dataset: tablib.Dataset, resource: Any) -> Iterator[Failure]:

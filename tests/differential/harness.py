@@ -11,6 +11,7 @@ base errors) and the exception when ``raise_errors`` is set.
 from __future__ import annotations
 
 import itertools
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -23,7 +24,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
 from django.db import connection, models
 from import_export.resources import ModelResource
-from import_export.results import Result, RowResult
+from import_export.results import ErrorRow, InvalidRow, Result, RowResult
 
 from tests.differential.datasets import ResourceSpec, Scenario
 
@@ -197,8 +198,16 @@ def run_import(
     resource = build_resource_class(base, scenario.spec)(**(resource_kwargs or {}))
     result = None
     raised = None
+    streamed = STREAMING and base is not ModelResource
+    collected = _Collected()
     try:
-        result = resource.import_data(scenario.dataset(), **import_kwargs)
+        if streamed:
+            result = resource.import_data(
+                _RowsOnly(scenario), row_consumer=collected, **import_kwargs
+            )
+            result = collected.as_result(result)
+        else:
+            result = resource.import_data(scenario.dataset(), **import_kwargs)
     except Exception as exc:  # the exception is part of the outcome
         raised = _exception_summary(exc)
     new_rows = _stored_rows(model)
@@ -209,6 +218,64 @@ def run_import(
         ref = _reference(origins, {} if import_kwargs.get("dry_run") else new_rows)
         aspects.update(_result_aspects(result, model, ref, scenario.shown_pks))
     return Outcome(before, aspects)
+
+
+#: Whether the engine's side imports through the streaming path: a dataset that
+#: can only be iterated and a ``row_consumer`` (:class:`StreamingResult`). Set by
+#: ``tests/differential/test_streaming.py``, or for the whole suite with the
+#: environment variable ``ADMIN_BULK_UPSERT_DIFFERENTIAL_STREAMING=1``.
+STREAMING = os.environ.get("ADMIN_BULK_UPSERT_DIFFERENTIAL_STREAMING") == "1"
+
+
+class _RowsOnly:
+    """The scenario's rows with only what a streamed file offers: headers, len(), iteration."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.headers = list(scenario.headers)
+        self._rows = scenario.rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __iter__(self) -> Any:
+        return (list(row) for row in self._rows)
+
+
+class _Collected:
+    """A row consumer that keeps what it is given, to rebuild stock's ``Result`` from it."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[RowResult, Any]] = []
+
+    def __call__(self, row_result: RowResult, failed: Any) -> None:
+        self.seen.append((row_result, failed))
+
+    def as_result(self, streamed: Any) -> Result:
+        """A plain ``Result`` with the rows the consumer saw and the streamed result's counts."""
+        from admin_bulk_upsert.results import StreamingResult
+
+        assert isinstance(streamed, StreamingResult), type(streamed)
+
+        class Rebuilt(Result):
+            def has_errors(self) -> bool:
+                return bool(streamed.has_errors())
+
+            def has_validation_errors(self) -> bool:
+                return bool(streamed.has_validation_errors())
+
+        result = Rebuilt()
+        for name in ("totals", "total_rows", "base_errors", "diff_headers", "failed_dataset"):
+            setattr(result, name, getattr(streamed, name))
+        for row_result, failed in self.seen:
+            result.rows.append(row_result)
+            if failed is None:
+                continue
+            if row_result.errors:
+                result.error_rows.append(ErrorRow(failed.number, row_result.errors))
+            else:
+                invalid = InvalidRow(failed.number, row_result.validation_error, failed.values)
+                result.invalid_rows.append(invalid)
+        return result
 
 
 #: PostgreSQL names the failing row's primary key, taken from a sequence that differs

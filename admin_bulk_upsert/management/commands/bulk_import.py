@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from django.apps import apps
 from django.core.exceptions import FieldError, ImproperlyConfigured
@@ -28,9 +28,10 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from admin_bulk_upsert.files.reading import ReadError, read_dataset, supported_formats
+from admin_bulk_upsert.files.reading import ReadError, supported_formats
+from admin_bulk_upsert.files.streaming import open_dataset
 from admin_bulk_upsert.management import job_waiting
-from admin_bulk_upsert.management.failed_rows import collect_failures, write_report
+from admin_bulk_upsert.management.failed_rows import FailureReport
 from admin_bulk_upsert.management.job_waiting import ROWS_FAILED
 from admin_bulk_upsert.management.progress import ProgressBar
 
@@ -126,25 +127,35 @@ class Command(BaseCommand):
             return
         resource = self._build_resource(options)
         path: Path = options["file"]
-        dataset = self._read(path, options)
-        progress = self._progress_bar(options)
-        started = time.monotonic()
-        try:
-            result = resource.import_data(
-                dataset,
-                dry_run=options["dry_run"],
-                raise_errors=False,
-                use_transactions=True if options["rollback_on_invalid"] else None,
-                rollback_on_validation_errors=options["rollback_on_invalid"],
-                progress=progress,
-            )
-        except (FieldError, ImproperlyConfigured, ValueError) as exc:
-            raise CommandError(_("The import could not run: %(error)s") % {"error": exc}) from exc
-        finally:
-            if progress is not None:
-                progress.finish()
+        report_path: Path = options["report"] or Path(f"{path}.failed.csv")
+        # The rows are read from the file as the import goes, and each failed
+        # row is written to the report as it is found: memory does not grow
+        # with the file.
+        with self._open(path) as file:
+            dataset = self._read(file, path, options)
+            failures = FailureReport(report_path, resource, list(dataset.headers or []))
+            progress = self._progress_bar(options)
+            started = time.monotonic()
+            try:
+                result = resource.import_data(
+                    dataset,
+                    dry_run=options["dry_run"],
+                    raise_errors=False,
+                    use_transactions=True if options["rollback_on_invalid"] else None,
+                    rollback_on_validation_errors=options["rollback_on_invalid"],
+                    progress=progress,
+                    row_consumer=failures,
+                )
+            except (FieldError, ImproperlyConfigured, ValueError) as exc:
+                raise CommandError(
+                    _("The import could not run: %(error)s") % {"error": exc}
+                ) from exc
+            finally:
+                failures.close()
+                if progress is not None:
+                    progress.finish()
         elapsed = time.monotonic() - started
-        self._report(resource, result, dataset, elapsed, options)
+        self._report(resource, result, len(dataset), failures, elapsed, options)
 
     # --- background job ---------------------------------------------------------
 
@@ -229,22 +240,28 @@ class Command(BaseCommand):
         except ValueError as exc:  # a key outside the allowed fields, a bad Meta
             raise CommandError(str(exc)) from exc
 
-    def _read(self, path: Path, options: dict[str, Any]) -> Any:
+    def _open(self, path: Path) -> IO[bytes]:
         try:
-            data = path.read_bytes()
+            return path.open("rb")
         except OSError as exc:
             raise CommandError(
                 _("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror}
             ) from exc
+
+    def _read(self, file: IO[bytes], path: Path, options: dict[str, Any]) -> Any:
         try:
-            return read_dataset(
-                data,
+            return open_dataset(
+                file,
                 filename=path.name,
                 input_format=options["input_format"],
                 encoding=options["encoding"],
             )
         except ReadError as exc:
             raise CommandError(f"{path}: {exc.message}") from exc
+        except OSError as exc:  # a directory, a file that went away
+            raise CommandError(
+                _("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror}
+            ) from exc
 
     def _progress_bar(self, options: dict[str, Any]) -> ProgressBar | None:
         if options["no_progress"] or options["verbosity"] == 0:
@@ -261,23 +278,26 @@ class Command(BaseCommand):
     # --- outcome ---------------------------------------------------------------
 
     def _report(
-        self, resource: Any, result: Any, dataset: Any, elapsed: float, options: dict[str, Any]
+        self,
+        resource: Any,
+        result: Any,
+        total_rows: int,
+        failures: FailureReport,
+        elapsed: float,
+        options: dict[str, Any],
     ) -> None:
         if options["verbosity"] > 0:
-            self.stdout.write(_summary(result, dataset.height, elapsed, options["file"]))
+            self.stdout.write(_summary(result, total_rows, elapsed, options["file"]))
             rolled_back = _rolled_back(resource, result, options)
             if rolled_back:
                 self.stdout.write(rolled_back)
-        failures = collect_failures(result, dataset, resource)
-        report_path: Path = options["report"] or Path(f"{options['file']}.failed.csv")
-        if failures:
-            write_report(report_path, failures)
+        report_path = failures.path
         if result.base_errors:
             # Not tied to a row (a missing key column, a failing before_import hook).
             messages = "; ".join(str(getattr(e, "error", e)) for e in result.base_errors)
             raise CommandError(_("The import failed: %(errors)s") % {"errors": messages})
-        if failures:
-            failed_rows = len({failure.row for failure in failures})
+        if failures.rows:
+            failed_rows = failures.rows
             raise CommandError(
                 ngettext(
                     "%(count)s row failed; see %(report)s.",
