@@ -8,7 +8,8 @@
 # (tests/jobs/test_workers*.py: db_worker, RQ on Redis at 127.0.0.1:6379, and Celery on RabbitMQ at
 # 127.0.0.1:5672 where django-tasks-celery installs: the django6 pass) run in each of them,
 # and once more on SQLite with the test database in files (run "sqlite-files"), since a worker
-# process cannot open SQLite's in-memory test database.
+# process cannot open SQLite's in-memory test database; the browser test with a real db_worker
+# (tests/browser/test_job_worker.py) runs in that run only.
 #
 # After each pass's pytest runs, django-import-export's own test suite runs on each database three
 # ways (stock, BulkUpsertResource, BulkUpsertAdminMixin) and is compared per test with stock
@@ -311,11 +312,13 @@ run_all() {
     shift
     run_pytest "$venv" sqlite "$@"
     # The worker tests again on SQLite, with the test database in files a worker process can open
-    # (in memory they skip): see tests/settings.py.
+    # (in memory they skip): see tests/settings.py. The browser test with a real db_worker
+    # (tests/browser/test_job_worker.py) runs only here: the other databases' runs leave out
+    # the browser tests.
     local sqlite_dir
     sqlite_dir="$(mktemp -d)"
     ADMIN_BULK_UPSERT_TEST_SQLITE_DIR="$sqlite_dir" run_pytest "$venv" sqlite-files \
-        tests/jobs/test_workers*.py "$@"
+        tests/jobs/test_workers*.py tests/browser/test_job_worker.py "$@"
     rm -rf "$sqlite_dir"
     run_pytest "$venv" postgresql -m "not browser" "$@"
     run_pytest "$venv" mariadb -m "not browser" "$@"

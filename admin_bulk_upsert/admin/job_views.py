@@ -15,7 +15,11 @@ uploaded, so a superuser cannot confirm someone else's preview.
 
 Every number is rendered on the server; the page's script only refreshes
 them from ``progress.json`` (``ImportJob.progress()``) and reloads the page
-when the state changes. Without JavaScript the page refreshes itself.
+when the state changes. Without JavaScript the page refreshes itself. A page
+that watched an import until it was done ends where DIE's confirm ends: on the
+changelist with DIE's success message (the script opens the page with
+``?watched=1``, which redirects there); opened any other way, a finished job's
+page stays, with the same message.
 """
 
 from __future__ import annotations
@@ -50,6 +54,8 @@ _DIE_SUCCESS = "Import finished: {} new, {} updated, {} deleted and {} skipped {
 TEMPLATE = "admin/admin_bulk_upsert/job.html"
 #: Seconds between two refreshes of a page without JavaScript.
 NOSCRIPT_REFRESH = 5
+#: The query parameter of the job page the script opens when the import it watched is done.
+WATCHED_PARAM = "watched"
 
 
 def job_url(model_admin: Any, job: ImportJob, view: str = "import_job") -> str:
@@ -80,6 +86,10 @@ def may_act(model_admin: Any, request: HttpRequest, job: ImportJob) -> bool:
 def job_page_view(model_admin: Any, request: HttpRequest, job_pk: int) -> HttpResponse:
     job = visible_job(model_admin, request, job_pk)
     lifecycle.fail_if_stale(job)
+    if job.state == State.DONE and request.GET.get(WATCHED_PARAM) == "1":
+        # The page watched the import to its end: finish as a confirm in the request does.
+        messages.success(request, success_message(job))
+        return HttpResponseRedirect(_changelist_url(model_admin))
     return render_job_page(request, job, model_admin=model_admin)
 
 
@@ -116,9 +126,9 @@ def cancel_job_view(model_admin: Any, request: HttpRequest, job_pk: int) -> Http
     except lifecycle.JobStateError as exc:
         return _refused(request, job, model_admin, str(exc), 409)
     job.refresh_from_db()
-    if job.state == State.CANCELLED:
-        messages.info(request, _("The import was cancelled. Nothing was imported."))
-    else:
+    # A cancelled job's page says so itself, however it got there (this button, a
+    # running import stopped at its next chunk, the command line).
+    if job.state != State.CANCELLED:
         messages.info(
             request,
             _("Cancelling: the import stops at its next chunk and rolls back what it wrote."),
@@ -274,6 +284,7 @@ def _urls(
     return {
         "history": history,
         "page": job_url(model_admin, job),
+        "watched": f"{job_url(model_admin, job)}?{WATCHED_PARAM}=1",
         "progress": job_url(model_admin, job, "import_job_progress"),
         "confirm": job_url(model_admin, job, "import_job_confirm"),
         "cancel": job_url(model_admin, job, "import_job_cancel"),

@@ -21,7 +21,7 @@ from .compat import task
 from .running import run_import, run_preview
 
 
-def _job_task(function: Callable[[int], None]) -> Any:
+def _job_task(function: Callable[..., Any]) -> Any:
     config = get_config()
     return task(backend=config.TASK_BACKEND, queue_name=config.TASK_QUEUE)(function)
 
@@ -38,12 +38,14 @@ def import_job(job_pk: int) -> None:
     run_import(job_pk)
 
 
-@task()
+@_job_task
 def delete_expired_jobs() -> dict[str, int]:
     """Retire old jobs and their files (:func:`.lifecycle.delete_expired`); schedule it hourly.
 
     The same as ``manage.py import_jobs cleanup``, for projects whose task
-    backend has a periodic scheduler; returns the counts.
+    backend has a periodic scheduler; returns the counts. Declared on the job
+    tasks' backend and queue, as they are, or its declaration would refuse a
+    backend without a "default" queue and take the whole module down with it.
     """
     from .lifecycle import delete_expired
 

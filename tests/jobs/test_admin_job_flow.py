@@ -68,6 +68,27 @@ def test_confirm_imports_and_ends_on_the_changelist_with_dies_message(
     assert 'name="token"' not in page
 
 
+def test_a_page_that_watched_the_import_ends_on_the_changelist_with_dies_message(
+    background, importer_client, accounts
+):
+    upload(importer_client, three_rows())
+    job = last_job()
+    token = confirm_token_from(importer_client.get(job_url(job)))
+    importer_client.post(job_url(job, "import_job_confirm"), {"token": token})
+    importer_client.get(url("transaction", "changelist"))  # shows, so drops, the confirm's message
+
+    # The page's script opens this URL when the state it watched turns to done.
+    response = importer_client.get(f"{job_url(job)}?watched=1")
+
+    assert response.status_code == 302
+    assert response["Location"] == url("transaction", "changelist")
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "Import finished: 3 new, 0 updated, 0 deleted and 0 skipped transactions."
+    ]
+    # Opened any other way, the finished job's page stays.
+    assert importer_client.get(job_url(job)).status_code == 200
+
+
 @pytest.mark.parametrize("change", ["replayed", "tampered", "other job's"])
 def test_a_confirm_not_issued_for_this_preview_imports_nothing(
     background, importer_client, accounts, change

@@ -1,7 +1,8 @@
 "use strict";
 // The job page's progress: refresh the numbers the server rendered from progress.json
 // every second, and reload the page when the job's state changes (preview ready,
-// import done, failed ...), so that the server renders what the new state shows.
+// failed ...), so that the server renders what the new state shows. An import
+// watched until done ends on the changelist with DIE's message (data-watched-url).
 (function () {
   const root = document.getElementById("bulk-upsert-job");
   if (!root || root.dataset.polls !== "true" || !root.dataset.progressUrl) {
@@ -53,7 +54,11 @@
       if (response.ok) {
         const progress = await response.json();
         if (progress.state !== renderedState) {
-          window.location.reload();
+          if (progress.state === "done" && root.dataset.watchedUrl) {
+            window.location.assign(root.dataset.watchedUrl);
+          } else {
+            window.location.reload();
+          }
           return;
         }
         update(progress);
