@@ -106,12 +106,12 @@ def test_the_progress_bar_of_a_running_import(admin_page, superuser, artifacts_d
 
     bar = page.locator(".bulk-upsert-bar-fill")
     assert bar.get_attribute("style") == "width: 42.0%"
-    assert page.locator(".bulk-upsert-rows-done").inner_text() == "42000"
-    assert page.locator(".bulk-upsert-rows-total").inner_text() == "100000"
+    assert page.locator(".bulk-upsert-rows-done").inner_text() == "42,000"
+    assert page.locator(".bulk-upsert-rows-total").inner_text() == "100,000"
     # The script takes over: the next poll reads progress.json and rewrites the numbers.
     ImportJob.objects.filter(pk=job.pk).update(rows_done=61_000, heartbeat_at=timezone.now())
     page.wait_for_function(
-        "document.querySelector('.bulk-upsert-rows-done').textContent === '61000'"
+        "document.querySelector('.bulk-upsert-rows-done').textContent === '61,000'"
     )
     assert page.get_by_role("button", name="Cancel import").is_visible()
     shoot(page, artifacts_dir, "job-page-progress.png")

@@ -20,6 +20,7 @@ run (and skips, saying so, in the in-memory one).
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -139,9 +140,11 @@ def rows_done_mid_way(page, state, above=0):
         }""",
         state,
     )
-    if numbers is None or numbers[1] != str(ROWS):
+    if numbers is None:
         return None
-    done = int(numbers[0])
+    done, total = (int(re.sub(r"\D", "", text) or -1) for text in numbers)  # "20,000"
+    if total != ROWS:
+        return None
     return done if above < done < ROWS else None
 
 

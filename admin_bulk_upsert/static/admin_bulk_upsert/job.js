@@ -28,6 +28,10 @@
     }
   }
 
+  // Grouped as the page's language groups thousands: 61,000 or 61 000.
+  const language = document.documentElement.lang || undefined;
+  const count = (value) => Math.round(value).toLocaleString(language);
+
   function update(progress) {
     const fill = root.querySelector(".bulk-upsert-bar-fill");
     if (fill) {
@@ -35,11 +39,11 @@
       fill.parentElement.setAttribute("aria-valuenow", String(progress.percent));
     }
     show(".bulk-upsert-percent", String(Math.round(progress.percent)));
-    show(".bulk-upsert-rows-done", String(progress.rows_done));
-    show(".bulk-upsert-rows-total", progress.rows_total === null ? "…" : String(progress.rows_total));
+    show(".bulk-upsert-rows-done", count(progress.rows_done));
+    show(".bulk-upsert-rows-total", progress.rows_total === null ? "…" : count(progress.rows_total));
     show(
       ".bulk-upsert-rate",
-      progress.rows_per_second === null ? "…" : String(Math.round(progress.rows_per_second)),
+      progress.rows_per_second === null ? "…" : count(progress.rows_per_second),
     );
     show(".bulk-upsert-time-left", clock(progress.seconds_left));
   }
