@@ -51,7 +51,14 @@ from .write_paths import BULK_WRITES_CHOICES, bulk_writes_option, save_reasons
 # Keys whose value 0 makes no sense (an empty chunk, an upload limit of nothing,
 # a staged file that expires at once); the other integer keys accept 0.
 _POSITIVE_KEYS = frozenset(
-    {"BATCH_SIZE", "MAX_UPLOAD_SIZE", "STAGING_MAX_AGE", "HEARTBEAT_TIMEOUT", "JOB_MAX_AGE_DAYS"}
+    {
+        "BATCH_SIZE",
+        "MAX_UPLOAD_SIZE",
+        "STAGING_MAX_AGE",
+        "HEARTBEAT_TIMEOUT",
+        "JOB_MAX_AGE_DAYS",
+        "UNDO_MAX_AGE_DAYS",
+    }
 )
 
 

@@ -28,6 +28,7 @@ from .planning import RowWork, fail, plan_chunk, row_kwargs
 from .prefetch import prefetched_foreign_keys
 from .saving import save_chunk
 from .writing import ChunkWriteError, write_chunk
+from .written import ChunkRecorder
 
 logger = logging.getLogger(__name__)
 
@@ -125,16 +126,21 @@ def import_chunk(
     rows = [work.row for work in chunk]
     with prefetched_foreign_keys(resource, rows, using):
         plan = plan_chunk(resource, spec, chunk, kwargs)
+        recorder = _recorder(resource, plan, write, kwargs, using, dataset)
+        if recorder is not None:
+            recorder.before_write()
         if raise_errors and any(failed(work) for work in chunk):
             # Stock stops at the failing row: rows after it are never saved.
             replay_rows(resource, chunk, kwargs, using, dataset, stop_at_failure=True)
+            _recorded(recorder, chunk, planned=False)
             return
         if skip_reads_written_m2m(resource, chunk):
             replay_rows(resource, chunk, kwargs, using, dataset, stop_at_failure=raise_errors)
+            _recorded(recorder, chunk, planned=False)
             return
         hooks = any(finish_hooks(resource))
         if write and hooks and kwargs["using_transactions"]:
-            _write_then_finish(
+            planned = _write_then_finish(
                 resource,
                 chunk,
                 plan,
@@ -147,6 +153,7 @@ def import_chunk(
                 idle_work,
                 save_each,
             )
+            _recorded(recorder, chunk, planned)
             return
         finish = _Once(lambda: finish_rows(resource, chunk, kwargs, blanks))
         if write:
@@ -158,8 +165,29 @@ def import_chunk(
             except ChunkWriteError as exc:
                 _log_write_stopped(save_each, exc)
                 replay_rows(resource, chunk, kwargs, using, dataset, stop_at_failure=raise_errors)
+                _recorded(recorder, chunk, planned=False)
                 return
         finish()
+        _recorded(recorder, chunk, planned=True)
+
+
+def _recorder(
+    resource: Any, plan: Any, write: bool, kwargs: dict[str, Any], using: str, dataset: Any
+) -> ChunkRecorder | None:
+    """A recorder of what the chunk writes, for a real import given ``on_chunk_written``."""
+    callback = getattr(resource, "_on_chunk_written", None)
+    if callback is None or not write or kwargs.get("dry_run"):
+        return None
+    return ChunkRecorder(resource, callback, plan, using, dataset.headers or ())
+
+
+def _recorded(recorder: ChunkRecorder | None, chunk: Sequence[RowWork], planned: bool) -> None:
+    if recorder is None:
+        return
+    if planned:
+        recorder.planned()
+    else:
+        recorder.replayed(chunk)
 
 
 def _write(
@@ -195,7 +223,7 @@ def _write_then_finish(
     blanks: BlankSnapshots,
     idle_work: Callable[[], None] | None,
     save_each: bool,
-) -> None:
+) -> bool:
     """Write the chunk (with ``save_each``, through ``save()`` per row) and run its rows'
     post-save hooks in one savepoint.
 
@@ -214,8 +242,9 @@ def _write_then_finish(
     except FinishBroken:
         logger.info("A row's post-save hooks broke the transaction; replaying the chunk row by row")
     else:
-        return
+        return True
     replay_rows(resource, chunk, kwargs, using, dataset, stop_at_failure=raise_errors)
+    return False
 
 
 class _Once:

@@ -49,6 +49,8 @@ class Config:
     HEARTBEAT_TIMEOUT: int = 60
     #: Days an ended job (and its report) is kept in the history.
     JOB_MAX_AGE_DAYS: int = 30
+    #: Days the undo data of an import job is kept (it can be reverted until then).
+    UNDO_MAX_AGE_DAYS: int = 30
 
 
 #: What :func:`declared_option` returns when no ``Meta`` declares the option.

@@ -54,6 +54,9 @@ class Group:
     created: bool
     #: Row instances (and snapshots) that must get the record's pk once written.
     members: list[Model] = dataclasses.field(default_factory=list)
+    #: The stored record as the lookup returned it (updates only, when the
+    #: import records what it writes: see :mod:`.written`).
+    before: Model | None = None
 
     @property
     def instance(self) -> Model:
@@ -140,6 +143,7 @@ def plan_chunk(
     remembered = [] if apply_row.takes_keys else [resource.fields[name] for name in key_names]
     read_back = ReadBack.of(spec.using if spec is not None else None)
     plan_row = _RowPlanner(resource, apply_row, instance_factory(resource), read_back)
+    plan_row.keep_before = getattr(resource, "_on_chunk_written", None) is not None
     live = []
     before_import_row = overrides(resource, "before_import_row")
     for work in rows:
@@ -405,6 +409,8 @@ class _RowPlanner:
         # A new instance still a copy of the blank has the shared blank as
         # its snapshot (never written, never given a pk).
         self.blank_snapshot = None if self.after_init_instance else new_instance.blank
+        #: Whether updated groups keep the stored record's values (:attr:`Group.before`).
+        self.keep_before = False
 
     def __call__(
         self,
@@ -422,11 +428,15 @@ class _RowPlanner:
             raise multiple_returned(self.model, len(candidates))
         target = candidates[0] if candidates else None
         group = target if isinstance(target, Group) else None
+        before: Model | None = None
         if group is not None:
             work.follows = True
             instance, new = as_stored(copy_instance(group.instance), self.read_back), False
         elif target is not None:
             instance, new = target, False
+            if self.keep_before and (self.skip_diff or self.after_init_instance):
+                # No diff snapshot to reuse, or a hook may change the instance first.
+                before = copy_instance(instance)
         else:
             instance, new = self.new_instance(work.row), True
         work.instance, work.new = instance, new
@@ -440,6 +450,8 @@ class _RowPlanner:
         else:
             original = copy_instance(instance)
         work.original = original
+        if self.keep_before and before is None and group is None and not new:
+            before = original  # the diff's snapshot of the stored record
 
         errors: dict[str, Any] = {}
         stored_pk = None if new else instance.pk
@@ -457,7 +469,7 @@ class _RowPlanner:
             resource.before_save_instance(instance, work.row, **hook_kwargs)
         work.saved = True
         if group is None:
-            group = Group(states=[], created=new)
+            group = Group(states=[], created=new, before=before)
             groups.add(group, key, target, instance, work.key_hint)
         group.states.append(instance)
         _join(group, work)

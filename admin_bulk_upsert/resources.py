@@ -41,6 +41,7 @@ from .locking import model_import_lock
 from .parsing import fast_widget_cleaning
 from .results import LazyDiffRowResult, RowConsumer, StreamingResult
 from .write_paths import save_per_row_reason
+from .written import ChunkWrittenCallback
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ class BulkUpsertResource(ModelResource):
     _progress: Progress | None = None
     _store_instance: bool = False
     _row_consumer: RowConsumer | None = None
+    _on_chunk_written: ChunkWrittenCallback | None = None
 
     def __init__(self, unique_fields: Sequence[str] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -203,6 +205,7 @@ class BulkUpsertResource(ModelResource):
         unique_fields: Sequence[str] | None = None,
         progress: Progress | None = None,
         row_consumer: RowConsumer | None = None,
+        on_chunk_written: ChunkWrittenCallback | None = None,
         **kwargs: Any,
     ) -> Result:
         """Stock ``import_data``, plus ``unique_fields`` and a ``progress(done, total)`` callback.
@@ -213,6 +216,13 @@ class BulkUpsertResource(ModelResource):
         then be a :class:`~.files.streaming.StreamedDataset`, read chunk by
         chunk. Without it, the result is stock's, with every row.
 
+        With ``on_chunk_written``, a real import (not a dry run) calls it after
+        each chunk's write, inside the import's transaction, with a
+        :class:`~.written.ChunkWritten`: the pks the chunk created, the values
+        it overwrote and wrote, the many-to-many links it changed. Resources
+        imported row by row by stock DIE (:meth:`stock_path_reason`) never
+        call it.
+
         The import holds a per-model lock (:mod:`.locking`), so that two
         imports of the same model run one after the other.
         """
@@ -220,6 +230,7 @@ class BulkUpsertResource(ModelResource):
             self.set_unique_fields(unique_fields)
         self._progress = progress
         self._row_consumer = row_consumer
+        self._on_chunk_written = on_chunk_written
         using = self.get_db_connection_name()
         with model_import_lock(self._meta.model, using, get_config().LOCK_TIMEOUT):
             return super().import_data(  # type: ignore[no-any-return]

@@ -430,6 +430,7 @@ class TestCheckSettings:
             ("BACKGROUND_IMPORTS", None, 'True, False or "auto"', "auto"),
             ("HEARTBEAT_TIMEOUT", 0, "a positive integer", 60),
             ("JOB_MAX_AGE_DAYS", 0, "a positive integer", 30),
+            ("UNDO_MAX_AGE_DAYS", 0, "a positive integer", 30),
             ("TASK_BACKEND", 3, "a string", "default"),
         ],
     )

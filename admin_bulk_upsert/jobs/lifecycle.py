@@ -151,11 +151,17 @@ def delete_expired(now: datetime.datetime | None = None) -> dict[str, int]:
     - uploads of jobs that ended, or waited for a confirm longer than
       ``STAGING_MAX_AGE``, are deleted (the waiting jobs are cancelled);
     - running jobs whose heartbeat is stale are declared failed;
-    - jobs ended more than ``JOB_MAX_AGE_DAYS`` ago go, with their reports.
+    - jobs ended more than ``JOB_MAX_AGE_DAYS`` ago go, with their reports;
+    - undo data older than ``UNDO_MAX_AGE_DAYS`` goes (:func:`.undo.delete_expired_undo`).
     """
+    from .undo import delete_expired_undo
+
     now = now or timezone.now()
     config = get_config()
     counts = {"expired": 0, "failed": 0, "deleted": 0, "files": 0}
+    counts["undo_chunks"] = delete_expired_undo(
+        now - datetime.timedelta(days=config.UNDO_MAX_AGE_DAYS)
+    )
     staging_deadline = now - datetime.timedelta(seconds=config.STAGING_MAX_AGE)
     for job in ImportJob.objects.filter(state=State.PREVIEWED, created_at__lt=staging_deadline):
         if ImportJob.objects.filter(pk=job.pk, state=State.PREVIEWED).update(
@@ -185,20 +191,30 @@ def delete_expired(now: datetime.datetime | None = None) -> dict[str, int]:
 
 def _drop_files(job: ImportJob, *, keep_report: bool) -> int:
     dropped = 0
-    names = [job.file.name] + ([] if keep_report else [job.report.name])
+    names = [job.file.name] + ([] if keep_report else [job.report.name, job.revert_report.name])
     for name in names:
         if name:
             storage.delete_quietly(name)
             dropped += 1
-    ImportJob.objects.filter(pk=job.pk).update(file="", **({} if keep_report else {"report": ""}))
+    reports = {} if keep_report else {"report": "", "revert_report": ""}
+    ImportJob.objects.filter(pk=job.pk).update(file="", **reports)
     return dropped
+
+
+def enqueue_step(job: ImportJob, step: str) -> None:
+    """Enqueue ``"preview"``, ``"import"`` or ``"revert"`` once the job's row is committed."""
+    _enqueue(job, step)
 
 
 def _enqueue(job: ImportJob, step: str) -> None:
     """Enqueue the step once the job's row is committed, so that a worker can read it."""
     from . import tasks
 
-    task = tasks.preview_job if step == "preview" else tasks.import_job
+    task = {
+        "preview": tasks.preview_job,
+        "import": tasks.import_job,
+        "revert": tasks.revert_job,
+    }[step]
     config = get_config()
     configured = task.using(backend=config.TASK_BACKEND, queue_name=config.TASK_QUEUE)
 

@@ -112,6 +112,29 @@ def write_log_entries(
     or the :class:`LogEntrySpool` that was its row consumer.
     """
     entries = result.entries() if isinstance(result, LogEntrySpool) else _entries_of(result)
+    return _write(entries, user_pk, model, _messages(file_name), batch_size)
+
+
+def write_entries(
+    entries: Iterable[tuple[int, str, str]],
+    *,
+    user_pk: Any,
+    model: type[models.Model],
+    message: str,
+    batch_size: int,
+) -> int:
+    """Write ``(action_flag, object_id, object_repr)`` entries, all with ``message``."""
+    messages = {ADDITION: message, CHANGE: message, DELETION: message}
+    return _write(entries, user_pk, model, messages, batch_size)
+
+
+def _write(
+    entries: Iterable[tuple[int, str, str]],
+    user_pk: Any,
+    model: type[models.Model],
+    messages: dict[int, str],
+    batch_size: int,
+) -> int:
     using = router.db_for_write(LogEntry)
     connection = connections[using]
     written = 0
@@ -123,7 +146,7 @@ def write_log_entries(
         connection.cursor() as cursor,
     ):
         write = _copy_writer(connection, cursor) or _executemany_writer(connection, cursor)
-        for batch in _batches(entries, user_pk, model, file_name, batch_size):
+        for batch in _batches(entries, user_pk, model, messages, batch_size):
             write(batch)
             written += len(batch)
             collect_garbage()
@@ -134,11 +157,10 @@ def _batches(
     entries: Iterable[tuple[int, str, str]],
     user_pk: Any,
     model: type[models.Model],
-    file_name: str,
+    messages: dict[int, str],
     batch_size: int,
 ) -> Iterator[list[tuple[Any, ...]]]:
     content_type_id = ContentType.objects.get_for_model(model, for_concrete_model=False).pk
-    messages = _messages(file_name)
     action_time = timezone.now()
     batch: list[tuple[Any, ...]] = []
     for flag, object_id, object_repr in entries:

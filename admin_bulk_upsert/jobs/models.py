@@ -45,12 +45,22 @@ class ImportJob(models.Model):
         DONE = "done", _("done")
         FAILED = "failed", _("failed")
         CANCELLED = "cancelled", _("cancelled")
+        REVERT_QUEUED = "revert_queued", _("queued for revert")
+        REVERTING = "reverting", _("reverting")
+        REVERTED = "reverted", _("reverted")
+        PARTLY_REVERTED = "partly_reverted", _("partly reverted")
 
     #: A worker holds the job: its heartbeat must stay fresh.
     RUNNING_STATES = (State.PREVIEWING, State.IMPORTING)
     #: Waiting for a worker to pick the job up.
     WAITING_STATES = (State.QUEUED, State.CONFIRMED)
-    ENDED_STATES = (State.DONE, State.FAILED, State.CANCELLED)
+    ENDED_STATES = (
+        State.DONE,
+        State.FAILED,
+        State.CANCELLED,
+        State.REVERTED,
+        State.PARTLY_REVERTED,
+    )
 
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     user_pk = models.CharField(_("user id"), max_length=64, blank=True, db_index=True)
@@ -100,6 +110,16 @@ class ImportJob(models.Model):
     #: The preview's totals, first changed rows and first errors (``Preview.as_json()``).
     summary = models.JSONField(_("summary"), null=True, blank=True)
     report = models.FileField(_("report"), storage=job_storage, max_length=255, blank=True)
+
+    #: Why the import recorded no undo data (the stock row-by-row path), if so.
+    undo_refusal = models.TextField(_("why it cannot be reverted"), blank=True)
+    #: The revert's totals and first entries (``RevertOutcome.as_json()``), or its failure.
+    revert_summary = models.JSONField(_("revert summary"), null=True, blank=True)
+    revert_report = models.FileField(
+        _("revert report"), storage=job_storage, max_length=255, blank=True
+    )
+    reverted_by = models.CharField(_("reverted by (user id)"), max_length=64, blank=True)
+    reverted_at = models.DateTimeField(_("reverted"), null=True, blank=True)
 
     objects = ImportJobQuerySet.as_manager()
 

@@ -38,6 +38,7 @@ from .log_entries import LogEntrySpool, write_log_entries
 from .models import ImportJob
 from .preview import Preview, PreviewBuilder
 from .progress import ImportCancelled, JobProgress, worker_name
+from .undo import UndoRecorder
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +110,8 @@ def run_import(job_pk: int) -> None:
         ):
             resource, dataset, user = _prepare(job, stored, progress)
             log_entries = LogEntrySpool() if job.admin_site else None
+            undo_refusal = _undo_refusal(resource)
+            recorder = None if undo_refusal else UndoRecorder(job.pk, job.model_label)
             with _Summary(resource, show_changes=False) as summary:
                 consumers = [summary.builder] + ([log_entries] if log_entries else [])
                 result = resource.import_data(
@@ -122,6 +125,7 @@ def run_import(job_pk: int) -> None:
                     user=user,
                     progress=progress,
                     row_consumer=each_of(*consumers),
+                    **({"on_chunk_written": recorder} if recorder is not None else {}),
                     **job.import_kwargs,
                 )
                 failed = result.has_errors() or result.has_validation_errors()
@@ -159,11 +163,36 @@ def run_import(job_pk: int) -> None:
             ),
         )
         return
-    _finish(job, State.IMPORTING, State.DONE, preview, report, import_seconds=seconds)
+    _finish(
+        job,
+        State.IMPORTING,
+        State.DONE,
+        preview,
+        report,
+        import_seconds=seconds,
+        undo_refusal=undo_refusal,
+    )
     post_import.send(sender=None, model=job.model)
 
 
 # -- the steps' parts ------------------------------------------------------------------
+
+
+def _undo_refusal(resource: Any) -> str:
+    """Why this import records no undo data (blank when it does).
+
+    A resource imported by stock DIE row by row overrides how rows are found
+    or saved (its own ``import_row``, ``save_instance``, ...): what it wrote,
+    and to which records, is its own business, so no undo data could be
+    trusted to put the table back as it was. Refusing says so up front.
+    """
+    reason = resource.stock_path_reason() if hasattr(resource, "stock_path_reason") else None
+    if reason is None and hasattr(resource, "stock_path_reason"):
+        return ""
+    return _(
+        "This import cannot be reverted: its resource is imported row by row by "
+        "django-import-export (%(reason)s), and what it wrote was not recorded."
+    ) % {"reason": reason or _("not a BulkUpsertResource")}
 
 
 def _claim(job_pk: int, expected: str, running: str) -> ImportJob | None:

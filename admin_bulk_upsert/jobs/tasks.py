@@ -39,6 +39,14 @@ def import_job(job_pk: int) -> None:
 
 
 @_job_task
+def revert_job(job_pk: int) -> None:
+    """Revert a done job's import from its undo data, all or nothing."""
+    from .revert import run_revert
+
+    run_revert(job_pk)
+
+
+@_job_task
 def delete_expired_jobs() -> dict[str, int]:
     """Retire old jobs and their files (:func:`.lifecycle.delete_expired`); schedule it hourly.
 

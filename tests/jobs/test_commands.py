@@ -301,13 +301,21 @@ def test_cleanup(settings, job_folder):
     )
     recent = queued_job()  # waiting for a worker: untouched
     assert len(stored_files(job_folder)) == 5
+    # Undo data older than UNDO_MAX_AGE_DAYS goes; younger is kept.
+    from admin_bulk_upsert.jobs.undo import UndoChunk
+
+    for number, created_at in enumerate((long_ago, now), start=1):
+        UndoChunk.objects.create(
+            job_id=old.pk, number=number, model_label="x.y", created_at=created_at, data=b""
+        )
 
     stdout, _ = run("import_jobs", "cleanup")
 
     assert stdout == (
         "1 previews expired, 1 silent jobs declared failed, 1 old jobs deleted, "
-        "3 stored files deleted.\n"
+        "3 stored files deleted, 1 chunks of expired undo data deleted.\n"
     )
+    assert list(UndoChunk.objects.values_list("number", flat=True)) == [2]
     states = dict(ImportJob.objects.values_list("pk", "state"))
     assert states == {unconfirmed.pk: "cancelled", silent.pk: "failed", recent.pk: "queued"}
     silent.refresh_from_db()
@@ -323,4 +331,10 @@ def test_the_cleanup_task_runs_on_the_task_backend(job_folder):
 
     result = delete_expired_jobs.enqueue()
 
-    assert result.return_value == {"expired": 0, "failed": 0, "deleted": 0, "files": 0}
+    assert result.return_value == {
+        "expired": 0,
+        "failed": 0,
+        "deleted": 0,
+        "files": 0,
+        "undo_chunks": 0,
+    }

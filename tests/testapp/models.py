@@ -66,6 +66,16 @@ class Product(models.Model):
         return self.code
 
 
+class ProductNote(models.Model):
+    """A row that keeps its product from being deleted (a revert must not delete it)."""
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT)
+    text = models.CharField(max_length=40, blank=True)
+
+    def __str__(self):
+        return self.text
+
+
 class FidelityTag(models.Model):
     name = models.CharField(max_length=20, unique=True)
 

@@ -34,7 +34,8 @@ class Command(BaseCommand):
         actions.add_parser(
             "cleanup",
             help="Expire unconfirmed previews, fail jobs whose worker went silent, delete "
-            "uploads of ended jobs and jobs older than JOB_MAX_AGE_DAYS.",
+            "uploads of ended jobs, jobs older than JOB_MAX_AGE_DAYS and undo data older than "
+            "UNDO_MAX_AGE_DAYS.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -100,5 +101,6 @@ class Command(BaseCommand):
 def cleanup_summary(counts: dict[str, int]) -> str:
     return _(
         "%(expired)s previews expired, %(failed)s silent jobs declared failed, "
-        "%(deleted)s old jobs deleted, %(files)s stored files deleted."
+        "%(deleted)s old jobs deleted, %(files)s stored files deleted, "
+        "%(undo_chunks)s chunks of expired undo data deleted."
     ) % {key: f"{value:,}" for key, value in counts.items()}
