@@ -205,7 +205,7 @@ class ChunkRecorder:
             links[field.name] = [
                 LinksChanged(pk, before.get(pk, {}), now)
                 for pk, now in after.items()
-                if now.keys() != before.get(pk, {}).keys()
+                if now != before.get(pk, {})
             ]
         written = ChunkWritten(self.model, self.using, created, updated, links, unknown)
         if written:

@@ -463,11 +463,12 @@ class _ChunkRevert:
             for pk, (before, after) in changed.items():
                 if pk not in restored:
                     continue
-                added += [row for linked, row in after.items() if linked not in before]
+                # A link removed and added again has a new through row: both count.
+                added += [row for linked, row in after.items() if before.get(linked) != row]
                 removed += [
                     through(pk=row, **{f"{source}_id": pk, f"{target}_id": linked})
                     for linked, row in before.items()
-                    if linked not in after
+                    if after.get(linked) != row
                 ]
             manager = through._base_manager.db_manager(self.using)
             if added:
