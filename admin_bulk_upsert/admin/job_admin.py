@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..jobs import lifecycle, storage
 from ..jobs.models import ImportJob
-from . import job_views
+from . import job_views, revert_views
 
 
 class ImportJobAdmin(admin.ModelAdmin):
@@ -105,12 +105,21 @@ class ImportJobAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.report_view),
                 name=f"{opts.app_label}_{opts.model_name}_report",
             ),
+            path(
+                "<int:job_pk>/revert-report.csv",
+                self.admin_site.admin_view(self.revert_report_view),
+                name=f"{opts.app_label}_{opts.model_name}_revert_report",
+            ),
             *super().get_urls(),
         ]
 
     def report_view(self, request: HttpRequest, job_pk: int) -> HttpResponse:
         job = get_object_or_404(self.get_queryset(request), pk=job_pk)
         return job_views.report_response(job)
+
+    def revert_report_view(self, request: HttpRequest, job_pk: int) -> HttpResponse:
+        job = get_object_or_404(self.get_queryset(request), pk=job_pk)
+        return revert_views.revert_report_response(job)
 
     def change_view(
         self,
@@ -148,6 +157,6 @@ class ImportJobAdmin(admin.ModelAdmin):
 
 
 def _delete_files(job: ImportJob) -> None:
-    """A deleted job takes its upload and report along: nothing stays in storage unowned."""
-    for name in (job.file.name, job.report.name):
+    """A deleted job takes its upload and reports along: nothing stays in storage unowned."""
+    for name in (job.file.name, job.report.name, job.revert_report.name):
         storage.delete_quietly(name)

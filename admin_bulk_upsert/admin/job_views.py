@@ -1,5 +1,7 @@
 """The job page of a background import and its actions: progress, confirm, cancel, run again.
 
+Reverting a done import from this page is in :mod:`.revert_views`.
+
 The page is served under the model's admin (``<model>/import/jobs/<pk>/``),
 next to the upload form that started the job, so that it is there on any
 admin site using :class:`.mixins.BulkUpsertAdminMixin`, with the model's
@@ -47,6 +49,7 @@ from django.utils.translation import gettext_lazy as _
 from ..jobs import lifecycle
 from ..jobs.models import ImportJob
 from ..jobs.preview import Preview
+from .revert_page import revert_context
 
 State = ImportJob.State
 #: DIE's msgid, left unmarked here: DIE's catalog translates it.
@@ -184,8 +187,12 @@ def render_job_page(
     admin_site: Any = None,
     error: Any = None,
     status: int = 200,
+    extra: dict[str, Any] | None = None,
 ) -> TemplateResponse:
-    """The job page; without ``model_admin`` (the history's view) it only reads."""
+    """The job page; without ``model_admin`` (the history's view) it only reads.
+
+    ``extra`` adds to the context (the revert preview of :mod:`.revert_views`).
+    """
     site = model_admin.admin_site if model_admin is not None else admin_site
     acting = may_act(model_admin, request, job)
     preview = Preview.from_json(job.summary) if job.summary else None
@@ -214,9 +221,11 @@ def render_job_page(
         ),
         "can_cancel": acting
         and job.cancel_requested_at is None
-        and job.state in (*ImportJob.WAITING_STATES, *ImportJob.RUNNING_STATES, State.PREVIEWED),
+        and job.state in ImportJob.CANCELLABLE_STATES,
         "can_retry": acting and job.state == State.FAILED and bool(job.file.name),
         "urls": _urls(request, job, model_admin, site),
+        "revert": revert_context(request, job, model_admin),
+        **(extra or {}),
     }
     request.current_app = site.name
     return TemplateResponse(request, [TEMPLATE], context, status=status)
@@ -280,16 +289,22 @@ def _urls(
         return {
             "history": history,
             "report": _reverse("admin_bulk_upsert_importjob_report", site, job.pk),
+            "revert_report": _reverse("admin_bulk_upsert_importjob_revert_report", site, job.pk),
         }
     return {
         "history": history,
         "page": job_url(model_admin, job),
-        "watched": f"{job_url(model_admin, job)}?{WATCHED_PARAM}=1",
+        # Only an import ends on the changelist; a revert that failed is back to done.
+        "watched": (None if job.is_reverting else f"{job_url(model_admin, job)}?{WATCHED_PARAM}=1"),
         "progress": job_url(model_admin, job, "import_job_progress"),
         "confirm": job_url(model_admin, job, "import_job_confirm"),
         "cancel": job_url(model_admin, job, "import_job_cancel"),
         "retry": job_url(model_admin, job, "import_job_retry"),
         "report": job_url(model_admin, job, "import_job_report"),
+        "revert": job_url(model_admin, job, "import_job_revert"),
+        "revert_confirm": job_url(model_admin, job, "import_job_revert_confirm"),
+        "revert_preview_csv": job_url(model_admin, job, "import_job_revert_preview_csv"),
+        "revert_report": job_url(model_admin, job, "import_job_revert_report"),
         "changelist": _changelist_url(model_admin),
         "import": _reverse(
             f"{model_admin.opts.app_label}_{model_admin.opts.model_name}_import", site

@@ -25,7 +25,7 @@ from import_export.admin import ImportExportMixin
 
 from ..checks import check_resource_class
 from ..jobs import lifecycle
-from . import job_views, views
+from . import job_views, revert_views, views
 from .forms import (
     BulkUpsertConfirmForm,
     BulkUpsertImportForm,
@@ -81,6 +81,22 @@ class BulkUpsertAdminMixin(ImportExportMixin):
                 ("cancel/", self.import_job_cancel, f"{prefix}_import_job_cancel"),
                 ("retry/", self.import_job_retry, f"{prefix}_import_job_retry"),
                 ("report.csv", self.import_job_report, f"{prefix}_import_job_report"),
+                ("revert/", self.import_job_revert, f"{prefix}_import_job_revert"),
+                (
+                    "revert/confirm/",
+                    self.import_job_revert_confirm,
+                    f"{prefix}_import_job_revert_confirm",
+                ),
+                (
+                    "revert/preview.csv",
+                    self.import_job_revert_preview_csv,
+                    f"{prefix}_import_job_revert_preview_csv",
+                ),
+                (
+                    "revert/report.csv",
+                    self.import_job_revert_report,
+                    f"{prefix}_import_job_revert_report",
+                ),
             ]
         ]
         return [
@@ -140,6 +156,22 @@ class BulkUpsertAdminMixin(ImportExportMixin):
     @method_decorator(require_GET)
     def import_job_report(self, request: HttpRequest, job_pk: int) -> HttpResponse:
         return job_views.report_view(self, request, job_pk)
+
+    @method_decorator(require_GET)
+    def import_job_revert(self, request: HttpRequest, job_pk: int) -> HttpResponse:
+        return revert_views.revert_preview_view(self, request, job_pk)
+
+    @method_decorator(require_POST)
+    def import_job_revert_confirm(self, request: HttpRequest, job_pk: int) -> HttpResponse:
+        return revert_views.confirm_revert_view(self, request, job_pk)
+
+    @method_decorator(require_GET)
+    def import_job_revert_preview_csv(self, request: HttpRequest, job_pk: int) -> HttpResponse:
+        return revert_views.revert_preview_csv_view(self, request, job_pk)
+
+    @method_decorator(require_GET)
+    def import_job_revert_report(self, request: HttpRequest, job_pk: int) -> HttpResponse:
+        return revert_views.revert_report_view(self, request, job_pk)
 
     def get_import_form_class(self, request: HttpRequest) -> type[BulkUpsertImportForm]:
         """The configured ``import_form_class``, with our reading and key choice mixed in."""

@@ -26,6 +26,7 @@ from .models import ImportJob
 
 State = ImportJob.State
 CONFIRM_SALT = "admin_bulk_upsert.jobs.confirm"
+REVERT_SALT = "admin_bulk_upsert.jobs.revert"
 
 
 class JobStateError(Exception):
@@ -102,12 +103,13 @@ def cancel(job: ImportJob) -> None:
     """Cancel a waiting job at once, or ask a running one to stop at its next chunk."""
     now = timezone.now()
     jobs = ImportJob.objects.filter(pk=job.pk)
-    if jobs.filter(state__in=(*ImportJob.WAITING_STATES, State.PREVIEWED)).update(
+    if jobs.filter(state__in=(State.QUEUED, State.CONFIRMED, State.PREVIEWED)).update(
         state=State.CANCELLED, cancel_requested_at=now, finished_at=now
     ):
         _drop_files(job, keep_report=True)
         return
-    if not jobs.filter(state__in=ImportJob.RUNNING_STATES).update(cancel_requested_at=now):
+    running = (State.PREVIEWING, State.IMPORTING)
+    if not jobs.filter(state__in=running).update(cancel_requested_at=now):
         raise JobStateError(_("This import has ended already."))
 
 
@@ -125,24 +127,64 @@ def run_again(job: ImportJob) -> None:
 
 
 def fail_if_stale(job: ImportJob) -> bool:
-    """Declare a running job failed when its worker went silent; return whether it was."""
+    """Declare a running job failed when its worker went silent; return whether it was.
+
+    A revert whose worker went silent goes back to done instead, with the reason
+    in its ``revert_summary``: it runs in one transaction, so nothing of it was
+    kept, the undo data is still there, and the import can be reverted again.
+    """
     if not job.heartbeat_is_stale():
         return False
-    failed = ImportJob.objects.filter(
-        pk=job.pk, state=job.state, heartbeat_at=job.heartbeat_at
-    ).update(
-        state=State.FAILED,
-        failed_step="preview" if job.state == State.PREVIEWING else "import",
-        finished_at=timezone.now(),
-        failure=_(
-            "The worker running this import stopped responding (last heard of %(when)s). "
-            "Nothing was written: its transaction was rolled back. You can run it again."
+    jobs = ImportJob.objects.filter(pk=job.pk, state=job.state, heartbeat_at=job.heartbeat_at)
+    when = timezone.localtime(job.heartbeat_at).strftime("%Y-%m-%d %H:%M:%S")
+    if job.state == State.REVERTING:
+        failed = jobs.update(
+            state=State.DONE,
+            rows_done=job.rows_total or 0,
+            revert_summary={
+                "failure": _(
+                    "The worker running the revert stopped responding (last heard of "
+                    "%(when)s). Nothing was changed: its transaction was rolled back. "
+                    "You can revert again."
+                )
+                % {"when": when}
+            },
         )
-        % {"when": timezone.localtime(job.heartbeat_at).strftime("%Y-%m-%d %H:%M:%S")},
-    )
+    else:
+        failed = jobs.update(
+            state=State.FAILED,
+            failed_step="preview" if job.state == State.PREVIEWING else "import",
+            finished_at=timezone.now(),
+            failure=_(
+                "The worker running this import stopped responding (last heard of %(when)s). "
+                "Nothing was written: its transaction was rolled back. You can run it again."
+            )
+            % {"when": when},
+        )
     if failed:
         job.refresh_from_db()
     return bool(failed)
+
+
+def revert_token(job: ImportJob, user: Any) -> str:
+    """The "Confirm revert" form's token: this job, this user (who previewed the revert)."""
+    return signing.dumps({"j": job.pk, "u": str(user.pk), "h": job.sha256}, salt=REVERT_SALT)
+
+
+def confirm_revert(job: ImportJob, token: str, user: Any) -> None:
+    """Queue the revert of a done job, if ``token`` was issued for it and ``user``.
+
+    Raises :class:`signing.BadSignature` for a forged or foreign token,
+    :class:`PermissionError` when ``user`` may not revert it
+    (:func:`.revert.may_revert`) and :class:`JobStateError` when it cannot be
+    reverted (any more): reverted already, being reverted, no undo data.
+    """
+    from .revert import request_revert
+
+    payload = signing.loads(token, salt=REVERT_SALT, max_age=get_config().STAGING_MAX_AGE)
+    if payload != {"j": job.pk, "u": str(user.pk), "h": job.sha256}:
+        raise signing.BadSignature("token issued for another job or user")
+    request_revert(job, user)
 
 
 def delete_expired(now: datetime.datetime | None = None) -> dict[str, int]:

@@ -51,9 +51,20 @@ class ImportJob(models.Model):
         PARTLY_REVERTED = "partly_reverted", _("partly reverted")
 
     #: A worker holds the job: its heartbeat must stay fresh.
-    RUNNING_STATES = (State.PREVIEWING, State.IMPORTING)
+    RUNNING_STATES = (State.PREVIEWING, State.IMPORTING, State.REVERTING)
     #: Waiting for a worker to pick the job up.
-    WAITING_STATES = (State.QUEUED, State.CONFIRMED)
+    WAITING_STATES = (State.QUEUED, State.CONFIRMED, State.REVERT_QUEUED)
+    #: A done import on its way back: queued for its revert, or reverting.
+    REVERT_STATES = (State.REVERT_QUEUED, State.REVERTING)
+    #: What "Cancel import" stops: a revert is not cancelled (it is one short transaction,
+    #: and the import it undoes is done).
+    CANCELLABLE_STATES = (
+        State.QUEUED,
+        State.PREVIEWING,
+        State.PREVIEWED,
+        State.CONFIRMED,
+        State.IMPORTING,
+    )
     ENDED_STATES = (
         State.DONE,
         State.FAILED,
@@ -144,6 +155,10 @@ class ImportJob(models.Model):
         return self.state in self.WAITING_STATES
 
     @property
+    def is_reverting(self) -> bool:
+        return self.state in self.REVERT_STATES
+
+    @property
     def has_ended(self) -> bool:
         return self.state in self.ENDED_STATES
 
@@ -174,6 +189,10 @@ class ImportJob(models.Model):
         """What the job page's progress bar shows (also the JSON endpoint's body)."""
         now = now or timezone.now()
         total, done = self.rows_total, self.rows_done
+        if self.is_reverting:
+            # A revert counts records (created and updated ones), not the file's rows.
+            total = self.new_rows + self.updated_rows
+            done = min(done, total)
         rate = remaining = None
         if self.is_running and self.step_started_at and done:
             elapsed = max((now - self.step_started_at).total_seconds(), 1e-3)

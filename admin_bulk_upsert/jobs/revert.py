@@ -503,7 +503,7 @@ def request_revert(job: ImportJob, user: Any) -> None:
     if reason is not None:
         raise JobStateError(reason)
     if not ImportJob.objects.filter(pk=job.pk, state=State.DONE).update(
-        state=State.REVERT_QUEUED, reverted_by=str(user.pk)
+        state=State.REVERT_QUEUED, reverted_by=str(user.pk), revert_summary=None, rows_done=0
     ):
         raise JobStateError(_("This import was reverted already or is being reverted."))
     enqueue_step(job, "revert")
@@ -511,16 +511,21 @@ def request_revert(job: ImportJob, user: Any) -> None:
 
 def run_revert(job_pk: int) -> None:
     """The revert task's body: claim the queued revert, run it, record its outcome."""
-    from .progress import JobProgress
+    from .progress import JobProgress, worker_name
 
     now = timezone.now()
+    # The bar counts the revert's records from 0; the import's count comes back at the end.
     if not ImportJob.objects.filter(pk=job_pk, state=State.REVERT_QUEUED).update(
-        state=State.REVERTING, heartbeat_at=now
+        state=State.REVERTING,
+        step_started_at=now,
+        heartbeat_at=now,
+        rows_done=0,
+        worker=worker_name(),
     ):
         logger.info("Revert of import job %s not run: it is no longer queued.", job_pk)
         return
     job = ImportJob.objects.get(pk=job_pk)
-    rows_done = job.rows_done
+    rows_done = job.rows_total or 0
     try:
         with JobProgress(job, State.REVERTING, import_alias=import_alias(job)) as progress:
             outcome = revert(job, user_pk=job.reverted_by or None, progress=progress)
