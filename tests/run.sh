@@ -312,13 +312,14 @@ run_all() {
     shift
     run_pytest "$venv" sqlite "$@"
     # The worker tests again on SQLite, with the test database in files a worker process can open
-    # (in memory they skip): see tests/settings.py. The browser test with a real db_worker
-    # (tests/browser/test_job_worker.py) runs only here: the other databases' runs leave out
-    # the browser tests.
+    # (in memory they skip): see tests/settings.py. The browser tests with a real db_worker
+    # (tests/browser/test_job_worker.py, test_revert_worker.py) run only here: the other
+    # databases' runs leave out the browser tests.
     local sqlite_dir
     sqlite_dir="$(mktemp -d)"
     ADMIN_BULK_UPSERT_TEST_SQLITE_DIR="$sqlite_dir" run_pytest "$venv" sqlite-files \
-        tests/jobs/test_workers*.py tests/browser/test_job_worker.py "$@"
+        tests/jobs/test_workers*.py tests/browser/test_job_worker.py \
+        tests/browser/test_revert_worker.py "$@"
     rm -rf "$sqlite_dir"
     run_pytest "$venv" postgresql -m "not browser" "$@"
     run_pytest "$venv" mariadb -m "not browser" "$@"
