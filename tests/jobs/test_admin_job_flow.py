@@ -66,6 +66,9 @@ def test_confirm_imports_and_ends_on_the_changelist_with_dies_message(
     page = importer_client.get(job_url(job)).content.decode()
     assert "Import finished: 3 new, 0 updated, 0 deleted and 0 skipped transactions." in page
     assert 'name="token"' not in page
+    # The import's summary keeps no rows: they are counted, not said to be unchanged.
+    assert "3 changed rows; the report lists each of them." in page
+    assert "No row would change." not in page
 
 
 def test_a_page_that_watched_the_import_ends_on_the_changelist_with_dies_message(
