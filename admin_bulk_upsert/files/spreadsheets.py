@@ -30,6 +30,12 @@ A zip whose members inflate to more than :data:`MAX_UNCOMPRESSED` bytes, or
 to more than :data:`MAX_RATIO` times the file's size, is refused before
 calamine reads it: calamine holds the inflated sheet in memory, so a small
 "zip bomb" upload could otherwise exhaust the server's memory.
+
+:func:`read_sheet` gives every row at once; :func:`open_sheet` parses the
+sheet once and gives its rows, converted the same way, a chunk at a time for
+each pass over them (:mod:`.streaming` reads spreadsheets through it). The
+parsed sheet itself stays in calamine's memory, in Rust, while it is used:
+about 200 bytes a row for four short columns.
 """
 
 from __future__ import annotations
@@ -41,16 +47,22 @@ import itertools
 import posixpath
 import re
 import zipfile
-from typing import Any
+from collections.abc import Iterator
+from typing import IO, TYPE_CHECKING, Any
 from xml.etree import ElementTree
 
 from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    from python_calamine import CalamineSheet
 
 __all__ = [
     "MAX_RATIO",
     "MAX_UNCOMPRESSED",
     "SPREADSHEET_FORMATS",
+    "SheetRows",
     "SpreadsheetError",
+    "open_sheet",
     "read_sheet",
 ]
 
@@ -66,6 +78,8 @@ ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls and other MS Office files
 _INTEGRAL_LIMIT = 1e16
 _MIDNIGHT = datetime.time()
+#: Rows made into Python objects at a time by :class:`SheetRows`.
+_CHUNK_ROWS = 1000
 
 
 class SpreadsheetError(ValueError):
@@ -78,18 +92,112 @@ def read_sheet(data: bytes, fmt: str) -> list[list[Any]]:
     Rows have the width of the sheet's used range; the caller decides what a
     header, a blank row or a trailing column means.
     """
-    _check_container(data, fmt)
-    zipped = fmt != "xls"
-    archive = _open_zip(data, fmt) if zipped else None
+    sheet = open_sheet(io.BytesIO(data), fmt)
+    if sheet.calamine is None:
+        return []
+    converted = _convert(
+        sheet.calamine.to_python(skip_empty_area=False),
+        date_as_datetime=sheet.date_as_datetime,
+    )
+    # calamine reads an error cell as empty: a sheet without empty cells has none to restore.
+    if any(map(list.__contains__, converted, itertools.repeat(None))):
+        for row, cells in sheet.error_cells().items():
+            if row < len(converted):
+                _patch(converted[row], cells)
+    return converted
+
+
+def open_sheet(file: IO[bytes], fmt: str) -> SheetRows:
+    """The sheet :func:`read_sheet` reads, parsed once, to be read row by row.
+
+    ``file`` is read from its current position; a zipped workbook's error
+    cells may be looked up in it later, so it must stay open while the rows
+    are read. Raises :class:`SpreadsheetError` as :func:`read_sheet` does.
+    """
+    start = file.tell()
+    head = file.read(len(OLE_MAGIC))
+    file.seek(start)
+    _check_container(head, fmt)
+    archive = _open_zip(file, head, fmt) if fmt != "xls" else None
     parts = _xlsx_parts(archive) if archive is not None and fmt in {"xlsx", "xlsm"} else None
     index = parts.active if parts else 0
-    rows = _calamine_rows(data, fmt, index)
-    converted = _convert(rows, date_as_datetime=fmt != "ods")
-    # calamine reads an error cell as empty: a sheet without empty cells has none to restore.
-    maybe_errors = any(map(list.__contains__, converted, itertools.repeat(None)))
-    if maybe_errors and parts and archive is not None and index < len(parts.sheet_paths):
-        _restore_errors(archive, parts.sheet_paths[index], converted)
-    return converted
+    file.seek(start)
+    calamine = _calamine_sheet(file, head, fmt, index)
+    sheet_path = ""
+    if parts and archive is not None and index < len(parts.sheet_paths):
+        sheet_path = parts.sheet_paths[index]
+    return SheetRows(calamine, fmt != "ods", archive if sheet_path else None, sheet_path)
+
+
+class SheetRows:
+    """A parsed sheet whose every iteration yields its rows from A1, as :func:`read_sheet` does.
+
+    calamine keeps the parsed sheet in Rust (about 200 bytes a row for the
+    demo's four columns) and makes Python rows only as they are asked for, a
+    chunk at a time, so that a pass over a million rows never holds them all
+    in Python. Iterating again does not parse the file again: a streamed import
+    reads the rows twice (a checking pass, then the import).
+
+    Error cells are looked up in the sheet's XML once, when a row with an
+    empty cell first passes (calamine reads an error cell as empty).
+    """
+
+    def __init__(
+        self,
+        calamine: CalamineSheet | None,
+        date_as_datetime: bool,
+        archive: zipfile.ZipFile | None,
+        sheet_path: str,
+    ) -> None:
+        self.calamine = calamine
+        self.date_as_datetime = date_as_datetime
+        self._archive = archive
+        self._sheet_path = sheet_path
+        self._errors: dict[int, list[tuple[int, str]]] | None = None
+
+    def error_cells(self) -> dict[int, list[tuple[int, str]]]:
+        """``{row: [(column, text), ...]}`` of the sheet's error cells, from 0 (XLSX only)."""
+        if self._errors is None:
+            self._errors = {}
+            if self._archive is not None:
+                self._errors = _error_cells(self._archive, self._sheet_path)
+        return self._errors
+
+    def __iter__(self) -> Iterator[list[Any]]:
+        if self.calamine is None or self.calamine.start is None:
+            return
+        leading_columns = self.calamine.start[1]
+        date_as_datetime = self.date_as_datetime
+        rows = self.calamine.iter_rows()
+        number = 0
+        errors = None
+        while chunk := list(itertools.islice(rows, _CHUNK_ROWS)):
+            converted = _convert(
+                _from_a1(chunk, leading_columns), date_as_datetime=date_as_datetime
+            )
+            if errors is None and any(map(list.__contains__, converted, itertools.repeat(None))):
+                errors = self.error_cells()
+            if errors:
+                for offset, row in enumerate(converted):
+                    if (cells := errors.get(number + offset)) is not None:
+                        _patch(row, cells)
+            number += len(converted)
+            yield from converted
+
+
+def _from_a1(rows: list[list[Any]], leading_columns: int) -> list[list[Any]]:
+    """Rows from column A: ``iter_rows`` gives the empty rows above the data, not the columns."""
+    if leading_columns:
+        blanks = [""] * leading_columns
+        for row in rows:
+            row[:0] = blanks
+    return rows
+
+
+def _patch(row: list[Any], cells: list[tuple[int, str]]) -> None:
+    for column, text in cells:
+        if column < len(row) and row[column] is None:
+            row[column] = text
 
 
 def _convert(rows: list[list[Any]], *, date_as_datetime: bool) -> list[list[Any]]:
@@ -120,33 +228,36 @@ def _convert(rows: list[list[Any]], *, date_as_datetime: bool) -> list[list[Any]
 # --- the container -----------------------------------------------------------
 
 
-def _check_container(data: bytes, fmt: str) -> None:
+def _check_container(head: bytes, fmt: str) -> None:
     if fmt == "xls":
-        if not data.startswith(OLE_MAGIC):
+        if not head.startswith(OLE_MAGIC):
             raise SpreadsheetError(_("The file is not a valid XLS workbook."))
-    elif not data.startswith(ZIP_MAGIC):
-        raise SpreadsheetError(not_a_workbook_message(data, fmt))
+    elif not head.startswith(ZIP_MAGIC):
+        raise SpreadsheetError(not_a_workbook_message(head, fmt))
 
 
-def not_a_workbook_message(data: bytes, fmt: str) -> str:
+def not_a_workbook_message(head: bytes, fmt: str) -> str:
+    """The message for a file that is not a workbook of ``fmt``, given its first bytes."""
     if fmt == "ods":
         return _("The file is not a valid ODS spreadsheet.")
     if fmt == "xls":
         return _("The file is not a valid XLS workbook.")
-    if data.startswith(OLE_MAGIC):
+    if head.startswith(OLE_MAGIC):
         return _("The file is an old Excel (.xls) workbook or encrypted. Save it as .xlsx.")
     return _("The file is not a valid XLSX workbook.")
 
 
-def _open_zip(data: bytes, fmt: str) -> zipfile.ZipFile:
+def _open_zip(file: IO[bytes], head: bytes, fmt: str) -> zipfile.ZipFile:
+    """The workbook's zip, read from ``file`` without copying it, refused if it is a bomb."""
+    start = file.tell()
+    size = file.seek(0, io.SEEK_END) - start
+    file.seek(start)
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(file)  # bytes before the zip are allowed for
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise SpreadsheetError(not_a_workbook_message(data, fmt)) from exc
+        raise SpreadsheetError(not_a_workbook_message(head, fmt)) from exc
     inflated = sum(member.file_size for member in archive.infolist())
-    if inflated > MAX_UNCOMPRESSED or (
-        inflated > _RATIO_FLOOR and inflated > MAX_RATIO * len(data)
-    ):
+    if inflated > MAX_UNCOMPRESSED or (inflated > _RATIO_FLOOR and inflated > MAX_RATIO * size):
         raise SpreadsheetError(
             _(
                 "The workbook would unpack to %(size)s MB, more than can be read safely. "
@@ -157,25 +268,27 @@ def _open_zip(data: bytes, fmt: str) -> zipfile.ZipFile:
     return archive
 
 
-def _calamine_rows(data: bytes, fmt: str, index: int) -> list[list[Any]]:
+def _calamine_sheet(file: IO[bytes], head: bytes, fmt: str, index: int) -> CalamineSheet | None:
+    """The parsed sheet at ``index`` (the first if there is none there); ``None``: no sheet."""
     from python_calamine import CalamineWorkbook
 
     try:
-        workbook = CalamineWorkbook.from_object(io.BytesIO(data))
+        workbook = CalamineWorkbook.from_object(file)
         try:
             if index >= len(workbook.sheet_names):
                 index = 0  # openpyxl had no sheet at all here and failed
             if not workbook.sheet_names:
-                return []
-            return workbook.get_sheet_by_index(index).to_python(skip_empty_area=False)
+                return None
+            return workbook.get_sheet_by_index(index)
         finally:
+            # The sheet keeps its parsed cells; the workbook's copy of the file goes.
             workbook.close()
     except Exception as exc:  # calamine raises its parsers' errors, zip, XML, OLE ...
-        raise SpreadsheetError(not_a_workbook_message(data, fmt)) from exc
+        raise SpreadsheetError(not_a_workbook_message(head, fmt)) from exc
     except BaseException as exc:
         # A Rust panic surfaces as pyo3's PanicException, a BaseException.
         if type(exc).__name__ == "PanicException":
-            raise SpreadsheetError(not_a_workbook_message(data, fmt)) from exc
+            raise SpreadsheetError(not_a_workbook_message(head, fmt)) from exc
         raise
 
 
@@ -246,20 +359,50 @@ def _xlsx_parts(archive: zipfile.ZipFile) -> _XlsxParts | None:
 
 
 _ERROR_MARK = b't="e"'
-_ERROR_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*\bt=[\"']e[\"'][^>]*)>(.*?)</(?:\w+:)?c>", re.S)
+_XML_BLOCK = 1 << 20
+_ERROR_CELL = re.compile(
+    rb"<(?:\w+:)?c\b([^>]*\bt=[\"']e[\"'][^>]*)(?<!/)>(.*?)</(?:\w+:)?c>", re.S
+)
 _REFERENCE = re.compile(rb"\br=[\"']([A-Z]+)([0-9]+)[\"']")
 _VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+#: The end of a cell or a row: text holds no ``<``, so this never falls inside a value.
+_CELL_END = re.compile(rb"</(?:\w+:)?(?:c|row)>")
 
 
-def _restore_errors(archive: zipfile.ZipFile, sheet_path: str, rows: list[list[Any]]) -> None:
-    """Put the text of error cells (``#N/A``...) back where calamine left them empty.
+def _error_cells(archive: zipfile.ZipFile, sheet_path: str) -> dict[int, list[tuple[int, str]]]:
+    """``{row: [(column, text), ...]}`` of the sheet's error cells (``#N/A``...), from 0.
 
-    The sheet's XML is scanned for the error marker as it inflates, without
-    keeping it; only a sheet that has one is read whole and searched.
+    The XML is inflated a block at a time and not kept; only blocks with the
+    error marker are searched. A block is cut after its last complete cell.
     """
-    if not sheet_path or not _has_error_cells(archive, sheet_path):
-        return
-    xml = archive.read(sheet_path)
+    found: dict[int, list[tuple[int, str]]] = {}
+    pending = b""
+    try:
+        with archive.open(sheet_path) as stream:
+            while True:
+                block = stream.read(_XML_BLOCK)
+                text = pending + block
+                cut = len(text) if not block else _last_cell_end(text)
+                if _ERROR_MARK in text[:cut]:
+                    _find_error_cells(text[:cut], found)
+                pending = text[cut:]
+                if not block:
+                    return found
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return found
+
+
+def _last_cell_end(text: bytes) -> int:
+    position = text.rfind(b"</")
+    while position >= 0:
+        end = _CELL_END.match(text, position)
+        if end is not None:
+            return end.end()
+        position = text.rfind(b"</", 0, position)
+    return 0
+
+
+def _find_error_cells(xml: bytes, found: dict[int, list[tuple[int, str]]]) -> None:
     for cell in _ERROR_CELL.finditer(xml):
         reference = _REFERENCE.search(cell.group(1))
         value = _VALUE.search(cell.group(2))
@@ -267,21 +410,7 @@ def _restore_errors(archive: zipfile.ZipFile, sheet_path: str, rows: list[list[A
             continue
         row = int(reference.group(2)) - 1
         column = _column_index(reference.group(1).decode())
-        if row < len(rows) and column < len(rows[row]) and rows[row][column] is None:
-            rows[row][column] = value.group(1).decode()
-
-
-def _has_error_cells(archive: zipfile.ZipFile, sheet_path: str) -> bool:
-    tail = b""
-    try:
-        with archive.open(sheet_path) as stream:
-            while chunk := stream.read(1 << 20):
-                if _ERROR_MARK in tail + chunk:
-                    return True
-                tail = chunk[-len(_ERROR_MARK) :]
-    except (KeyError, zipfile.BadZipFile, OSError):
-        return False
-    return False
+        found.setdefault(row, []).append((column, value.group(1).decode()))
 
 
 def _column_index(letters: str) -> int:
