@@ -40,18 +40,18 @@ about 200 bytes a row for four short columns.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import io
 import itertools
-import posixpath
-import re
+import os
 import zipfile
 from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Any
-from xml.etree import ElementTree
 
 from django.utils.translation import gettext as _
+
+from ..garbage import paused_collection
+from .xlsx_parts import error_cells, xlsx_parts
 
 if TYPE_CHECKING:
     from python_calamine import CalamineSheet
@@ -119,7 +119,7 @@ def open_sheet(file: IO[bytes], fmt: str) -> SheetRows:
     file.seek(start)
     _check_container(head, fmt)
     archive = _open_zip(file, head, fmt) if fmt != "xls" else None
-    parts = _xlsx_parts(archive) if archive is not None and fmt in {"xlsx", "xlsm"} else None
+    parts = xlsx_parts(archive) if archive is not None and fmt in {"xlsx", "xlsm"} else None
     index = parts.active if parts else 0
     file.seek(start)
     calamine = _calamine_sheet(file, head, fmt, index)
@@ -160,7 +160,7 @@ class SheetRows:
         if self._errors is None:
             self._errors = {}
             if self._archive is not None:
-                self._errors = _error_cells(self._archive, self._sheet_path)
+                self._errors = error_cells(self._archive, self._sheet_path)
         return self._errors
 
     def __iter__(self) -> Iterator[list[Any]]:
@@ -171,10 +171,15 @@ class SheetRows:
         rows = self.calamine.iter_rows()
         number = 0
         errors = None
-        while chunk := list(itertools.islice(rows, _CHUNK_ROWS)):
-            converted = _convert(
-                _from_a1(chunk, leading_columns), date_as_datetime=date_as_datetime
-            )
+        while True:
+            # A chunk's new lists all survive it: the collector would find nothing.
+            with paused_collection():
+                converted = _convert(
+                    _from_a1(list(itertools.islice(rows, _CHUNK_ROWS)), leading_columns),
+                    date_as_datetime=date_as_datetime,
+                )
+            if not converted:
+                return
             if errors is None and any(map(list.__contains__, converted, itertools.repeat(None))):
                 errors = self.error_cells()
             if errors:
@@ -273,7 +278,10 @@ def _calamine_sheet(file: IO[bytes], head: bytes, fmt: str, index: int) -> Calam
     from python_calamine import CalamineWorkbook
 
     try:
-        workbook = CalamineWorkbook.from_object(file)
+        path = _path_of(file)
+        # From the path, calamine reads the file as it goes; from a file object
+        # it first copies it into memory (37 MB for a 1,000,000-row sheet).
+        workbook = CalamineWorkbook.from_path(path) if path else CalamineWorkbook.from_object(file)
         try:
             if index >= len(workbook.sheet_names):
                 index = 0  # openpyxl had no sheet at all here and failed
@@ -292,129 +300,14 @@ def _calamine_sheet(file: IO[bytes], head: bytes, fmt: str, index: int) -> Calam
         raise
 
 
-# --- XLSX: which sheet, and its error cells ----------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class _XlsxParts:
-    #: Index of openpyxl's ``wb.active`` among the workbook's sheets.
-    active: int
-    #: Each sheet's part in the zip, in workbook order (``""`` when not found).
-    sheet_paths: list[str]
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _relationships(archive: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
-    """``{id: (type, path in the zip)}`` of a part's relationships (``""``: the package's)."""
-    folder, name = posixpath.split(part)
-    rels_path = posixpath.join(folder, "_rels", name + ".rels")
-    try:
-        root = ElementTree.fromstring(archive.read(rels_path))
-    except (KeyError, ElementTree.ParseError):
-        return {}
-    targets = {}
-    for rel in root:
-        target = rel.get("Target", "")
-        if target.startswith("/"):
-            resolved = target.lstrip("/")
-        else:
-            resolved = posixpath.normpath(posixpath.join(folder, target))
-        targets[rel.get("Id", "")] = (rel.get("Type", ""), resolved)
-    return targets
-
-
-def _xlsx_parts(archive: zipfile.ZipFile) -> _XlsxParts | None:
-    """The active sheet's index (openpyxl's ``wb.active``) and each sheet's part in the zip.
-
-    ``None`` when the workbook part cannot be found or parsed: calamine then
-    reports the broken file, or reads its first sheet.
-    """
-    workbook_path = next(
-        (
-            path
-            for kind, path in _relationships(archive, "").values()
-            if kind.endswith("/officeDocument")
-        ),
-        "xl/workbook.xml",
-    )
-    try:
-        root = ElementTree.fromstring(archive.read(workbook_path))
-    except (KeyError, ElementTree.ParseError):
+def _path_of(file: IO[bytes]) -> str | None:
+    """The path of the file on disk, if ``file`` is that whole file opened there, else ``None``."""
+    name = getattr(file, "name", None)
+    if not isinstance(name, str):
         return None
-    rels = _relationships(archive, workbook_path)
-    active: int | None = None
-    sheet_paths = []
-    for element in root.iter():
-        name = _local(element.tag)
-        if name == "workbookView" and active is None:  # openpyxl reads the first view's
-            tab = element.get("activeTab") or "0"
-            active = int(tab) if tab.isdigit() else 0
-        elif name == "sheet":
-            rel_id = next((v for k, v in element.attrib.items() if _local(k) == "id"), "")
-            sheet_paths.append(rels.get(rel_id, ("", ""))[1])
-    return _XlsxParts(active or 0, sheet_paths)
-
-
-_ERROR_MARK = b't="e"'
-_XML_BLOCK = 1 << 20
-_ERROR_CELL = re.compile(
-    rb"<(?:\w+:)?c\b([^>]*\bt=[\"']e[\"'][^>]*)(?<!/)>(.*?)</(?:\w+:)?c>", re.S
-)
-_REFERENCE = re.compile(rb"\br=[\"']([A-Z]+)([0-9]+)[\"']")
-_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
-#: The end of a cell or a row: text holds no ``<``, so this never falls inside a value.
-_CELL_END = re.compile(rb"</(?:\w+:)?(?:c|row)>")
-
-
-def _error_cells(archive: zipfile.ZipFile, sheet_path: str) -> dict[int, list[tuple[int, str]]]:
-    """``{row: [(column, text), ...]}`` of the sheet's error cells (``#N/A``...), from 0.
-
-    The XML is inflated a block at a time and not kept; only blocks with the
-    error marker are searched. A block is cut after its last complete cell.
-    """
-    found: dict[int, list[tuple[int, str]]] = {}
-    pending = b""
     try:
-        with archive.open(sheet_path) as stream:
-            while True:
-                block = stream.read(_XML_BLOCK)
-                text = pending + block
-                cut = len(text) if not block else _last_cell_end(text)
-                if _ERROR_MARK in text[:cut]:
-                    _find_error_cells(text[:cut], found)
-                pending = text[cut:]
-                if not block:
-                    return found
-    except (KeyError, zipfile.BadZipFile, OSError):
-        return found
-
-
-def _last_cell_end(text: bytes) -> int:
-    position = text.rfind(b"</")
-    while position >= 0:
-        end = _CELL_END.match(text, position)
-        if end is not None:
-            return end.end()
-        position = text.rfind(b"</", 0, position)
-    return 0
-
-
-def _find_error_cells(xml: bytes, found: dict[int, list[tuple[int, str]]]) -> None:
-    for cell in _ERROR_CELL.finditer(xml):
-        reference = _REFERENCE.search(cell.group(1))
-        value = _VALUE.search(cell.group(2))
-        if reference is None or value is None:
-            continue
-        row = int(reference.group(2)) - 1
-        column = _column_index(reference.group(1).decode())
-        found.setdefault(row, []).append((column, value.group(1).decode()))
-
-
-def _column_index(letters: str) -> int:
-    index = 0
-    for letter in letters:
-        index = index * 26 + ord(letter) - 64
-    return index - 1
+        if file.tell() != 0 or not os.path.samestat(os.fstat(file.fileno()), os.stat(name)):
+            return None
+    except (OSError, ValueError):  # no descriptor (io.UnsupportedOperation), a name not a path
+        return None
+    return name

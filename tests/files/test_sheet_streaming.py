@@ -15,10 +15,11 @@ import re
 
 import pytest
 import tablib
+from django.core.files import File
 from django.test import override_settings
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
-from admin_bulk_upsert.files import spreadsheets, streaming
+from admin_bulk_upsert.files import spreadsheets, streaming, xlsx_parts
 from admin_bulk_upsert.files.reading import ReadError, read_dataset
 from admin_bulk_upsert.files.spreadsheets import open_sheet, read_sheet
 from admin_bulk_upsert.files.streaming import StreamedDataset, open_dataset
@@ -149,7 +150,7 @@ def test_the_long_sheet_has_what_it_is_meant_to_test():
 def test_error_cells_split_across_blocks_of_the_xml(monkeypatch):
     data, _fmt = WORKBOOKS["long, errors across chunks"]()
     whole = read_sheet(data, "xlsx")
-    monkeypatch.setattr(spreadsheets, "_XML_BLOCK", 37)  # cuts inside every cell and tag
+    monkeypatch.setattr(xlsx_parts, "_XML_BLOCK", 37)  # cuts inside every cell and tag
 
     assert_same_cells(list(open_sheet(io.BytesIO(data), "xlsx")), whole)
     assert_same_cells(read_sheet(data, "xlsx"), whole)
@@ -240,3 +241,30 @@ def test_zip_bomb_gives_the_same_error(monkeypatch):
 
     assert message == error_of(read_whole, data, "t.xlsx")
     assert message[0].startswith("The workbook would unpack to 20 MB")
+
+
+def test_a_workbook_on_disk_is_read_from_its_path(tmp_path):
+    data, _fmt = WORKBOOKS["formulas and error cells"]()
+    path = tmp_path / "t.xlsx"
+    path.write_bytes(data)
+
+    with path.open("rb") as file:
+        assert spreadsheets._path_of(file) == str(path)
+        dataset = open_dataset(file, filename="t.xlsx")
+
+        assert_same_cells(as_rows(dataset), as_rows(read_dataset(data, filename="t.xlsx")))
+
+
+def test_a_file_whose_name_is_another_file_is_read_from_the_object(tmp_path):
+    data = every_kind_workbook()
+    (tmp_path / "other.xlsx").write_bytes(formulas_and_errors_workbook())
+
+    (tmp_path / "t.xlsx").write_bytes(data)
+
+    with (tmp_path / "t.xlsx").open("rb") as opened:
+        file = File(opened, name=str(tmp_path / "other.xlsx"))  # a name that is not its path
+
+        assert spreadsheets._path_of(file) is None
+        dataset = open_dataset(file, filename="t.xlsx")
+
+        assert_same_cells(as_rows(dataset), as_rows(read_dataset(data, filename="t.xlsx")))
