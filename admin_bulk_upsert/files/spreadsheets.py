@@ -40,6 +40,7 @@ about 200 bytes a row for four short columns.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import io
 import itertools
@@ -301,13 +302,23 @@ def _calamine_sheet(file: IO[bytes], head: bytes, fmt: str, index: int) -> Calam
 
 
 def _path_of(file: IO[bytes]) -> str | None:
-    """The path of the file on disk, if ``file`` is that whole file opened there, else ``None``."""
-    name = getattr(file, "name", None)
-    if not isinstance(name, str):
-        return None
+    """The path of the file on disk, if ``file`` is that whole file opened there, else ``None``.
+
+    Django's ``File`` (a job's stored upload) names the file by its storage
+    name and holds the opened file as ``.file``: the wrapped ones are tried too.
+    """
     try:
-        if file.tell() != 0 or not os.path.samestat(os.fstat(file.fileno()), os.stat(name)):
+        if file.tell() != 0:
             return None
-    except (OSError, ValueError):  # no descriptor (io.UnsupportedOperation), a name not a path
+        opened = os.fstat(file.fileno())
+    except (OSError, ValueError, AttributeError):  # no descriptor (a BytesIO), closed
         return None
-    return name
+    candidate: Any = file
+    for _depth in range(3):
+        name = getattr(candidate, "name", None)
+        if isinstance(name, str):
+            with contextlib.suppress(OSError, ValueError):  # a storage name, not a path
+                if os.path.samestat(opened, os.stat(name)):
+                    return name
+        candidate = getattr(candidate, "file", None)
+    return None

@@ -255,16 +255,16 @@ def test_a_workbook_on_disk_is_read_from_its_path(tmp_path):
         assert_same_cells(as_rows(dataset), as_rows(read_dataset(data, filename="t.xlsx")))
 
 
-def test_a_file_whose_name_is_another_file_is_read_from_the_object(tmp_path):
+@pytest.mark.parametrize("name", ["other.xlsx", "upload/t.xlsx"], ids=["another file", "none"])
+def test_a_django_file_is_read_from_the_path_of_the_file_it_wraps(tmp_path, name):
     data = every_kind_workbook()
     (tmp_path / "other.xlsx").write_bytes(formulas_and_errors_workbook())
-
     (tmp_path / "t.xlsx").write_bytes(data)
 
     with (tmp_path / "t.xlsx").open("rb") as opened:
-        file = File(opened, name=str(tmp_path / "other.xlsx"))  # a name that is not its path
+        file = File(opened, name=str(tmp_path / name))  # a storage name, or another file's
 
-        assert spreadsheets._path_of(file) is None
+        assert spreadsheets._path_of(file) == str(tmp_path / "t.xlsx")
         dataset = open_dataset(file, filename="t.xlsx")
 
         assert_same_cells(as_rows(dataset), as_rows(read_dataset(data, filename="t.xlsx")))
