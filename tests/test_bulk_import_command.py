@@ -293,6 +293,17 @@ def test_bad_file(tmp_path):
     assert str(error) == f"{path}: The file has a header row but no data rows."
 
 
+def test_bad_xlsx_file(tmp_path):
+    data = tablib.Dataset(["A1"], headers=["account"]).export("xlsx")
+    path = tmp_path / "tx.xlsx"
+    path.write_bytes(data[: len(data) // 2])
+
+    error, _ = run_failing(RESOURCE, path)
+
+    assert str(error) == f"{path}: The file is not a valid XLSX workbook."
+    assert Transaction.objects.count() == 0
+
+
 def test_model_key_outside_allowed_fields(tmp_path, accounts):
     path = tmp_path / "accounts.csv"
     path.write_text("number,name\nA1,First\n", encoding="utf-8")

@@ -197,13 +197,21 @@ def test_benchmark_checks_each_import_for_errors_after_its_clock_stops():
 
 
 def test_benchmark_readers_times_every_reader(tmp_path):
-    stdout = manage(tmp_path, "benchmark_readers", "--rows", "50", "--repeat", "1")
+    stdout = manage(
+        tmp_path, "benchmark_readers", "--rows", "50", "--repeat", "1", "--folder", str(tmp_path)
+    )
 
-    readers = [line[12:44].strip() for line in stdout.splitlines()[1:]]
+    readers = [line[12:44].strip() for line in stdout.splitlines()[2:-1]]
     assert readers == [
-        "csv (read_dataset)",
-        "xlsx (read_dataset, calamine)",
-        "xlsx (openpyxl read-only)",
+        "csv read_dataset",
+        "xlsx read_dataset",
+        "csv open_dataset + rows",
+        "xlsx open_dataset + rows",
+        "xlsx openpyxl read-only",
+    ]
+    assert sorted(path.name for path in tmp_path.glob("transactions_*")) == [
+        "transactions_50.csv",
+        "transactions_50.xlsx",
     ]
 
 

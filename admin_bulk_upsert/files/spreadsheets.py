@@ -30,27 +30,40 @@ A zip whose members inflate to more than :data:`MAX_UNCOMPRESSED` bytes, or
 to more than :data:`MAX_RATIO` times the file's size, is refused before
 calamine reads it: calamine holds the inflated sheet in memory, so a small
 "zip bomb" upload could otherwise exhaust the server's memory.
+
+:func:`read_sheet` gives every row at once; :func:`open_sheet` parses the
+sheet once and gives its rows, converted the same way, a chunk at a time for
+each pass over them (:mod:`.streaming` reads spreadsheets through it). The
+parsed sheet itself stays in calamine's memory, in Rust, while it is used:
+about 200 bytes a row for four short columns.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import contextlib
 import datetime
 import io
 import itertools
-import posixpath
-import re
+import os
 import zipfile
-from typing import Any
-from xml.etree import ElementTree
+from collections.abc import Iterator
+from typing import IO, TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
+
+from ..garbage import paused_collection
+from .xlsx_parts import error_cells, xlsx_parts
+
+if TYPE_CHECKING:
+    from python_calamine import CalamineSheet
 
 __all__ = [
     "MAX_RATIO",
     "MAX_UNCOMPRESSED",
     "SPREADSHEET_FORMATS",
+    "SheetRows",
     "SpreadsheetError",
+    "open_sheet",
     "read_sheet",
 ]
 
@@ -66,6 +79,8 @@ ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls and other MS Office files
 _INTEGRAL_LIMIT = 1e16
 _MIDNIGHT = datetime.time()
+#: Rows made into Python objects at a time by :class:`SheetRows`.
+_CHUNK_ROWS = 1000
 
 
 class SpreadsheetError(ValueError):
@@ -78,18 +93,117 @@ def read_sheet(data: bytes, fmt: str) -> list[list[Any]]:
     Rows have the width of the sheet's used range; the caller decides what a
     header, a blank row or a trailing column means.
     """
-    _check_container(data, fmt)
-    zipped = fmt != "xls"
-    archive = _open_zip(data, fmt) if zipped else None
-    parts = _xlsx_parts(archive) if archive is not None and fmt in {"xlsx", "xlsm"} else None
-    index = parts.active if parts else 0
-    rows = _calamine_rows(data, fmt, index)
-    converted = _convert(rows, date_as_datetime=fmt != "ods")
+    sheet = open_sheet(io.BytesIO(data), fmt)
+    if sheet.calamine is None:
+        return []
+    converted = _convert(
+        sheet.calamine.to_python(skip_empty_area=False),
+        date_as_datetime=sheet.date_as_datetime,
+    )
     # calamine reads an error cell as empty: a sheet without empty cells has none to restore.
-    maybe_errors = any(map(list.__contains__, converted, itertools.repeat(None)))
-    if maybe_errors and parts and archive is not None and index < len(parts.sheet_paths):
-        _restore_errors(archive, parts.sheet_paths[index], converted)
+    if any(map(list.__contains__, converted, itertools.repeat(None))):
+        for row, cells in sheet.error_cells().items():
+            if row < len(converted):
+                _patch(converted[row], cells)
     return converted
+
+
+def open_sheet(file: IO[bytes], fmt: str) -> SheetRows:
+    """The sheet :func:`read_sheet` reads, parsed once, to be read row by row.
+
+    ``file`` is read from its current position; a zipped workbook's error
+    cells may be looked up in it later, so it must stay open while the rows
+    are read. Raises :class:`SpreadsheetError` as :func:`read_sheet` does.
+    """
+    start = file.tell()
+    head = file.read(len(OLE_MAGIC))
+    file.seek(start)
+    _check_container(head, fmt)
+    archive = _open_zip(file, head, fmt) if fmt != "xls" else None
+    parts = xlsx_parts(archive) if archive is not None and fmt in {"xlsx", "xlsm"} else None
+    index = parts.active if parts else 0
+    file.seek(start)
+    calamine = _calamine_sheet(file, head, fmt, index)
+    sheet_path = ""
+    if parts and archive is not None and index < len(parts.sheet_paths):
+        sheet_path = parts.sheet_paths[index]
+    return SheetRows(calamine, fmt != "ods", archive if sheet_path else None, sheet_path)
+
+
+class SheetRows:
+    """A parsed sheet whose every iteration yields its rows from A1, as :func:`read_sheet` does.
+
+    calamine keeps the parsed sheet in Rust (about 200 bytes a row for the
+    demo's four columns) and makes Python rows only as they are asked for, a
+    chunk at a time, so that a pass over a million rows never holds them all
+    in Python. Iterating again does not parse the file again: a streamed import
+    reads the rows twice (a checking pass, then the import).
+
+    Error cells are looked up in the sheet's XML once, when a row with an
+    empty cell first passes (calamine reads an error cell as empty).
+    """
+
+    def __init__(
+        self,
+        calamine: CalamineSheet | None,
+        date_as_datetime: bool,
+        archive: zipfile.ZipFile | None,
+        sheet_path: str,
+    ) -> None:
+        self.calamine = calamine
+        self.date_as_datetime = date_as_datetime
+        self._archive = archive
+        self._sheet_path = sheet_path
+        self._errors: dict[int, list[tuple[int, str]]] | None = None
+
+    def error_cells(self) -> dict[int, list[tuple[int, str]]]:
+        """``{row: [(column, text), ...]}`` of the sheet's error cells, from 0 (XLSX only)."""
+        if self._errors is None:
+            self._errors = {}
+            if self._archive is not None:
+                self._errors = error_cells(self._archive, self._sheet_path)
+        return self._errors
+
+    def __iter__(self) -> Iterator[list[Any]]:
+        if self.calamine is None or self.calamine.start is None:
+            return
+        leading_columns = self.calamine.start[1]
+        date_as_datetime = self.date_as_datetime
+        rows = self.calamine.iter_rows()
+        number = 0
+        errors = None
+        while True:
+            # A chunk's new lists all survive it: the collector would find nothing.
+            with paused_collection():
+                converted = _convert(
+                    _from_a1(list(itertools.islice(rows, _CHUNK_ROWS)), leading_columns),
+                    date_as_datetime=date_as_datetime,
+                )
+            if not converted:
+                return
+            if errors is None and any(map(list.__contains__, converted, itertools.repeat(None))):
+                errors = self.error_cells()
+            if errors:
+                for offset, row in enumerate(converted):
+                    if (cells := errors.get(number + offset)) is not None:
+                        _patch(row, cells)
+            number += len(converted)
+            yield from converted
+
+
+def _from_a1(rows: list[list[Any]], leading_columns: int) -> list[list[Any]]:
+    """Rows from column A: ``iter_rows`` gives the empty rows above the data, not the columns."""
+    if leading_columns:
+        blanks = [""] * leading_columns
+        for row in rows:
+            row[:0] = blanks
+    return rows
+
+
+def _patch(row: list[Any], cells: list[tuple[int, str]]) -> None:
+    for column, text in cells:
+        if column < len(row) and row[column] is None:
+            row[column] = text
 
 
 def _convert(rows: list[list[Any]], *, date_as_datetime: bool) -> list[list[Any]]:
@@ -120,33 +234,36 @@ def _convert(rows: list[list[Any]], *, date_as_datetime: bool) -> list[list[Any]
 # --- the container -----------------------------------------------------------
 
 
-def _check_container(data: bytes, fmt: str) -> None:
+def _check_container(head: bytes, fmt: str) -> None:
     if fmt == "xls":
-        if not data.startswith(OLE_MAGIC):
+        if not head.startswith(OLE_MAGIC):
             raise SpreadsheetError(_("The file is not a valid XLS workbook."))
-    elif not data.startswith(ZIP_MAGIC):
-        raise SpreadsheetError(not_a_workbook_message(data, fmt))
+    elif not head.startswith(ZIP_MAGIC):
+        raise SpreadsheetError(not_a_workbook_message(head, fmt))
 
 
-def not_a_workbook_message(data: bytes, fmt: str) -> str:
+def not_a_workbook_message(head: bytes, fmt: str) -> str:
+    """The message for a file that is not a workbook of ``fmt``, given its first bytes."""
     if fmt == "ods":
         return _("The file is not a valid ODS spreadsheet.")
     if fmt == "xls":
         return _("The file is not a valid XLS workbook.")
-    if data.startswith(OLE_MAGIC):
+    if head.startswith(OLE_MAGIC):
         return _("The file is an old Excel (.xls) workbook or encrypted. Save it as .xlsx.")
     return _("The file is not a valid XLSX workbook.")
 
 
-def _open_zip(data: bytes, fmt: str) -> zipfile.ZipFile:
+def _open_zip(file: IO[bytes], head: bytes, fmt: str) -> zipfile.ZipFile:
+    """The workbook's zip, read from ``file`` without copying it, refused if it is a bomb."""
+    start = file.tell()
+    size = file.seek(0, io.SEEK_END) - start
+    file.seek(start)
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(file)  # bytes before the zip are allowed for
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise SpreadsheetError(not_a_workbook_message(data, fmt)) from exc
+        raise SpreadsheetError(not_a_workbook_message(head, fmt)) from exc
     inflated = sum(member.file_size for member in archive.infolist())
-    if inflated > MAX_UNCOMPRESSED or (
-        inflated > _RATIO_FLOOR and inflated > MAX_RATIO * len(data)
-    ):
+    if inflated > MAX_UNCOMPRESSED or (inflated > _RATIO_FLOOR and inflated > MAX_RATIO * size):
         raise SpreadsheetError(
             _(
                 "The workbook would unpack to %(size)s MB, more than can be read safely. "
@@ -157,135 +274,51 @@ def _open_zip(data: bytes, fmt: str) -> zipfile.ZipFile:
     return archive
 
 
-def _calamine_rows(data: bytes, fmt: str, index: int) -> list[list[Any]]:
+def _calamine_sheet(file: IO[bytes], head: bytes, fmt: str, index: int) -> CalamineSheet | None:
+    """The parsed sheet at ``index`` (the first if there is none there); ``None``: no sheet."""
     from python_calamine import CalamineWorkbook
 
     try:
-        workbook = CalamineWorkbook.from_object(io.BytesIO(data))
+        path = _path_of(file)
+        # From the path, calamine reads the file as it goes; from a file object
+        # it first copies it into memory (37 MB for a 1,000,000-row sheet).
+        workbook = CalamineWorkbook.from_path(path) if path else CalamineWorkbook.from_object(file)
         try:
             if index >= len(workbook.sheet_names):
                 index = 0  # openpyxl had no sheet at all here and failed
             if not workbook.sheet_names:
-                return []
-            return workbook.get_sheet_by_index(index).to_python(skip_empty_area=False)
+                return None
+            return workbook.get_sheet_by_index(index)
         finally:
+            # The sheet keeps its parsed cells; the workbook's copy of the file goes.
             workbook.close()
     except Exception as exc:  # calamine raises its parsers' errors, zip, XML, OLE ...
-        raise SpreadsheetError(not_a_workbook_message(data, fmt)) from exc
+        raise SpreadsheetError(not_a_workbook_message(head, fmt)) from exc
     except BaseException as exc:
         # A Rust panic surfaces as pyo3's PanicException, a BaseException.
         if type(exc).__name__ == "PanicException":
-            raise SpreadsheetError(not_a_workbook_message(data, fmt)) from exc
+            raise SpreadsheetError(not_a_workbook_message(head, fmt)) from exc
         raise
 
 
-# --- XLSX: which sheet, and its error cells ----------------------------------
+def _path_of(file: IO[bytes]) -> str | None:
+    """The path of the file on disk, if ``file`` is that whole file opened there, else ``None``.
 
-
-@dataclasses.dataclass(frozen=True)
-class _XlsxParts:
-    #: Index of openpyxl's ``wb.active`` among the workbook's sheets.
-    active: int
-    #: Each sheet's part in the zip, in workbook order (``""`` when not found).
-    sheet_paths: list[str]
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _relationships(archive: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
-    """``{id: (type, path in the zip)}`` of a part's relationships (``""``: the package's)."""
-    folder, name = posixpath.split(part)
-    rels_path = posixpath.join(folder, "_rels", name + ".rels")
-    try:
-        root = ElementTree.fromstring(archive.read(rels_path))
-    except (KeyError, ElementTree.ParseError):
-        return {}
-    targets = {}
-    for rel in root:
-        target = rel.get("Target", "")
-        if target.startswith("/"):
-            resolved = target.lstrip("/")
-        else:
-            resolved = posixpath.normpath(posixpath.join(folder, target))
-        targets[rel.get("Id", "")] = (rel.get("Type", ""), resolved)
-    return targets
-
-
-def _xlsx_parts(archive: zipfile.ZipFile) -> _XlsxParts | None:
-    """The active sheet's index (openpyxl's ``wb.active``) and each sheet's part in the zip.
-
-    ``None`` when the workbook part cannot be found or parsed: calamine then
-    reports the broken file, or reads its first sheet.
+    Django's ``File`` (a job's stored upload) names the file by its storage
+    name and holds the opened file as ``.file``: the wrapped ones are tried too.
     """
-    workbook_path = next(
-        (
-            path
-            for kind, path in _relationships(archive, "").values()
-            if kind.endswith("/officeDocument")
-        ),
-        "xl/workbook.xml",
-    )
     try:
-        root = ElementTree.fromstring(archive.read(workbook_path))
-    except (KeyError, ElementTree.ParseError):
+        if file.tell() != 0:
+            return None
+        opened = os.fstat(file.fileno())
+    except (OSError, ValueError, AttributeError):  # no descriptor (a BytesIO), closed
         return None
-    rels = _relationships(archive, workbook_path)
-    active: int | None = None
-    sheet_paths = []
-    for element in root.iter():
-        name = _local(element.tag)
-        if name == "workbookView" and active is None:  # openpyxl reads the first view's
-            tab = element.get("activeTab") or "0"
-            active = int(tab) if tab.isdigit() else 0
-        elif name == "sheet":
-            rel_id = next((v for k, v in element.attrib.items() if _local(k) == "id"), "")
-            sheet_paths.append(rels.get(rel_id, ("", ""))[1])
-    return _XlsxParts(active or 0, sheet_paths)
-
-
-_ERROR_MARK = b't="e"'
-_ERROR_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*\bt=[\"']e[\"'][^>]*)>(.*?)</(?:\w+:)?c>", re.S)
-_REFERENCE = re.compile(rb"\br=[\"']([A-Z]+)([0-9]+)[\"']")
-_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
-
-
-def _restore_errors(archive: zipfile.ZipFile, sheet_path: str, rows: list[list[Any]]) -> None:
-    """Put the text of error cells (``#N/A``...) back where calamine left them empty.
-
-    The sheet's XML is scanned for the error marker as it inflates, without
-    keeping it; only a sheet that has one is read whole and searched.
-    """
-    if not sheet_path or not _has_error_cells(archive, sheet_path):
-        return
-    xml = archive.read(sheet_path)
-    for cell in _ERROR_CELL.finditer(xml):
-        reference = _REFERENCE.search(cell.group(1))
-        value = _VALUE.search(cell.group(2))
-        if reference is None or value is None:
-            continue
-        row = int(reference.group(2)) - 1
-        column = _column_index(reference.group(1).decode())
-        if row < len(rows) and column < len(rows[row]) and rows[row][column] is None:
-            rows[row][column] = value.group(1).decode()
-
-
-def _has_error_cells(archive: zipfile.ZipFile, sheet_path: str) -> bool:
-    tail = b""
-    try:
-        with archive.open(sheet_path) as stream:
-            while chunk := stream.read(1 << 20):
-                if _ERROR_MARK in tail + chunk:
-                    return True
-                tail = chunk[-len(_ERROR_MARK) :]
-    except (KeyError, zipfile.BadZipFile, OSError):
-        return False
-    return False
-
-
-def _column_index(letters: str) -> int:
-    index = 0
-    for letter in letters:
-        index = index * 26 + ord(letter) - 64
-    return index - 1
+    candidate: Any = file
+    for _depth in range(3):
+        name = getattr(candidate, "name", None)
+        if isinstance(name, str):
+            with contextlib.suppress(OSError, ValueError):  # a storage name, not a path
+                if os.path.samestat(opened, os.stat(name)):
+                    return name
+        candidate = getattr(candidate, "file", None)
+    return None

@@ -18,10 +18,12 @@ bar are exact) and finds the trailing empty columns, keeping nothing. For the
 demo's million-row ledger file (63 MB) it took 1.6 s, against more than a
 minute for the import; iterating the rows takes about as long again.
 
-Text formats (CSV, TSV) are read with :mod:`csv`. Spreadsheets are read
-through a row source registered with :func:`register_row_source` (a function
-taking the binary file and returning the header row and an iterator of rows);
-a format without one is read whole by ``read_dataset``, as before.
+Text formats (CSV, TSV) are read with :mod:`csv`. Spreadsheets (XLSX, XLS,
+ODS) are read through a row source registered with :func:`register_row_source`:
+by default :func:`~.spreadsheets.open_sheet`, which has calamine parse the
+sheet once (in Rust, about 200 bytes a row for four short columns, held while
+the dataset is used) and makes Python rows of it a chunk at a time for each
+pass. A format without a source is read whole by ``read_dataset``, as before.
 
 The file must be seekable (each pass starts from its beginning); one that is
 not is copied to a temporary file first.
@@ -32,10 +34,11 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import functools
 import io
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -56,14 +59,19 @@ from .reading import (
     _resolve_format,
     read_dataset,
 )
+from .spreadsheets import SPREADSHEET_FORMATS, SpreadsheetError, open_sheet
 
 __all__ = ["RowSource", "StreamedDataset", "open_dataset", "register_row_source"]
 
-#: ``source(binary_file) -> (header_row, rows)``: one pass over a spreadsheet's
-#: first sheet, cells as DIE's widgets expect them, blank cells as ``None``.
-RowSource = Callable[[IO[bytes]], tuple[list[Any], Iterator[list[Any]]]]
+#: ``source(binary_file) -> rows``: the rows of the sheet to import, the header
+#: row first, cells as DIE's widgets expect them, blank cells as ``None``. It is
+#: called once per dataset and the rows are iterated once per pass, so a source
+#: that parses the file keeps what it parsed in the iterable it returns.
+RowSource = Callable[[IO[bytes]], Iterable[list[Any]]]
 
-_ROW_SOURCES: dict[str, RowSource] = {}
+_ROW_SOURCES: dict[str, RowSource] = {
+    fmt: functools.partial(open_sheet, fmt=fmt) for fmt in SPREADSHEET_FORMATS
+}
 _CHUNK = 1 << 16
 #: Bytes ``bytes.strip()`` removes: a file of only these is empty.
 _WHITESPACE = b" \t\n\r\x0b\x0c"
@@ -353,10 +361,17 @@ class _SheetShape(_Shape):
         self.file = file
         self.start = start
         self.source = source
+        self.sheet: Iterable[list[Any]] | None = None
 
     def header_and_rows(self) -> tuple[list[Any], Iterator[list[Any]]]:
-        self.file.seek(self.start)
-        header_row, rows = self.source(self.file)
+        if self.sheet is None:  # parsed on the first pass, kept for the next ones
+            self.file.seek(self.start)
+            try:
+                self.sheet = self.source(self.file)
+            except SpreadsheetError as exc:
+                raise ReadError(str(exc)) from exc
+        rows = iter(self.sheet)
+        header_row = next(rows, None)
         if header_row is None:
             raise ReadError(_("The file is empty."), code="no_data")
         return list(header_row), self._without_blank_rows(rows)

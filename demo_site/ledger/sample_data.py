@@ -172,6 +172,25 @@ def xlsx_bytes(count: int, seed: int = SEED) -> bytes:
     return data
 
 
+#: Rows of data an XLSX sheet can hold (Excel's 1,048,576 rows, less the header).
+XLSX_MAX_ROWS = 1_048_575
+
+
+def sample_file(folder: Path, rows: int, extension: str, seed: int = SEED) -> Path:
+    """``folder/transactions_<rows>.<extension>`` (``csv`` or ``xlsx``), written if missing.
+
+    Writing a 1,000,000-row XLSX takes about a minute and a half, so benchmarks reuse it.
+    """
+    path = folder / f"transactions_{rows}.{extension}"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        render = csv_bytes if extension == "csv" else xlsx_bytes
+        partial = path.with_suffix(".partial")
+        partial.write_bytes(render(rows, seed))
+        partial.rename(path)
+    return path
+
+
 def write_sample_files(folder: Path, sizes: list[int], seed: int = SEED) -> list[Path]:
     """Write ``transactions_<n>.csv`` and ``.xlsx`` for each size; return the paths."""
     folder.mkdir(parents=True, exist_ok=True)

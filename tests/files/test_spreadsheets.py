@@ -95,16 +95,19 @@ def rewrite(data, part, change):
 # --- XLSX against openpyxl -----------------------------------------------------
 
 
+def every_kind_workbook(epoch=None):
+    if epoch is None:
+        return workbook_bytes(every_kind)
+    # Dates before 1904 are negative serials there, which Excel cannot show:
+    # openpyxl made dates of them, calamine times (a difference left as is).
+    return workbook_bytes(
+        lambda workbook: (every_kind(workbook), _drop_1900_dates(workbook.active)), epoch=epoch
+    )
+
+
 @pytest.mark.parametrize("epoch", [None, CALENDAR_MAC_1904], ids=["1900", "1904"])
 def test_every_cell_kind_as_openpyxl_read_it(epoch):
-    data = workbook_bytes(every_kind, epoch=epoch)
-    if epoch is not None:
-        # Dates before 1904 are negative serials there, which Excel cannot show:
-        # openpyxl made dates of them, calamine times (a difference left as is).
-        data = workbook_bytes(
-            lambda workbook: (every_kind(workbook), _drop_1900_dates(workbook.active)),
-            epoch=epoch,
-        )
+    data = every_kind_workbook(epoch)
 
     ours = read_sheet(data, "xlsx")
 
@@ -132,12 +135,16 @@ def test_1904_dates_are_shifted_by_calamine():
     assert read_sheet(data, "xlsx")[1][2] == datetime.datetime(2024, 3, 4)
 
 
-def test_integral_floats_as_stored_in_the_xml():
+def integral_floats_workbook():
     def build(workbook):
         workbook.active.append(["a", "b", "c", "d"])
         workbook.active.append([1.0, 1e15, 1e16, 12345678.0])
 
-    data = workbook_bytes(build)
+    return workbook_bytes(build)
+
+
+def test_integral_floats_as_stored_in_the_xml():
+    data = integral_floats_workbook()
     xml = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml").decode()
     # openpyxl writes integral floats without ".0" (and returns int), and 1e16 with an exponent.
     assert "<v>1</v>" in xml and "<v>1e+16</v>" in xml
@@ -145,7 +152,7 @@ def test_integral_floats_as_stored_in_the_xml():
     assert_same_cells(read_sheet(data, "xlsx"), openpyxl_rows(data))
 
 
-def test_cached_formula_values_and_error_cells():
+def formulas_and_errors_workbook():
     def build(workbook):
         sheet = workbook.active
         sheet.append(["sum", "text", "error", "ref", "uncached"])
@@ -159,7 +166,11 @@ def test_cached_formula_values_and_error_cells():
         xml = re.sub(r'<c r="C2"[^>]*>.*?</c>', '<c r="C2" t="e"><f>1/0</f><v>#DIV/0!</v></c>', xml)
         return re.sub(r'<c r="D2"[^>]*>.*?</c>', '<c t="e" r="D2"><v>#N/A</v></c>', xml)
 
-    data = rewrite(workbook_bytes(build), "xl/worksheets/sheet1.xml", cache)
+    return rewrite(workbook_bytes(build), "xl/worksheets/sheet1.xml", cache)
+
+
+def test_cached_formula_values_and_error_cells():
+    data = formulas_and_errors_workbook()
 
     ours = read_sheet(data, "xlsx")
 
@@ -167,7 +178,7 @@ def test_cached_formula_values_and_error_cells():
     assert ours[1] == [3, "ab", "#DIV/0!", "#N/A", None]
 
 
-def test_merged_cells_keep_their_value_in_the_first_cell_only():
+def merged_cells_workbook():
     def build(workbook):
         sheet = workbook.active
         sheet.append(["a", "b", "c"])
@@ -175,12 +186,16 @@ def test_merged_cells_keep_their_value_in_the_first_cell_only():
         sheet.append([None, None, 2])
         sheet.merge_cells("A2:B3")
 
-    data = workbook_bytes(build)
+    return workbook_bytes(build)
+
+
+def test_merged_cells_keep_their_value_in_the_first_cell_only():
+    data = merged_cells_workbook()
 
     assert_same_cells(grid(read_sheet(data, "xlsx")), grid(openpyxl_rows(data)))
 
 
-def test_trailing_formatted_rows_and_columns_and_a_gap():
+def trailing_formatting_workbook():
     def build(workbook):
         sheet = workbook.active
         sheet.append(["a", "b"])
@@ -190,7 +205,11 @@ def test_trailing_formatted_rows_and_columns_and_a_gap():
         sheet["F40"].number_format = "0.00"  # formatted, never typed in: no value
         sheet["H2"].font = openpyxl.styles.Font(bold=True)
 
-    data = workbook_bytes(build)
+    return workbook_bytes(build)
+
+
+def test_trailing_formatted_rows_and_columns_and_a_gap():
+    data = trailing_formatting_workbook()
 
     assert_same_cells(grid(read_sheet(data, "xlsx")), grid(openpyxl_rows(data)))
     dataset = read_dataset(data, filename="t.xlsx")
@@ -198,12 +217,16 @@ def test_trailing_formatted_rows_and_columns_and_a_gap():
     assert [list(row) for row in dataset] == [[1, 2], [None, None], [3, None]]
 
 
-def test_data_not_starting_at_a1_is_read_from_a1():
+def not_at_a1_workbook():
     def build(workbook):
         workbook.active["B2"] = "name"
         workbook.active["B3"] = "x"
 
-    data = workbook_bytes(build)
+    return workbook_bytes(build)
+
+
+def test_data_not_starting_at_a1_is_read_from_a1():
+    data = not_at_a1_workbook()
 
     assert read_sheet(data, "xlsx") == openpyxl_rows(data)
     assert read_error(data, filename="t.xlsx") == (
@@ -225,14 +248,17 @@ def several_sheets(active):
     return workbook_bytes(build)
 
 
-@pytest.mark.parametrize(
-    ("active", "hidden"),
-    [(0, ()), (2, ()), (1, ("first",)), (0, ("first",))],
-    ids=["first", "third", "second-after-a-hidden-one", "hidden-but-active"],
-)
-def test_the_active_sheet_is_read_as_openpyxl_read_it(active, hidden):
+SHEET_CHOICES = {
+    "first": (0, False),
+    "third": (2, False),
+    "second-after-a-hidden-one": (1, True),
+    "hidden-but-active": (0, True),
+}
+
+
+def several_sheets_workbook(active, hide_first):
     data = several_sheets(active)
-    if hidden:  # openpyxl refuses to save a hidden active sheet: hide it in the XML
+    if hide_first:  # openpyxl refuses to save a hidden active sheet: hide it in the XML
         data = rewrite(
             data,
             "xl/workbook.xml",
@@ -240,6 +266,12 @@ def test_the_active_sheet_is_read_as_openpyxl_read_it(active, hidden):
                 r'(<sheet name="first"[^>]*) state="visible"', r'\1 state="hidden"', xml
             ),
         )
+    return data
+
+
+@pytest.mark.parametrize(("active", "hidden"), SHEET_CHOICES.values(), ids=SHEET_CHOICES.keys())
+def test_the_active_sheet_is_read_as_openpyxl_read_it(active, hidden):
+    data = several_sheets_workbook(active, hidden)
 
     assert read_sheet(data, "xlsx") == openpyxl_rows(data)
 
@@ -259,29 +291,41 @@ def read_error(data, **kwargs):
     return info.value.message
 
 
-def test_truncated_workbook():
+def truncated_workbook():
     data = workbook_bytes(every_kind)
+    return data[: len(data) // 2]
 
-    assert read_error(data[: len(data) // 2], filename="t.xlsx") == (
+
+def corrupt_sheet_workbook():
+    return rewrite(
+        workbook_bytes(every_kind), "xl/worksheets/sheet1.xml", lambda xml: xml[: len(xml) // 2]
+    )
+
+
+def zip_bomb():
+    """20 MB of spaces in a zip: refused when the floor is lowered to 1 MB."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"<" + b" " * (20 * 1024**2) + b">")
+    return buffer.getvalue()
+
+
+def test_truncated_workbook():
+    assert read_error(truncated_workbook(), filename="t.xlsx") == (
         "The file is not a valid XLSX workbook."
     )
 
 
 def test_workbook_with_a_corrupt_sheet():
-    data = rewrite(
-        workbook_bytes(every_kind), "xl/worksheets/sheet1.xml", lambda xml: xml[: len(xml) // 2]
-    )
+    data = corrupt_sheet_workbook()
 
     assert read_error(data, filename="t.xlsx") == "The file is not a valid XLSX workbook."
 
 
 def test_zip_bomb_is_refused_before_it_is_inflated(monkeypatch):
     monkeypatch.setattr(spreadsheets, "_RATIO_FLOOR", 1024**2)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("xl/worksheets/sheet1.xml", b"<" + b" " * (20 * 1024**2) + b">")
 
-    message = read_error(buffer.getvalue(), filename="t.xlsx")
+    message = read_error(zip_bomb(), filename="t.xlsx")
 
     assert message == (
         "The workbook would unpack to 20 MB, more than can be read safely. "

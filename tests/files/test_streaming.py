@@ -8,8 +8,9 @@ import pytest
 import tablib
 from django.test import override_settings
 
+from admin_bulk_upsert.files import streaming
 from admin_bulk_upsert.files.reading import ReadError, read_dataset
-from admin_bulk_upsert.files.streaming import StreamedDataset, open_dataset, register_row_source
+from admin_bulk_upsert.files.streaming import StreamedDataset, open_dataset
 
 CSV_FILES = {
     "plain": b"a,b\n1,2\n3,4\n",
@@ -178,16 +179,14 @@ def test_to_dataset():
 
 
 @pytest.fixture
-def sheet_source():
-    """A row source reading the test 'sheet' from Python literals, as calamine's will rows."""
+def sheet_source(monkeypatch):
+    """A row source reading the test 'sheet' from Python literals, as calamine's gives rows."""
 
     def source(file):
-        rows = iter(eval(file.read().decode()))  # noqa: S307 - the test's own bytes
-        return next(rows, None), rows
+        return eval(file.read().decode())  # noqa: S307 - the test's own bytes
 
-    register_row_source("xlsx", source)
-    yield lambda *rows: io.BytesIO(repr(list(rows)).encode())
-    register_row_source("xlsx", None)
+    monkeypatch.setitem(streaming._ROW_SOURCES, "xlsx", source)
+    return lambda *rows: io.BytesIO(repr(list(rows)).encode())
 
 
 def test_sheet_rows_like_read_dataset(sheet_source):

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+
 import pytest
+import tablib
 from django.contrib.auth.models import User
 from django.core import signing
 
 from admin_bulk_upsert.jobs import lifecycle
+from tests.files.test_spreadsheets import rewrite
 from tests.testapp.models import Product
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -23,14 +28,9 @@ def _csv(*rows):
 
 
 def _start(user, data, **kwargs):
+    kwargs = {"file_name": "products.csv", "input_format": "csv", **kwargs}
     return lifecycle.create_job(
-        data,
-        user=user,
-        model_label="testapp.Product",
-        file_name="products.csv",
-        input_format="csv",
-        unique_fields=["sku"],
-        **kwargs,
+        data, user=user, model_label="testapp.Product", unique_fields=["sku"], **kwargs
     )
 
 
@@ -83,6 +83,47 @@ def test_bad_file_fails_the_job_with_the_readers_message():
     job.refresh_from_db()
     assert job.state == "failed"
     assert "no data" in job.failure.lower() or "header" in job.failure.lower()
+
+
+def _xlsx(*rows):
+    return tablib.Dataset(*rows, headers=["sku", "name", "price"]).export("xlsx")
+
+
+def test_an_xlsx_job_imports_the_sheet_it_streamed():
+    user = User.objects.create_user("ann")
+    Product.objects.create(sku="A", name="old", price="1.00")
+    job = _start(
+        user, _xlsx(["A", "new", 1.5], ["B", "b", 2]), file_name="p.xlsx", input_format="xlsx"
+    )
+    job.refresh_from_db()
+    assert job.state == "previewed", job.failure
+    assert (job.new_rows, job.updated_rows, job.rows_total) == (1, 1, 2)
+
+    lifecycle.confirm(job, lifecycle.confirm_token(job), user)
+    job.refresh_from_db()
+
+    assert job.state == "done", job.failure
+    assert sorted(Product.objects.values_list("sku", "name", "price")) == [
+        ("A", "new", Decimal("1.50")),
+        ("B", "b", Decimal("2.00")),
+    ]
+
+
+def test_an_xlsx_error_cell_fails_its_row_in_the_preview():
+    """calamine reads ``#N/A`` as empty; the stream puts it back, so the price is refused."""
+    data = rewrite(
+        _xlsx(["A", "a", 1], ["B", "b", 2], ["C", "c", 3]),
+        "xl/worksheets/sheet1.xml",
+        lambda xml: re.sub(r'<c r="C3"[^>]*>.*?</c>', '<c r="C3" t="e"><v>#N/A</v></c>', xml),
+    )
+
+    job = _start(User.objects.create_user("ann"), data, file_name="p.xlsx", input_format="xlsx")
+    job.refresh_from_db()
+
+    assert job.state == "previewed", job.failure
+    assert (job.new_rows, job.invalid_rows + job.error_rows) == (2, 1)
+    report = job.report.open("rb").read().decode().splitlines()
+    assert report[2].startswith("2,") and "#N/A" in report[2]
 
 
 def test_cancelled_while_queued_never_runs(settings):

@@ -1,4 +1,4 @@
-"""``manage.py benchmark_streaming``: peak memory of million-row imports, CLI and job.
+"""``manage.py benchmark_streaming``: peak memory of million-row imports, CLI and job, CSV and XLSX.
 
 Each measured import runs in a fresh Python process (this command with
 ``--child``), so that what the parent allocated to write the file and seed the
@@ -6,7 +6,8 @@ table is not counted, and the peak is the process's own: ``VmHWM`` (the kernel's
 resident high-water mark, reset through ``/proc/self/clear_refs`` just before the
 import) minus ``VmRSS`` at that moment. The file is the demo ledger (half of
 its keys stored beforehand, a tenth of those with a changed description),
-written once to ``--folder`` and reused.
+written once to ``--folder`` and reused, as CSV and as XLSX (``--formats``; a
+sheet holds at most 1,048,575 data rows, so larger sizes are CSV only).
 
 Paths: ``cli`` is ``manage.py bulk_import`` (a real import); ``job`` is a
 background job's two steps run in-process, ``run_preview`` (a dry run that
@@ -20,6 +21,7 @@ import ctypes
 import gc
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -32,7 +34,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from ledger.routing import pinned_database
-from ledger.sample_data import csv_bytes
+from ledger.sample_data import XLSX_MAX_ROWS, sample_file
 from ledger.seeding import reset_ledger, reset_transactions
 
 #: The URLs the demo's settings read for each alias (and their defaults there).
@@ -44,12 +46,18 @@ RESOURCE = "ledger.resources.FinancialTransactionResource"
 
 
 class Command(BaseCommand):
-    help = "Measure the peak memory of streamed CSV imports of growing size (CLI and job)."
+    help = "Measure the peak memory of streamed imports of growing size (CLI and job)."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--rows", nargs="+", type=int, default=[100_000, 1_000_000])
         parser.add_argument("--database", default="postgresql", choices=sorted(_URLS))
         parser.add_argument("--paths", nargs="+", default=["cli", "job"], choices=["cli", "job"])
+        parser.add_argument(
+            "--formats", nargs="+", default=["csv", "xlsx"], choices=["csv", "xlsx"]
+        )
+        parser.add_argument(
+            "--repeat", type=int, default=1, help="Runs of each import; the medians are shown."
+        )
         parser.add_argument("--folder", type=Path, default=Path("/tmp/admin_bulk_upsert_stream"))
         parser.add_argument("--child", choices=["cli", "job-preview", "job-import"])
         parser.add_argument("--file", type=Path)
@@ -60,19 +68,37 @@ class Command(BaseCommand):
             print(json.dumps(_child(options)), flush=True)  # noqa: T201 - read by the parent
             return
         alias = options["database"]
-        call_command("migrate", database=alias, verbosity=0)
-        lines = ["| rows | path | step | seconds | µs/row | start RSS MB | peak above start MB |"]
-        lines.append("|---:|---|---|---:|---:|---:|---:|")
+        _check_same_database(alias)
+        # Migrated as the children see it (the jobs in the default database);
+        # in this process, two aliases on one database deadlock a migration.
+        _run(alias, ["migrate", "--verbosity", "0"])
+        lines = [
+            "| rows | file | path | step | seconds | µs/row | start RSS MB | peak above start MB |"
+        ]
+        lines.append("|---:|---|---|---|---:|---:|---:|---:|")
+        self.stdout.write(f"load average: {_load()}")
         for rows in options["rows"]:
-            path = _sample_file(options["folder"], rows)
-            for which in options["paths"]:
-                for step, figures in self._measure(alias, which, rows, path):
-                    lines.append(
-                        f"| {rows:,} | {which} | {step} | {figures['seconds']:.1f} | "
-                        f"{figures['seconds'] / rows * 1e6:.1f} | {figures['start'] / 1024:.0f} | "
-                        f"{(figures['peak'] - figures['start']) / 1024:.0f} |"
-                    )
-                    self.stdout.write(lines[-1])
+            # Formats and paths interleaved in each round: the load of a shared
+            # machine drifts, and each median then comes from the same stretches.
+            runs: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+            for _round in range(options["repeat"]):
+                for fmt in options["formats"]:
+                    if fmt == "xlsx" and rows > XLSX_MAX_ROWS:
+                        continue  # more rows than a sheet holds
+                    path = sample_file(options["folder"], rows, fmt)
+                    for which in options["paths"]:
+                        for step, figures in self._measure(alias, which, rows, path):
+                            runs.setdefault((fmt, which, step), []).append(figures)
+            for (fmt, which, step), figures in runs.items():
+                seconds = statistics.median(run["seconds"] for run in figures)
+                start = statistics.median(run["start"] for run in figures)
+                above = statistics.median(run["peak"] - run["start"] for run in figures)
+                lines.append(
+                    f"| {rows:,} | {fmt} | {which} | {step} | {seconds:.1f} | "
+                    f"{seconds / rows * 1e6:.1f} | {start / 1024:.0f} | {above / 1024:.0f} |"
+                )
+                self.stdout.write(lines[-1])
+        self.stdout.write(f"load average: {_load()}")
         self.stdout.write("\n".join(lines))
 
     def _measure(self, alias: str, which: str, rows: int, path: Path) -> Any:
@@ -91,30 +117,52 @@ class Command(BaseCommand):
         yield "import", self._child(alias, "job-import", job=job_pk)
 
     def _child(self, alias: str, step: str, **arguments: Any) -> dict[str, Any]:
-        variable, default = _URLS[alias]
-        env = {**os.environ, "DATABASE_URL": os.environ.get(variable, default), "DJANGO_DEBUG": "0"}
-        command = [sys.executable, "manage.py", "benchmark_streaming", "--child", step]
+        command = ["benchmark_streaming", "--child", step]
         for name, value in arguments.items():
             command += [f"--{name}", str(value)]
-        done = subprocess.run(
-            command, env=env, capture_output=True, text=True, cwd=_demo_dir(), check=False
-        )
-        if done.returncode != 0:
-            raise CommandError(f"{step} failed:\n{done.stdout}\n{done.stderr}")
-        figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        figures: dict[str, Any] = json.loads(_run(alias, command).strip().splitlines()[-1])
         return figures
+
+
+def _run(alias: str, arguments: list[str]) -> str:
+    """``manage.py ARGUMENTS`` in a fresh process whose default database is ``alias``'s."""
+    variable, default = _URLS[alias]
+    env = {**os.environ, "DATABASE_URL": os.environ.get(variable, default), "DJANGO_DEBUG": "0"}
+    done = subprocess.run(
+        [sys.executable, "manage.py", *arguments],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=_demo_dir(),
+        check=False,
+    )
+    if done.returncode != 0:
+        raise CommandError(f"{' '.join(arguments)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def _check_same_database(alias: str) -> None:
+    """The jobs this process creates must be where the children (default: ``alias``) look."""
+    from django.conf import settings
+
+    def where(name: str) -> tuple[Any, ...]:
+        config = settings.DATABASES[name]
+        return config["ENGINE"], config["NAME"], config.get("HOST"), config.get("PORT")
+
+    if where("default") != where(alias) or "jobs" in settings.DATABASES:
+        variable = _URLS[alias][0]
+        raise CommandError(
+            f"Set DATABASE_URL to the same database as {variable} (the children import "
+            "into their default database, and the jobs must be there too)."
+        )
 
 
 def _demo_dir() -> Path:
     return Path(__file__).resolve().parents[3]
 
 
-def _sample_file(folder: Path, rows: int) -> Path:
-    path = folder / f"transactions_{rows}.csv"
-    if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(csv_bytes(rows))
-    return path
+def _load() -> str:
+    return " ".join(f"{load:.2f}" for load in os.getloadavg())
 
 
 def _create_job(alias: str, path: Path) -> int:
@@ -128,7 +176,7 @@ def _create_job(alias: str, path: Path) -> int:
             file_name=path.name,
             file=storage.save_new("upload", File(file)),
             file_size=path.stat().st_size,
-            input_format="csv",
+            input_format=path.suffix.lstrip("."),
             unique_fields=[],
             state=ImportJob.State.QUEUED,
         )
