@@ -343,6 +343,8 @@ def _expected_value(key: str, annotation: Any, value: Any) -> str | None:
     """
     if key == "BACKGROUND_IMPORTS":
         return None if value in (True, False, "auto") else 'True, False or "auto"'
+    if annotation is bool:
+        return None if isinstance(value, bool) else "True or False"
     optional = type(None) in typing.get_args(annotation)
     if optional and value is None:
         return None

@@ -432,6 +432,7 @@ class TestCheckSettings:
             ("JOB_MAX_AGE_DAYS", 0, "a positive integer", 30),
             ("UNDO_MAX_AGE_DAYS", 0, "a positive integer", 30),
             ("TASK_BACKEND", 3, "a string", "default"),
+            ("RECORD_UNDO", "no", "True or False", True),
         ],
     )
     def test_e008_wrong_value(self, key, value, expected, default):

@@ -186,6 +186,8 @@ def _undo_refusal(resource: Any) -> str:
     and to which records, is its own business, so no undo data could be
     trusted to put the table back as it was. Refusing says so up front.
     """
+    if not get_config().RECORD_UNDO:
+        return _("This import cannot be reverted: undo data is turned off (RECORD_UNDO).")
     reason = resource.stock_path_reason() if hasattr(resource, "stock_path_reason") else None
     if reason is None and hasattr(resource, "stock_path_reason"):
         return ""

@@ -215,3 +215,15 @@ def test_may_revert_needs_the_importer_or_a_superuser_with_delete_and_change():
     with pytest.raises(PermissionError):
         revert.request_revert(job, User.objects.get(pk=eve.pk))
     assert ImportJob.objects.get(pk=job.pk).state == "done"
+
+
+def test_record_undo_off_records_nothing_and_says_why(ann, settings):
+    settings.ADMIN_BULK_UPSERT = {**settings.ADMIN_BULK_UPSERT, "RECORD_UNDO": False}
+
+    job = _import(ann, "testapp.Product", _products("A,a,x,1", "B,b,y,2"), ["sku"])
+
+    assert job.state == "done"
+    assert Product.objects.count() == 2
+    assert not UndoChunk.objects.exists()
+    assert "RECORD_UNDO" in job.undo_refusal
+    assert revert.refusal(job) is not None

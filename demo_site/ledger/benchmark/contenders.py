@@ -188,6 +188,15 @@ JOB_CONTENDERS = (
         baseline="plugin",
     ),
     Contender(
+        "job_import_no_undo",
+        "background job import, RECORD_UNDO off",
+        True,
+        False,
+        lambda workload: job_steps.queue_job(workload, preview=False),
+        job_steps.run_job_import_without_undo,
+        baseline="plugin",
+    ),
+    Contender(
         "job_import_log",
         "background job import + admin log entries",
         True,

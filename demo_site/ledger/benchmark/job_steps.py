@@ -145,6 +145,13 @@ def run_job_import(workload: Any, job_pk: int) -> JobOutcome:
     return _run_step("run_import", "done", workload, job_pk)
 
 
+def run_job_import_without_undo(workload: Any, job_pk: int) -> JobOutcome:
+    """The import step with ``RECORD_UNDO`` off: what the job machinery costs without undo."""
+    config = {**getattr(settings, "ADMIN_BULK_UPSERT", {}), "RECORD_UNDO": False}
+    with override_settings(ADMIN_BULK_UPSERT=config):
+        return _run_step("run_import", "done", workload, job_pk)
+
+
 # -- the upload request ------------------------------------------------------------------
 
 
