@@ -26,8 +26,9 @@ from typing import Any
 
 from django.db.models import Model
 
-#: The apps whose every model lives in the jobs database.
-_JOB_APPS = frozenset({"django_tasks_db"})
+#: The apps whose every model lives in the jobs database, by app label
+#: (django-tasks-db's app is labelled ``django_tasks_database``).
+_JOB_APPS = frozenset({"django_tasks_database"})
 #: Models of other apps that do: (app label, lower-case model name).
 _JOB_MODELS = frozenset({("admin_bulk_upsert", "importjob")})
 
