@@ -107,6 +107,11 @@ def _check_shared_storage(backend: Any) -> list[CheckMessage]:
     ]
 
 
+#: Apps whose tables sit beside the jobs without ever being imported into:
+#: this app's own and django-tasks-db's queue (app label ``django_tasks_database``).
+_QUEUE_APPS = frozenset({"admin_bulk_upsert", "django_tasks_database"})
+
+
 def _check_progress_database() -> list[CheckMessage]:
     from django.apps import apps
     from django.db import router
@@ -119,7 +124,7 @@ def _check_progress_database() -> list[CheckMessage]:
         {
             alias
             for model in apps.get_models()
-            if model._meta.app_label != ImportJob._meta.app_label
+            if model._meta.app_label not in _QUEUE_APPS
             and shares_sqlite_database(job_alias, alias := router.db_for_write(model))
         }
     )

@@ -132,9 +132,12 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 
-# The plugin's own settings, at their defaults; listed to show where they go.
+# The plugin's own settings; BATCH_SIZE at its default, listed to show where it goes.
 ADMIN_BULK_UPSERT = {
     "BATCH_SIZE": 1000,
+    # Uploads and reports of import jobs: a private folder that the server and the worker
+    # beside it share (one machine; several would share STORAGES["admin_bulk_upsert"]).
+    "STAGING_DIR": str(BASE_DIR / "job_files"),
 }
 DEMO_SAMPLE_DIR = BASE_DIR / "sample_files"
 DEMO_BENCHMARK_DIR = BASE_DIR / "benchmark_results"
