@@ -286,6 +286,15 @@ class PreviewBuilder:
         self.max_rows = max_rows
         self.max_errors = max_errors
         self._columns = _columns(resource)
+        #: Every column's name, for a new row; (name, attname) pairs when every column
+        #: maps onto a model field, so that an update's changed columns are two dict
+        #: lookups each (this runs for every row of the file).
+        self._all_names = ";".join(column.name for column in self._columns)
+        self._attnames = (
+            [(column.name, column.attname) for column in self._columns]
+            if all(column.attname is not None for column in self._columns)
+            else None
+        )
         self._namer = _ErrorNamer(resource, headers)
         self._writer = csv.writer(csv_file) if csv_file is not None else None
         if self._writer is not None:
@@ -309,11 +318,15 @@ class PreviewBuilder:
         elif row.errors:
             row_errors = self._namer.from_errors(row)
         elif row.import_type in CHANGE_TYPES:
-            changed = _changed_columns(row, self._columns)
             if len(self._shown) < self.max_rows:
+                changed = _changed_columns(row, self._columns)
                 self._shown.append(_shown_row(number, row, changed))
             else:
                 self._hidden_rows += 1
+                if self._writer is not None:
+                    self._writer.writerow((number, row.import_type, self._changed_names(row), ""))
+                    return
+                changed = []
         for error in row_errors:
             if len(self._errors) < self.max_errors:
                 self._errors.append(dataclasses.replace(error, number=number))
@@ -328,6 +341,20 @@ class PreviewBuilder:
                     " | ".join(_describe(error) for error in row_errors),
                 )
             )
+
+    def _changed_names(self, row: RowResult) -> str:
+        """The report's ``changed_columns`` of a changed row that is not shown."""
+        instance, original = row.instance, row.original
+        if instance is None:
+            return ""
+        if row.import_type == RowResult.IMPORT_TYPE_NEW or original is None:
+            return self._all_names
+        if self._attnames is None:
+            return ";".join(column.name for column in _changed_columns(row, self._columns))
+        old, new = original.__dict__, instance.__dict__
+        return ";".join(
+            [name for name, attname in self._attnames if old.get(attname) != new.get(attname)]
+        )
 
     def finish(self, result: Result) -> Preview:
         """The preview, with the totals and the errors not tied to a row from ``result``."""
