@@ -152,16 +152,16 @@ def report_response(job: ImportJob) -> FileResponse:
     """The job's per-row CSV, served by the view that checked who asks (never a storage URL)."""
     if not job.report.name:
         raise Http404(gettext("This import has no report."))
+    return stored_csv_response(job.report, f"{Path(job.file_name).stem or 'import'}-report.csv")
+
+
+def stored_csv_response(stored: Any, file_name: str) -> FileResponse:
+    """A CSV kept in the job storage, as a download named ``file_name``."""
     try:
-        handle = job.report.open("rb")
+        handle = stored.open("rb")
     except FileNotFoundError:
         raise Http404(gettext("This report is no longer available.")) from None
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=f"{Path(job.file_name).stem or 'import'}-report.csv",
-        content_type="text/csv",
-    )
+    return FileResponse(handle, as_attachment=True, filename=file_name, content_type="text/csv")
 
 
 def report_view(model_admin: Any, request: HttpRequest, job_pk: int) -> FileResponse:

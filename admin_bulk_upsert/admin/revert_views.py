@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..jobs import lifecycle, revert, storage
 from ..jobs.models import ImportJob
-from .job_views import job_url, render_job_page, visible_job
+from .job_views import job_url, render_job_page, stored_csv_response, visible_job
 from .revert_page import entries
 
 
@@ -96,16 +96,8 @@ def revert_report_view(model_admin: Any, request: HttpRequest, job_pk: int) -> F
 def revert_report_response(job: ImportJob) -> FileResponse:
     if not job.revert_report.name:
         raise Http404(gettext("This import has no revert report."))
-    try:
-        handle = job.revert_report.open("rb")
-    except FileNotFoundError:
-        raise Http404(gettext("This report is no longer available.")) from None
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=f"{Path(job.file_name).stem or 'import'}-revert-report.csv",
-        content_type="text/csv",
-    )
+    name = f"{Path(job.file_name).stem or 'import'}-revert-report.csv"
+    return stored_csv_response(job.revert_report, name)
 
 
 # -- helpers ---------------------------------------------------------------------------
