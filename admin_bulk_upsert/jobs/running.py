@@ -291,6 +291,10 @@ def _finish(
     **fields: Any,
 ) -> None:
     ended = state in ImportJob.ENDED_STATES
+    if ended:
+        # The upload goes in the same UPDATE as the end state, so that nobody reads an
+        # ended job that still names it; the file itself is deleted just after.
+        fields["file"] = ""
     updated = ImportJob.objects.filter(pk=job.pk, state=running).update(
         state=state,
         summary=preview.as_json(),
@@ -312,7 +316,7 @@ def _finish(
 
 def _stopped(job: ImportJob, running: str, stop: ImportCancelled) -> None:
     ImportJob.objects.filter(pk=job.pk, state=running).update(
-        state=State.CANCELLED, finished_at=timezone.now()
+        state=State.CANCELLED, finished_at=timezone.now(), file=""
     )
     logger.info("Import job %s stopped: %s", job.pk, stop.reason)
     _drop_upload(job)
@@ -338,4 +342,4 @@ def _failed(job: ImportJob, running: str, exc: Exception) -> None:
 def _drop_upload(job: ImportJob) -> None:
     if job.file.name:
         storage.delete_quietly(job.file.name)
-        ImportJob.objects.filter(pk=job.pk).update(file="")
+        ImportJob.objects.filter(pk=job.pk, file=job.file.name).update(file="")

@@ -15,12 +15,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from admin_bulk_upsert.jobs.compat import IMMEDIATE_BACKEND
 from admin_bulk_upsert.jobs.models import ImportJob
 from tests.testapp.models import Account, Transaction
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+TASKS = {"default": {"BACKEND": IMMEDIATE_BACKEND}}
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,7 @@ import re
 
 from django.urls import reverse
 
+from admin_bulk_upsert.jobs.compat import DUMMY_BACKEND, IMMEDIATE_BACKEND
 from admin_bulk_upsert.jobs.models import ImportJob
 from tests.admin.conftest import (  # noqa: F401 - builders re-exported
     csv_file,
@@ -16,8 +17,8 @@ from tests.admin.conftest import (  # noqa: F401 - builders re-exported
 )
 
 TASKS = {
-    "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
-    "dummy": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"},
+    "default": {"BACKEND": IMMEDIATE_BACKEND},
+    "dummy": {"BACKEND": DUMMY_BACKEND},
 }
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import pytest
 
+from admin_bulk_upsert.jobs.compat import DUMMY_BACKEND, IMMEDIATE_BACKEND
 from tests.admin.conftest import accounts, importer, importer_client  # noqa: F401
 
 TASKS = {
-    "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
-    "dummy": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"},
+    "default": {"BACKEND": IMMEDIATE_BACKEND},
+    "dummy": {"BACKEND": DUMMY_BACKEND},
 }
 
 

@@ -8,14 +8,15 @@ from django.db import connection
 from django.test import override_settings
 
 from admin_bulk_upsert.jobs.checks import check_job_storage, check_job_workers
+from admin_bulk_upsert.jobs.compat import DUMMY_BACKEND, IMMEDIATE_BACKEND
 from admin_bulk_upsert.jobs.storage import private_folder
 
 DEFAULT_STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-WORKER = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
-IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+WORKER = {"default": {"BACKEND": DUMMY_BACKEND}}
+IMMEDIATE = {"default": {"BACKEND": IMMEDIATE_BACKEND}}
 W004_HINT = (
     "Keep job files private: give {source} a folder outside MEDIA_ROOT and STATIC_ROOT, "
     "without a base_url (or private cloud storage); unset, a private folder under the "
@@ -103,7 +104,7 @@ class TestW004PublishedStorage:
 def w005():
     return Warning(
         "Import jobs run on the task backend 'default' "
-        "(django_tasks.backends.dummy.DummyBackend), but their uploads are kept in this "
+        f"({DUMMY_BACKEND}), but their uploads are kept in this "
         f"machine's temporary folder ({private_folder()}): a worker on another machine, in "
         "another container or with a temporary folder of its own (systemd PrivateTmp) cannot "
         "read them.",

@@ -12,14 +12,15 @@ from django.utils import timezone
 
 from admin_bulk_upsert import BulkUpsertResource
 from admin_bulk_upsert.jobs import lifecycle
+from admin_bulk_upsert.jobs.compat import DUMMY_BACKEND, IMMEDIATE_BACKEND
 from admin_bulk_upsert.jobs.models import ImportJob
 from admin_bulk_upsert.management import job_waiting
 from tests.testapp.models import Product
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-QUEUE_ONLY = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+IMMEDIATE = {"default": {"BACKEND": IMMEDIATE_BACKEND}}
+QUEUE_ONLY = {"default": {"BACKEND": DUMMY_BACKEND}}
 
 
 class ProductResource(BulkUpsertResource):

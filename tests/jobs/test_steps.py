@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.core import signing
 
 from admin_bulk_upsert.jobs import lifecycle
+from admin_bulk_upsert.jobs.compat import DUMMY_BACKEND, IMMEDIATE_BACKEND
 from tests.files.test_spreadsheets import rewrite
 from tests.testapp.models import Product
 
@@ -129,8 +130,8 @@ def test_an_xlsx_error_cell_fails_its_row_in_the_preview():
 def test_cancelled_while_queued_never_runs(settings):
     settings.ADMIN_BULK_UPSERT = {**settings.ADMIN_BULK_UPSERT, "TASK_BACKEND": "dummy"}
     settings.TASKS = {
-        "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
-        "dummy": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"},
+        "default": {"BACKEND": IMMEDIATE_BACKEND},
+        "dummy": {"BACKEND": DUMMY_BACKEND},
     }
     user = User.objects.create_user("ann")
     job = _start(user, _csv("A,a,1.00"))
@@ -155,8 +156,8 @@ def test_run_again_repeats_the_step_that_failed_for_an_import_without_preview(se
 
     settings.ADMIN_BULK_UPSERT = {**settings.ADMIN_BULK_UPSERT, "TASK_BACKEND": "dummy"}
     settings.TASKS = {
-        "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
-        "dummy": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"},
+        "default": {"BACKEND": IMMEDIATE_BACKEND},
+        "dummy": {"BACKEND": DUMMY_BACKEND},
     }
     user = User.objects.create_user("ann")
     job = _start(user, _csv("A,a,1.00", "B,b,2.00"), preview=False)

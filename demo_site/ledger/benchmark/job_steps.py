@@ -33,6 +33,7 @@ from django.conf import settings
 from django.db.backends.signals import connection_created
 from django.test.utils import override_settings
 
+from admin_bulk_upsert.jobs.compat import DUMMY_BACKEND, IMMEDIATE_BACKEND
 from ledger.benchmark.measuring import Outcome
 from ledger.sample_data import xlsx_bytes
 
@@ -165,9 +166,9 @@ def background_mode() -> Iterator[None]:
     """Background imports on, on a backend that only queues: nothing runs after the POST."""
     tasks = {
         **getattr(settings, "TASKS", {}),
-        "benchmark-queue-only": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"},
+        "benchmark-queue-only": {"BACKEND": DUMMY_BACKEND},
     }
-    tasks.setdefault("default", {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"})
+    tasks.setdefault("default", {"BACKEND": IMMEDIATE_BACKEND})
     config = {
         **getattr(settings, "ADMIN_BULK_UPSERT", {}),
         "BACKGROUND_IMPORTS": True,
