@@ -80,9 +80,21 @@ def create_job(
     return job
 
 
+def _token_payload(job: ImportJob, user_pk: Any) -> dict[str, Any]:
+    """What a job's signed tokens bind: the job, the user, the file's content."""
+    return {"j": job.pk, "u": str(user_pk), "h": job.sha256}
+
+
+def _check_token(job: ImportJob, token: str, user: Any, salt: str) -> None:
+    """Raise :class:`signing.BadSignature` unless ``token`` was issued for ``job`` and ``user``."""
+    payload = signing.loads(token, salt=salt, max_age=get_config().STAGING_MAX_AGE)
+    if payload != _token_payload(job, user.pk):
+        raise signing.BadSignature("token issued for another job or user")
+
+
 def confirm_token(job: ImportJob) -> str:
     """The confirm form's token: this job, this user, this file's content."""
-    return signing.dumps({"j": job.pk, "u": job.user_pk, "h": job.sha256}, salt=CONFIRM_SALT)
+    return signing.dumps(_token_payload(job, job.user_pk), salt=CONFIRM_SALT)
 
 
 def confirm(job: ImportJob, token: str, user: Any) -> None:
@@ -91,9 +103,7 @@ def confirm(job: ImportJob, token: str, user: Any) -> None:
     Raises :class:`signing.BadSignature` for a forged or foreign token and
     :class:`JobStateError` when the job is not waiting for a confirm (a replay).
     """
-    payload = signing.loads(token, salt=CONFIRM_SALT, max_age=get_config().STAGING_MAX_AGE)
-    if payload != {"j": job.pk, "u": str(user.pk), "h": job.sha256}:
-        raise signing.BadSignature("token issued for another job or user")
+    _check_token(job, token, user, CONFIRM_SALT)
     if not ImportJob.objects.filter(pk=job.pk, state=State.PREVIEWED).update(state=State.CONFIRMED):
         raise JobStateError(_("This import was confirmed already or is no longer available."))
     _enqueue(job, "import")
@@ -168,7 +178,7 @@ def fail_if_stale(job: ImportJob) -> bool:
 
 def revert_token(job: ImportJob, user: Any) -> str:
     """The "Confirm revert" form's token: this job, this user (who previewed the revert)."""
-    return signing.dumps({"j": job.pk, "u": str(user.pk), "h": job.sha256}, salt=REVERT_SALT)
+    return signing.dumps(_token_payload(job, user.pk), salt=REVERT_SALT)
 
 
 def confirm_revert(job: ImportJob, token: str, user: Any) -> None:
@@ -181,9 +191,7 @@ def confirm_revert(job: ImportJob, token: str, user: Any) -> None:
     """
     from .revert import request_revert
 
-    payload = signing.loads(token, salt=REVERT_SALT, max_age=get_config().STAGING_MAX_AGE)
-    if payload != {"j": job.pk, "u": str(user.pk), "h": job.sha256}:
-        raise signing.BadSignature("token issued for another job or user")
+    _check_token(job, token, user, REVERT_SALT)
     request_revert(job, user)
 
 
