@@ -47,7 +47,7 @@ def test_upload_preview_on_the_job_page_then_confirm(admin_page, accounts, artif
     page = admin_page
     Transaction.objects.create(
         account=accounts["A1"],
-        datetime=datetime.datetime(2024, 1, 1, 12, tzinfo=datetime.UTC),
+        datetime=datetime.datetime(2024, 1, 1, 12, tzinfo=datetime.timezone.utc),
         amount=Decimal("10.000"),
         description="rent",
     )
