@@ -31,28 +31,34 @@ to more than :data:`MAX_RATIO` times the file's size, is refused before
 calamine reads it: calamine holds the inflated sheet in memory, so a small
 "zip bomb" upload could otherwise exhaust the server's memory.
 
-:func:`read_sheet` gives every row at once; :func:`open_sheet` parses the
-sheet once and gives its rows, converted the same way, a chunk at a time for
-each pass over them (:mod:`.streaming` reads spreadsheets through it). The
-parsed sheet itself stays in calamine's memory, in Rust, while it is used:
-about 200 bytes a row for four short columns.
+:func:`read_sheet` gives every row at once; :func:`open_sheet` gives them,
+converted the same way, for each pass over them (:mod:`.streaming` reads
+spreadsheets through it). An XLSX or XLSM sheet is parsed a window of rows at
+a time (:mod:`.sheet_windows`), so that memory does not grow with the sheet;
+XLS (at most 65,536 rows) and ODS sheets are parsed whole, once, and stay in
+calamine's memory, in Rust, while they are read: about 200 bytes a row for
+four short columns.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import dataclasses
 import datetime
 import io
 import itertools
 import os
 import zipfile
-from collections.abc import Iterator
-from typing import IO, TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from typing import IO, TYPE_CHECKING, Any, Literal, overload
 
 from django.utils.translation import gettext as _
 
 from ..garbage import paused_collection
-from .xlsx_parts import error_cells, xlsx_parts
+from . import sheet_windows
+from .sheet_windows import RowsOutOfOrder, SheetWindows, WindowError
+from .xlsx_parts import error_cells, error_cells_in, xlsx_parts
 
 if TYPE_CHECKING:
     from python_calamine import CalamineSheet
@@ -61,8 +67,10 @@ __all__ = [
     "MAX_RATIO",
     "MAX_UNCOMPRESSED",
     "SPREADSHEET_FORMATS",
+    "KEEP_PARSED_BYTES",
     "SheetRows",
     "SpreadsheetError",
+    "WindowedSheetRows",
     "open_sheet",
     "read_sheet",
 ]
@@ -79,6 +87,11 @@ ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls and other MS Office files
 _INTEGRAL_LIMIT = 1e16
 _MIDNIGHT = datetime.time()
+#: Sheet XML whose parsed windows :class:`WindowedSheetRows` keeps between passes
+#: (~270,000 rows of the demo's 4 columns, ~55 MB in calamine).
+KEEP_PARSED_BYTES = 64 * 1024**2
+#: A window of more XML than this is made into Python rows a chunk at a time.
+_ITERATED_WINDOW_BYTES = 2 * sheet_windows.WINDOW_BYTES
 #: Rows made into Python objects at a time by :class:`SheetRows`.
 _CHUNK_ROWS = 1000
 
@@ -93,7 +106,7 @@ def read_sheet(data: bytes, fmt: str) -> list[list[Any]]:
     Rows have the width of the sheet's used range; the caller decides what a
     header, a blank row or a trailing column means.
     """
-    sheet = open_sheet(io.BytesIO(data), fmt)
+    sheet = open_sheet(io.BytesIO(data), fmt, windowed=False)
     if sheet.calamine is None:
         return []
     converted = _convert(
@@ -108,12 +121,23 @@ def read_sheet(data: bytes, fmt: str) -> list[list[Any]]:
     return converted
 
 
-def open_sheet(file: IO[bytes], fmt: str) -> SheetRows:
-    """The sheet :func:`read_sheet` reads, parsed once, to be read row by row.
+@overload
+def open_sheet(file: IO[bytes], fmt: str, *, windowed: Literal[False]) -> SheetRows: ...
+@overload
+def open_sheet(
+    file: IO[bytes], fmt: str, *, windowed: bool = True
+) -> SheetRows | WindowedSheetRows: ...
+def open_sheet(
+    file: IO[bytes], fmt: str, *, windowed: bool = True
+) -> SheetRows | WindowedSheetRows:
+    """The sheet :func:`read_sheet` reads, to be read row by row, each pass from its first row.
 
-    ``file`` is read from its current position; a zipped workbook's error
-    cells may be looked up in it later, so it must stay open while the rows
-    are read. Raises :class:`SpreadsheetError` as :func:`read_sheet` does.
+    An XLSX or XLSM sheet is parsed a window of rows at a time
+    (:class:`WindowedSheetRows`); other formats, and sheets that cannot be
+    cut, are parsed whole, once. ``file`` is read from its current position
+    and must stay open while the rows are read. Raises
+    :class:`SpreadsheetError` as :func:`read_sheet` does, or while the rows
+    are read for a sheet found broken further on.
     """
     start = file.tell()
     head = file.read(len(OLE_MAGIC))
@@ -122,12 +146,21 @@ def open_sheet(file: IO[bytes], fmt: str) -> SheetRows:
     archive = _open_zip(file, head, fmt) if fmt != "xls" else None
     parts = xlsx_parts(archive) if archive is not None and fmt in {"xlsx", "xlsm"} else None
     index = parts.active if parts else 0
-    file.seek(start)
-    calamine = _calamine_sheet(file, head, fmt, index)
     sheet_path = ""
     if parts and archive is not None and index < len(parts.sheet_paths):
         sheet_path = parts.sheet_paths[index]
-    return SheetRows(calamine, fmt != "ods", archive if sheet_path else None, sheet_path)
+
+    def whole() -> SheetRows:
+        file.seek(start)
+        calamine = _calamine_sheet(file, head, fmt, index)
+        return SheetRows(calamine, fmt != "ods", archive if sheet_path else None, sheet_path)
+
+    windows = (
+        SheetWindows.open(archive, sheet_path) if windowed and archive and sheet_path else None
+    )
+    if windows is None:
+        return whole()
+    return WindowedSheetRows(windows, index, not_a_workbook_message(head, fmt), whole)
 
 
 class SheetRows:
@@ -189,6 +222,128 @@ class SheetRows:
                         _patch(row, cells)
             number += len(converted)
             yield from converted
+
+
+class WindowedSheetRows:
+    """An XLSX sheet's rows, parsed by calamine a window at a time (see :mod:`.sheet_windows`).
+
+    Each pass gives the rows :class:`SheetRows` gives, from A1, except that a
+    row may stop at its last cell rather than at the sheet's last column (the
+    sheet's width is only known at its end); the blank rows between two
+    windows are given as ``[]``. The parsed windows of the first
+    :data:`KEEP_PARSED_BYTES` of the sheet are kept for the next passes, so a
+    sheet of that size is parsed once, as :class:`SheetRows` parses it; past
+    it, each pass parses the rest again (a streamed import makes two passes)
+    and memory stays that of a window.
+
+    A sheet whose rows are not in order (never seen from a real writer) raises
+    :class:`~.sheet_windows.RowsOutOfOrder` on the first pass; every later
+    pass then reads the whole sheet with :class:`SheetRows`.
+    """
+
+    def __init__(
+        self,
+        windows: SheetWindows,
+        index: int,
+        failure_message: str,
+        whole: Callable[[], SheetRows],
+    ) -> None:
+        self._windows = windows
+        self._index = index
+        self._failure_message = failure_message
+        self._whole = whole
+        self._read_whole: SheetRows | None = None
+        #: Parsed windows of the start of the sheet, for the next passes.
+        self._kept: list[_Window] = []
+        self._kept_bytes = 0
+        self._keeping = True
+        self._all_kept = False
+
+    def __iter__(self) -> Iterator[list[Any]]:
+        if self._read_whole is not None:
+            yield from self._read_whole
+            return
+        expected = 0  # the next row's number, from 0
+        for window in self._parsed_windows():
+            if window.sheet is None or window.sheet.start is None:
+                continue
+            first_row, first_column = window.sheet.start
+            if first_row < expected:
+                self._read_whole = self._whole()
+                raise RowsOutOfOrder(first_row)
+            for _blank in range(first_row - expected):
+                yield []
+            expected = first_row
+            chunks = window.chunks()
+            while True:
+                # A chunk's new lists all survive it: the collector would find nothing.
+                with paused_collection():
+                    chunk = next(chunks, None)
+                    if chunk is None:
+                        break
+                    rows = _convert(_from_a1(chunk, first_column), date_as_datetime=True)
+                if window.errors and any(map(list.__contains__, rows, itertools.repeat(None))):
+                    for row, cells in window.errors.items():
+                        if 0 <= row - expected < len(rows):
+                            _patch(rows[row - expected], cells)
+                expected += len(rows)
+                yield from rows
+
+    def _parsed_windows(self) -> Iterator[_Window]:
+        if self._all_kept:
+            yield from self._kept
+            return
+        try:
+            for number, xml in enumerate(self._windows):
+                if number < len(self._kept):
+                    yield self._kept[number]
+                    continue
+                window = _Window(self._parse(xml), error_cells_in(xml), len(xml))
+                if self._keeping and self._kept_bytes + len(xml) <= KEEP_PARSED_BYTES:
+                    self._kept.append(window)
+                    self._kept_bytes += len(xml)
+                else:
+                    self._keeping = False
+                yield window
+        except WindowError as exc:
+            raise SpreadsheetError(self._failure_message) from exc
+        self._all_kept = self._keeping
+
+    def _parse(self, xml: bytes) -> CalamineSheet | None:
+        from python_calamine import CalamineWorkbook
+
+        with _calamine_errors(self._failure_message):
+            workbook = CalamineWorkbook.from_object(self._windows.workbook(xml))
+            try:
+                return workbook.get_sheet_by_index(self._index)
+            finally:
+                workbook.close()
+
+
+@dataclasses.dataclass(frozen=True)
+class _Window:
+    sheet: CalamineSheet | None
+    #: ``{row: [(column, text), ...]}`` of its error cells (calamine reads them as empty).
+    errors: dict[int, list[tuple[int, str]]]
+    #: Bytes of its XML.
+    size: int
+
+    def chunks(self) -> Iterator[list[list[Any]]]:
+        """The window's rows from its first, as calamine gives them, in one or more lists.
+
+        A window of the usual size comes in one list. A larger one (a workbook
+        with many shared strings gets larger windows) comes a chunk at a time
+        from ``iter_rows``, which starts at the sheet's first row: the rows of
+        the windows above are skipped, empty, which only a few windows do.
+        """
+        assert self.sheet is not None and self.sheet.start is not None
+        if self.size <= _ITERATED_WINDOW_BYTES:
+            yield self.sheet.to_python()
+            return
+        rows = self.sheet.iter_rows()
+        collections.deque(itertools.islice(rows, self.sheet.start[0]), maxlen=0)
+        while chunk := list(itertools.islice(rows, _CHUNK_ROWS)):
+            yield chunk
 
 
 def _from_a1(rows: list[list[Any]], leading_columns: int) -> list[list[Any]]:
@@ -278,7 +433,7 @@ def _calamine_sheet(file: IO[bytes], head: bytes, fmt: str, index: int) -> Calam
     """The parsed sheet at ``index`` (the first if there is none there); ``None``: no sheet."""
     from python_calamine import CalamineWorkbook
 
-    try:
+    with _calamine_errors(not_a_workbook_message(head, fmt)):
         path = _path_of(file)
         # From the path, calamine reads the file as it goes; from a file object
         # it first copies it into memory (37 MB for a 1,000,000-row sheet).
@@ -292,12 +447,20 @@ def _calamine_sheet(file: IO[bytes], head: bytes, fmt: str, index: int) -> Calam
         finally:
             # The sheet keeps its parsed cells; the workbook's copy of the file goes.
             workbook.close()
+    return None  # pragma: no cover - the context manager re-raises
+
+
+@contextlib.contextmanager
+def _calamine_errors(message: str) -> Iterator[None]:
+    """calamine's failures as :class:`SpreadsheetError` with ``message``."""
+    try:
+        yield
     except Exception as exc:  # calamine raises its parsers' errors, zip, XML, OLE ...
-        raise SpreadsheetError(not_a_workbook_message(head, fmt)) from exc
+        raise SpreadsheetError(message) from exc
     except BaseException as exc:
         # A Rust panic surfaces as pyo3's PanicException, a BaseException.
         if type(exc).__name__ == "PanicException":
-            raise SpreadsheetError(not_a_workbook_message(head, fmt)) from exc
+            raise SpreadsheetError(message) from exc
         raise
 
 

@@ -20,10 +20,11 @@ minute for the import; iterating the rows takes about as long again.
 
 Text formats (CSV, TSV) are read with :mod:`csv`. Spreadsheets (XLSX, XLS,
 ODS) are read through a row source registered with :func:`register_row_source`:
-by default :func:`~.spreadsheets.open_sheet`, which has calamine parse the
-sheet once (in Rust, about 200 bytes a row for four short columns, held while
-the dataset is used) and makes Python rows of it a chunk at a time for each
-pass. A format without a source is read whole by ``read_dataset``, as before.
+by default :func:`~.spreadsheets.open_sheet`, which has calamine parse an XLSX
+sheet a window of rows at a time (a sheet up to about 270,000 rows of four
+columns is parsed once and kept for the second pass; a larger one is parsed
+again, window by window, on each pass) and an XLS or ODS sheet whole, once. A
+format without a source is read whole by ``read_dataset``, as before.
 
 The file must be seekable (each pass starts from its beginning); one that is
 not is copied to a temporary file first.
@@ -59,12 +60,14 @@ from .reading import (
     _resolve_format,
     read_dataset,
 )
+from .sheet_windows import RowsOutOfOrder
 from .spreadsheets import SPREADSHEET_FORMATS, SpreadsheetError, open_sheet
 
 __all__ = ["RowSource", "StreamedDataset", "open_dataset", "register_row_source"]
 
 #: ``source(binary_file) -> rows``: the rows of the sheet to import, the header
-#: row first, cells as DIE's widgets expect them, blank cells as ``None``. It is
+#: row first, cells as DIE's widgets expect them, blank cells as ``None``; a row
+#: may stop at its last value (the table is as wide as its widest row). It is
 #: called once per dataset and the rows are iterated once per pass, so a source
 #: that parses the file keeps what it parsed in the iterable it returns.
 RowSource = Callable[[IO[bytes]], Iterable[list[Any]]]
@@ -164,6 +167,10 @@ class _Shape:
     """One format's passes over the file: :meth:`scan` checks it, :meth:`rows` reads it."""
 
     blank: Any = ""
+    #: Whether a row wider than the header widens the table, as it does in a
+    #: sheet (its used range is as wide as its widest row, header included)
+    #: rather than being an error, as in CSV.
+    widens = False
 
     def header_and_rows(self) -> tuple[list[Any], Iterator[list[Any]]]:
         raise NotImplementedError
@@ -171,53 +178,62 @@ class _Shape:
     def scan(self) -> _Scan:
         header_row, rows = self.header_and_rows()
         headers = _header_names(header_row)
-        width = len(headers)
+        width = [len(headers)]
         # The first column from which every header to the end is blank:
         # those columns go unless some row has a value in them.
-        unnamed_from = width
+        unnamed_from = width[0]
         while unnamed_from and not headers[unnamed_from - 1]:
             unnamed_from -= 1
         used_to = unnamed_from  # columns [0, used_to) are kept
         count = 0
         too_wide: ReadError | None = None
-        for row in self._fitted(rows, width):
+        for row in self._fitted(rows, width, widen=self.widens):
             count += 1
-            if used_to == width and type(row) is list:  # the common case: nothing to check
+            if used_to == width[0] and type(row) is list:  # the common case: nothing to check
                 continue
             if isinstance(row, ReadError):
                 too_wide = too_wide or row
                 continue
-            for index in range(width - 1, used_to - 1, -1):
+            for index in range(width[0] - 1, used_to - 1, -1):
                 if not _is_blank(row[index]):
                     used_to = index + 1
                     break
         if too_wide is not None:
             raise too_wide
-        headers = headers[:used_to]
+        headers = (headers + [""] * (width[0] - len(headers)))[:used_to]
         _check_headers(headers)
         if not count:
             raise ReadError(_("The file has a header row but no data rows."), code="no_data")
-        return _Scan(headers, count, width)
+        return _Scan(headers, count, width[0])
 
     def rows(self, width: int) -> Iterator[list[Any]]:
         _header, rows = self.header_and_rows()
-        for row in self._fitted(rows, width):
+        for row in self._fitted(rows, [width]):
             if isinstance(row, ReadError):  # the file changed since it was scanned
                 raise row
             yield row
 
-    def _fitted(self, rows: Iterator[list[Any]], width: int) -> Iterator[Any]:
-        """Rows padded to ``width`` with blank cells past it dropped; a too wide row's error."""
+    def _fitted(
+        self, rows: Iterator[list[Any]], width: list[int], *, widen: bool = False
+    ) -> Iterator[Any]:
+        """Rows padded to ``width[0]`` with blank cells past it dropped; a too wide row's error.
+
+        With ``widen``, a row with a value past the width widens it instead
+        (``width[0]`` grows) and the rows after it are padded to that.
+        """
         blank = self.blank
         for number, row in enumerate(rows, 1):
             size = len(row)
-            if size == width:
+            if size == width[0]:
                 yield row
-            elif size < width:
-                row.extend([blank] * (width - size))
+            elif size < width[0]:
+                row.extend([blank] * (width[0] - size))
                 yield row
-            elif all(_is_blank(value) for value in row[width:]):
-                del row[width:]
+            elif all(_is_blank(value) for value in row[width[0] :]):
+                del row[width[0] :]
+                yield row
+            elif widen:
+                width[0] = size
                 yield row
             else:
                 yield ReadError(
@@ -225,7 +241,7 @@ class _Shape:
                         "Row %(row)s has %(count)s values but the header has %(width)s columns. "
                         "Check for an unquoted separator in a value."
                     )
-                    % {"row": number, "count": size, "width": width}
+                    % {"row": number, "count": size, "width": width[0]}
                 )
 
 
@@ -356,6 +372,7 @@ class _SheetShape(_Shape):
     """
 
     blank = None
+    widens = True
 
     def __init__(self, file: IO[bytes], start: int, source: RowSource) -> None:
         self.file = file
@@ -363,14 +380,20 @@ class _SheetShape(_Shape):
         self.source = source
         self.sheet: Iterable[list[Any]] | None = None
 
+    def scan(self) -> _Scan:
+        try:
+            return super().scan()
+        except RowsOutOfOrder:  # the source now reads the sheet whole
+            return super().scan()
+
     def header_and_rows(self) -> tuple[list[Any], Iterator[list[Any]]]:
-        if self.sheet is None:  # parsed on the first pass, kept for the next ones
+        if self.sheet is None:  # opened on the first pass, kept for the next ones
             self.file.seek(self.start)
             try:
                 self.sheet = self.source(self.file)
             except SpreadsheetError as exc:
                 raise ReadError(str(exc)) from exc
-        rows = iter(self.sheet)
+        rows = _read_errors(iter(self.sheet))
         header_row = next(rows, None)
         if header_row is None:
             raise ReadError(_("The file is empty."), code="no_data")
@@ -381,13 +404,21 @@ class _SheetShape(_Shape):
         held = 0  # blank rows seen since the last row with a value
         for cells in rows:
             row = list(cells)
-            if all(value is None for value in row):
+            if row.count(None) == len(row):
                 held += not ignore_all
                 continue
             for _blank in range(held):
                 yield []  # padded to the header's width with None
             held = 0
             yield row
+
+
+def _read_errors(rows: Iterator[list[Any]]) -> Iterator[list[Any]]:
+    """``rows``, a sheet found broken on the way reported as ``read_dataset`` reports it."""
+    try:
+        yield from rows
+    except SpreadsheetError as exc:
+        raise ReadError(str(exc)) from exc
 
 
 def _seekable(file: IO[bytes]) -> IO[bytes]:

@@ -14,7 +14,7 @@ import re
 import zipfile
 from xml.etree import ElementTree
 
-__all__ = ["XlsxParts", "error_cells", "xlsx_parts"]
+__all__ = ["XlsxParts", "error_cells", "error_cells_in", "xlsx_parts"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,6 +112,14 @@ def error_cells(archive: zipfile.ZipFile, sheet_path: str) -> dict[int, list[tup
                     return found
     except (KeyError, zipfile.BadZipFile, OSError):
         return found
+
+
+def error_cells_in(xml: bytes) -> dict[int, list[tuple[int, str]]]:
+    """:func:`error_cells` of a piece of the sheet's XML holding whole rows."""
+    found: dict[int, list[tuple[int, str]]] = {}
+    if _ERROR_MARK in xml:
+        _find_error_cells(xml, found)
+    return found
 
 
 def _last_cell_end(text: bytes) -> int:
