@@ -423,3 +423,47 @@ def test_a_chosen_encoding_that_does_not_fit_names_line_and_byte(tmp_path, accou
         "Choose the file’s encoding, or save it as “CSV UTF-8”."
     )
     assert Transaction.objects.count() == 0
+
+
+def test_an_xlsx_cut_into_windows_imports_as_read_whole(tmp_path, accounts, monkeypatch):
+    """A large sheet is read a few rows at a time (files.sheet_windows): same rows saved,
+    same row numbers in the failure report, as with the whole sheet read at once."""
+    from admin_bulk_upsert.files import sheet_windows
+
+    headers = ["account", "datetime", "amount", "description"]
+    rows = [
+        [
+            f"A{number % 2 + 1}",
+            datetime.datetime(2024, 1, 1 + number % 28, number % 24),
+            number / 4,
+            f"row {number}",
+        ]
+        for number in range(300)
+    ]
+    good = tmp_path / "good.xlsx"
+    good.write_bytes(tablib.Dataset(*rows, headers=headers).export("xlsx"))
+    rows[250][1] = "not a date"
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(tablib.Dataset(*rows, headers=headers).export("xlsx"))
+
+    def imported():
+        stdout, _ = run(RESOURCE, good, "--no-progress")
+        saved = stored()
+        Transaction.objects.all().delete()
+        error, failed_stdout = run_failing(RESOURCE, bad, "--no-progress")
+        report = tmp_path / "bad.xlsx.failed.csv"
+        failed = (str(error), failed_stdout.split(": ", 1)[1], read_report(report))
+        report.unlink()
+        return stdout.split(": ", 1)[1], saved, failed
+
+    whole = imported()
+    monkeypatch.setattr(sheet_windows, "MIN_SHEET_BYTES", 0)
+    monkeypatch.setattr(sheet_windows, "MIN_WINDOWS", 0)
+    monkeypatch.setattr(sheet_windows, "WINDOW_BYTES", 1)
+    monkeypatch.setattr(sheet_windows, "PARTS_FACTOR", 0)
+    monkeypatch.setattr(sheet_windows, "_BLOCK", 512)
+    cut = imported()
+
+    assert cut == whole
+    assert len(whole[1]) == 300
+    assert whole[2][2][1][:3] == ["251", "datetime", "not a date"]
