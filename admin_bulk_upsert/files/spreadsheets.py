@@ -49,6 +49,8 @@ import datetime
 import io
 import itertools
 import os
+import pickle
+import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING, Any, Literal, overload
@@ -67,7 +69,6 @@ __all__ = [
     "MAX_RATIO",
     "MAX_UNCOMPRESSED",
     "SPREADSHEET_FORMATS",
-    "KEEP_PARSED_BYTES",
     "SheetRows",
     "SpreadsheetError",
     "WindowedSheetRows",
@@ -87,9 +88,6 @@ ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls and other MS Office files
 _INTEGRAL_LIMIT = 1e16
 _MIDNIGHT = datetime.time()
-#: Sheet XML whose parsed windows :class:`WindowedSheetRows` keeps between passes
-#: (~270,000 rows of the demo's 4 columns, ~55 MB in calamine).
-KEEP_PARSED_BYTES = 64 * 1024**2
 #: A window of more XML than this is made into Python rows a chunk at a time.
 _ITERATED_WINDOW_BYTES = 2 * sheet_windows.WINDOW_BYTES
 #: Rows made into Python objects at a time by :class:`SheetRows`.
@@ -230,11 +228,14 @@ class WindowedSheetRows:
     Each pass gives the rows :class:`SheetRows` gives, from A1, except that a
     row may stop at its last cell rather than at the sheet's last column (the
     sheet's width is only known at its end); the blank rows between two
-    windows are given as ``[]``. The parsed windows of the first
-    :data:`KEEP_PARSED_BYTES` of the sheet are kept for the next passes, so a
-    sheet of that size is parsed once, as :class:`SheetRows` parses it; past
-    it, each pass parses the rest again (a streamed import makes two passes)
-    and memory stays that of a window.
+    windows are given as ``[]``. Passes run one at a time.
+
+    The first pass to reach the end also writes the rows it gives, pickled a
+    chunk at a time, to a temporary file (about 70 bytes a row for the demo's
+    four columns); the next passes read them back from there, about eight
+    times faster than parsing the sheet again, so a streamed import (a
+    checking pass, then the import's) parses the sheet once, and memory stays
+    that of a window.
 
     A sheet whose rows are not in order (never seen from a real writer) raises
     :class:`~.sheet_windows.RowsOutOfOrder` on the first pass; every later
@@ -253,16 +254,24 @@ class WindowedSheetRows:
         self._failure_message = failure_message
         self._whole = whole
         self._read_whole: SheetRows | None = None
-        #: Parsed windows of the start of the sheet, for the next passes.
-        self._kept: list[_Window] = []
-        self._kept_bytes = 0
-        self._keeping = True
-        self._all_kept = False
+        #: The rows of a complete pass, for the next ones.
+        self._spilled: IO[bytes] | None = None
 
     def __iter__(self) -> Iterator[list[Any]]:
         if self._read_whole is not None:
             yield from self._read_whole
-            return
+        elif self._spilled is not None:
+            yield from self._read_back(self._spilled)
+        else:
+            spill = tempfile.TemporaryFile()  # noqa: SIM115 - kept open past this pass
+            try:
+                yield from self._parsed_rows(spill)
+            except BaseException:  # an error, or a pass stopped early: the rows are not all there
+                spill.close()
+                raise
+            self._spilled = spill
+
+    def _parsed_rows(self, spill: IO[bytes]) -> Iterator[list[Any]]:
         expected = 0  # the next row's number, from 0
         for window in self._parsed_windows():
             if window.sheet is None or window.sheet.start is None:
@@ -271,8 +280,7 @@ class WindowedSheetRows:
             if first_row < expected:
                 self._read_whole = self._whole()
                 raise RowsOutOfOrder(first_row)
-            for _blank in range(first_row - expected):
-                yield []
+            blanks = first_row - expected
             expected = first_row
             chunks = window.chunks()
             while True:
@@ -286,28 +294,35 @@ class WindowedSheetRows:
                     for row, cells in window.errors.items():
                         if 0 <= row - expected < len(rows):
                             _patch(rows[row - expected], cells)
+                with (
+                    paused_collection()
+                ):  # the chunk's rows are young: each collection would walk them
+                    pickle.dump((blanks, rows), spill, protocol=pickle.HIGHEST_PROTOCOL)
+                for _blank in range(blanks):
+                    yield []
+                blanks = 0
                 expected += len(rows)
                 yield from rows
 
+    @staticmethod
+    def _read_back(spill: IO[bytes]) -> Iterator[list[Any]]:
+        spill.seek(0)
+        while True:
+            with paused_collection():
+                try:
+                    blanks, rows = pickle.load(spill)  # noqa: S301 - our own file, written above
+                except EOFError:
+                    return
+            for _blank in range(blanks):
+                yield []
+            yield from rows
+
     def _parsed_windows(self) -> Iterator[_Window]:
-        if self._all_kept:
-            yield from self._kept
-            return
         try:
-            for number, xml in enumerate(self._windows):
-                if number < len(self._kept):
-                    yield self._kept[number]
-                    continue
-                window = _Window(self._parse(xml), error_cells_in(xml), len(xml))
-                if self._keeping and self._kept_bytes + len(xml) <= KEEP_PARSED_BYTES:
-                    self._kept.append(window)
-                    self._kept_bytes += len(xml)
-                else:
-                    self._keeping = False
-                yield window
+            for xml in self._windows:
+                yield _Window(self._parse(xml), error_cells_in(xml), len(xml))
         except WindowError as exc:
             raise SpreadsheetError(self._failure_message) from exc
-        self._all_kept = self._keeping
 
     def _parse(self, xml: bytes) -> CalamineSheet | None:
         from python_calamine import CalamineWorkbook

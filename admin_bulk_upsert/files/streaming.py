@@ -20,11 +20,11 @@ minute for the import; iterating the rows takes about as long again.
 
 Text formats (CSV, TSV) are read with :mod:`csv`. Spreadsheets (XLSX, XLS,
 ODS) are read through a row source registered with :func:`register_row_source`:
-by default :func:`~.spreadsheets.open_sheet`, which has calamine parse an XLSX
-sheet a window of rows at a time (a sheet up to about 270,000 rows of four
-columns is parsed once and kept for the second pass; a larger one is parsed
-again, window by window, on each pass) and an XLS or ODS sheet whole, once. A
-format without a source is read whole by ``read_dataset``, as before.
+by default :func:`~.spreadsheets.open_sheet`, which has calamine parse a large
+XLSX sheet a window of rows at a time (the first pass spills its rows to a
+temporary file, which the next passes read back) and other sheets whole, once
+(kept in calamine's memory for the next passes). A format without a source is
+read whole by ``read_dataset``, as before.
 
 The file must be seekable (each pass starts from its beginning); one that is
 not is copied to a temporary file first.

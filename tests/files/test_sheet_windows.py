@@ -57,13 +57,6 @@ def tiny_windows(request, monkeypatch):
     monkeypatch.setattr(spreadsheets, "_CHUNK_ROWS", 7)
 
 
-@pytest.fixture(params=["kept", "parsed again"])
-def keeping(request, monkeypatch):
-    """Windows kept between passes, or each pass parsing them again (a sheet past the limit)."""
-    if request.param == "parsed again":
-        monkeypatch.setattr(spreadsheets, "KEEP_PARSED_BYTES", 0)
-
-
 def windows_of(data):
     sheet = open_sheet(io.BytesIO(data), "xlsx")
     assert isinstance(sheet, WindowedSheetRows)
@@ -71,7 +64,7 @@ def windows_of(data):
 
 
 @pytest.mark.parametrize("build", XLSX_SHEETS.values(), ids=XLSX_SHEETS.keys())
-def test_each_sheet_read_in_windows_as_read_whole(build, tiny_windows, keeping):
+def test_each_sheet_read_in_windows_as_read_whole(build, tiny_windows):
     data, fmt = build()
     whole = read_sheet(data, fmt)
     width = len(whole[0])
@@ -95,6 +88,30 @@ def test_streamed_dataset_in_windows_as_read_dataset(build, ignore_blank_lines, 
         assert dataset.headers == whole.headers
         assert len(dataset) == len(whole)
         assert_same_cells(as_rows(dataset), as_rows(whole))
+
+
+def test_the_sheet_is_parsed_on_the_first_pass_only(tiny_windows, monkeypatch):
+    """The first complete pass spills its rows to a temporary file; the next read them back."""
+    data, _fmt = WORKBOOKS["long, errors across chunks"]()
+    whole = read_sheet(data, "xlsx")
+    parsed = []
+    parse = WindowedSheetRows._parse
+    monkeypatch.setattr(
+        WindowedSheetRows, "_parse", lambda self, xml: parsed.append(xml) or parse(self, xml)
+    )
+    sheet = open_sheet(io.BytesIO(data), "xlsx")
+
+    stopped = iter(sheet)
+    first_rows = [next(stopped) for _ in range(100)]
+    stopped.close()  # a pass stopped early spills nothing
+    assert_same_cells(to_width(first_rows, 4), whole[:100])
+    assert_same_cells(to_width(sheet, 4), whole)
+    parses = len(parsed)
+    assert_same_cells(to_width(sheet, 4), whole)
+    assert_same_cells(to_width(sheet, 4), whole)
+
+    assert parses > LONG_ROWS / 2
+    assert len(parsed) == parses
 
 
 def test_the_long_sheet_is_cut_between_nearly_all_rows(tiny_windows):
