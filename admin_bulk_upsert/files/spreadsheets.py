@@ -2,25 +2,8 @@
 
 calamine parses the whole sheet in Rust: a 100,000-row XLSX reads about ten
 times faster than with openpyxl's read-only mode, which this module replaces.
-Its cells are then given the shape the previous readers gave them, because
-DIE's widgets (and the user's expectations) were built on those:
-
-- Numbers: calamine returns ``12.0`` for a cell stored as ``12``. openpyxl
-  returned an ``int`` for every number written without a decimal point or an
-  exponent, and both Excel and openpyxl write integral values that way below
-  10**16 (Python's ``repr`` switches to an exponent there), so an integral
-  float below 10**16 becomes an ``int``. ``str()`` of the value, which a text
-  column stores, is then ``"12"`` and not ``"12.0"``.
-- Dates: calamine returns a ``date`` for a date cell at midnight; openpyxl
-  returned a ``datetime``, so XLSX and XLS dates are ``datetime``. ODS keeps
-  the ``date``, as tablib's ODS reader gave it. Times and durations stay
-  ``time`` and ``timedelta``; the 1904 date system is calamine's to apply.
-- Empty cells, and formulas without a cached value, are ``None`` (calamine
-  says ``""``), as openpyxl gave them.
-- Error cells (``#N/A``, ``#DIV/0!``): calamine reports them as empty, which
-  would let a broken lookup import as a blank. For XLSX and XLSM their text is
-  read back from the sheet's XML, as openpyxl gave it, so that the widget
-  refuses it as before.
+Its cells are then given the shape the previous readers gave them
+(:mod:`.cells`).
 
 The sheet read is the one the previous readers took: the active sheet of an
 XLSX (openpyxl's ``wb.active``: the workbook view's ``activeTab``, hidden or
@@ -33,34 +16,29 @@ calamine reads it: calamine holds the inflated sheet in memory, so a small
 
 :func:`read_sheet` gives every row at once; :func:`open_sheet` gives them,
 converted the same way, for each pass over them (:mod:`.streaming` reads
-spreadsheets through it). An XLSX or XLSM sheet is parsed a window of rows at
-a time (:mod:`.sheet_windows`), so that memory does not grow with the sheet;
-XLS (at most 65,536 rows) and ODS sheets are parsed whole, once, and stay in
-calamine's memory, in Rust, while they are read: about 200 bytes a row for
-four short columns.
+spreadsheets through it). A large XLSX or XLSM sheet is parsed a window of
+rows at a time (:mod:`.windowed_rows`), so that memory does not grow with the
+sheet; other sheets are parsed whole, once, and stay in calamine's memory, in
+Rust, while they are read: about 200 bytes a row for four short columns.
 """
 
 from __future__ import annotations
 
-import collections
 import contextlib
-import dataclasses
-import datetime
 import io
 import itertools
 import os
-import pickle
-import tempfile
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Any, Literal, overload
 
 from django.utils.translation import gettext as _
 
 from ..garbage import paused_collection
-from . import sheet_windows
-from .sheet_windows import RowsOutOfOrder, SheetWindows, WindowError
-from .xlsx_parts import error_cells, error_cells_in, xlsx_parts
+from .cells import SpreadsheetError, calamine_errors, convert, from_a1, patch
+from .sheet_windows import SheetWindows
+from .windowed_rows import WindowedSheetRows
+from .xlsx_parts import error_cells, xlsx_parts
 
 if TYPE_CHECKING:
     from python_calamine import CalamineSheet
@@ -86,16 +64,8 @@ _RATIO_FLOOR = 64 * 1024**2
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls and other MS Office files
-_INTEGRAL_LIMIT = 1e16
-_MIDNIGHT = datetime.time()
-#: A window of more XML than this is made into Python rows a chunk at a time.
-_ITERATED_WINDOW_BYTES = 2 * sheet_windows.WINDOW_BYTES
 #: Rows made into Python objects at a time by :class:`SheetRows`.
 _CHUNK_ROWS = 1000
-
-
-class SpreadsheetError(ValueError):
-    """A workbook that cannot be read; the message is translated and meant for the uploader."""
 
 
 def read_sheet(data: bytes, fmt: str) -> list[list[Any]]:
@@ -107,7 +77,7 @@ def read_sheet(data: bytes, fmt: str) -> list[list[Any]]:
     sheet = open_sheet(io.BytesIO(data), fmt, windowed=False)
     if sheet.calamine is None:
         return []
-    converted = _convert(
+    converted = convert(
         sheet.calamine.to_python(skip_empty_area=False),
         date_as_datetime=sheet.date_as_datetime,
     )
@@ -115,7 +85,7 @@ def read_sheet(data: bytes, fmt: str) -> list[list[Any]]:
     if any(map(list.__contains__, converted, itertools.repeat(None))):
         for row, cells in sheet.error_cells().items():
             if row < len(converted):
-                _patch(converted[row], cells)
+                patch(converted[row], cells)
     return converted
 
 
@@ -206,8 +176,8 @@ class SheetRows:
         while True:
             # A chunk's new lists all survive it: the collector would find nothing.
             with paused_collection():
-                converted = _convert(
-                    _from_a1(list(itertools.islice(rows, _CHUNK_ROWS)), leading_columns),
+                converted = convert(
+                    from_a1(list(itertools.islice(rows, _CHUNK_ROWS)), leading_columns),
                     date_as_datetime=date_as_datetime,
                 )
             if not converted:
@@ -217,188 +187,9 @@ class SheetRows:
             if errors:
                 for offset, row in enumerate(converted):
                     if (cells := errors.get(number + offset)) is not None:
-                        _patch(row, cells)
+                        patch(row, cells)
             number += len(converted)
             yield from converted
-
-
-class WindowedSheetRows:
-    """An XLSX sheet's rows, parsed by calamine a window at a time (see :mod:`.sheet_windows`).
-
-    Each pass gives the rows :class:`SheetRows` gives, from A1, except that a
-    row may stop at its last cell rather than at the sheet's last column (the
-    sheet's width is only known at its end); the blank rows between two
-    windows are given as ``[]``. Passes run one at a time.
-
-    The first pass to reach the end also writes the rows it gives, pickled a
-    chunk at a time, to a temporary file (about 70 bytes a row for the demo's
-    four columns); the next passes read them back from there, about eight
-    times faster than parsing the sheet again, so a streamed import (a
-    checking pass, then the import's) parses the sheet once, and memory stays
-    that of a window.
-
-    A sheet whose rows are not in order (never seen from a real writer) raises
-    :class:`~.sheet_windows.RowsOutOfOrder` on the first pass; every later
-    pass then reads the whole sheet with :class:`SheetRows`.
-    """
-
-    def __init__(
-        self,
-        windows: SheetWindows,
-        index: int,
-        failure_message: str,
-        whole: Callable[[], SheetRows],
-    ) -> None:
-        self._windows = windows
-        self._index = index
-        self._failure_message = failure_message
-        self._whole = whole
-        self._read_whole: SheetRows | None = None
-        #: The rows of a complete pass, for the next ones.
-        self._spilled: IO[bytes] | None = None
-
-    def __iter__(self) -> Iterator[list[Any]]:
-        if self._read_whole is not None:
-            yield from self._read_whole
-        elif self._spilled is not None:
-            yield from self._read_back(self._spilled)
-        else:
-            spill = tempfile.TemporaryFile()  # noqa: SIM115 - kept open past this pass
-            try:
-                yield from self._parsed_rows(spill)
-            except BaseException:  # an error, or a pass stopped early: the rows are not all there
-                spill.close()
-                raise
-            self._spilled = spill
-
-    def _parsed_rows(self, spill: IO[bytes]) -> Iterator[list[Any]]:
-        expected = 0  # the next row's number, from 0
-        for window in self._parsed_windows():
-            if window.sheet is None or window.sheet.start is None:
-                continue
-            first_row, first_column = window.sheet.start
-            if first_row < expected:
-                self._read_whole = self._whole()
-                raise RowsOutOfOrder(first_row)
-            blanks = first_row - expected
-            expected = first_row
-            chunks = window.chunks()
-            while True:
-                # A chunk's new lists all survive it: the collector would find nothing.
-                with paused_collection():
-                    chunk = next(chunks, None)
-                    if chunk is None:
-                        break
-                    rows = _convert(_from_a1(chunk, first_column), date_as_datetime=True)
-                if window.errors and any(map(list.__contains__, rows, itertools.repeat(None))):
-                    for row, cells in window.errors.items():
-                        if 0 <= row - expected < len(rows):
-                            _patch(rows[row - expected], cells)
-                with (
-                    paused_collection()
-                ):  # the chunk's rows are young: each collection would walk them
-                    pickle.dump((blanks, rows), spill, protocol=pickle.HIGHEST_PROTOCOL)
-                for _blank in range(blanks):
-                    yield []
-                blanks = 0
-                expected += len(rows)
-                yield from rows
-
-    @staticmethod
-    def _read_back(spill: IO[bytes]) -> Iterator[list[Any]]:
-        spill.seek(0)
-        while True:
-            with paused_collection():
-                try:
-                    blanks, rows = pickle.load(spill)  # noqa: S301 - our own file, written above
-                except EOFError:
-                    return
-            for _blank in range(blanks):
-                yield []
-            yield from rows
-
-    def _parsed_windows(self) -> Iterator[_Window]:
-        try:
-            for xml in self._windows:
-                yield _Window(self._parse(xml), error_cells_in(xml), len(xml))
-        except WindowError as exc:
-            raise SpreadsheetError(self._failure_message) from exc
-
-    def _parse(self, xml: bytes) -> CalamineSheet | None:
-        from python_calamine import CalamineWorkbook
-
-        with _calamine_errors(self._failure_message):
-            workbook = CalamineWorkbook.from_object(self._windows.workbook(xml))
-            try:
-                return workbook.get_sheet_by_index(self._index)
-            finally:
-                workbook.close()
-
-
-@dataclasses.dataclass(frozen=True)
-class _Window:
-    sheet: CalamineSheet | None
-    #: ``{row: [(column, text), ...]}`` of its error cells (calamine reads them as empty).
-    errors: dict[int, list[tuple[int, str]]]
-    #: Bytes of its XML.
-    size: int
-
-    def chunks(self) -> Iterator[list[list[Any]]]:
-        """The window's rows from its first, as calamine gives them, in one or more lists.
-
-        A window of the usual size comes in one list. A larger one (a workbook
-        with many shared strings gets larger windows) comes a chunk at a time
-        from ``iter_rows``, which starts at the sheet's first row: the rows of
-        the windows above are skipped, empty, which only a few windows do.
-        """
-        assert self.sheet is not None and self.sheet.start is not None
-        if self.size <= _ITERATED_WINDOW_BYTES:
-            yield self.sheet.to_python()
-            return
-        rows = self.sheet.iter_rows()
-        collections.deque(itertools.islice(rows, self.sheet.start[0]), maxlen=0)
-        while chunk := list(itertools.islice(rows, _CHUNK_ROWS)):
-            yield chunk
-
-
-def _from_a1(rows: list[list[Any]], leading_columns: int) -> list[list[Any]]:
-    """Rows from column A: ``iter_rows`` gives the empty rows above the data, not the columns."""
-    if leading_columns:
-        blanks = [""] * leading_columns
-        for row in rows:
-            row[:0] = blanks
-    return rows
-
-
-def _patch(row: list[Any], cells: list[tuple[int, str]]) -> None:
-    for column, text in cells:
-        if column < len(row) and row[column] is None:
-            row[column] = text
-
-
-def _convert(rows: list[list[Any]], *, date_as_datetime: bool) -> list[list[Any]]:
-    """Each cell as the previous readers gave it (see the module docstring).
-
-    Written as one comprehension with the common types tested inline: a call
-    per cell made this a third of the read time of a 100,000-row sheet.
-    """
-    limit = _INTEGRAL_LIMIT
-    date_type = datetime.date if date_as_datetime else None
-    combine = datetime.datetime.combine
-    midnight = _MIDNIGHT
-    return [
-        [
-            (value or None)
-            if (kind := type(value)) is str
-            else (int(value) if value.is_integer() and -limit < value < limit else value)
-            if kind is float
-            else combine(value, midnight)
-            if kind is date_type
-            else value
-            for value in row
-        ]
-        for row in rows
-    ]
 
 
 # --- the container -----------------------------------------------------------
@@ -448,7 +239,7 @@ def _calamine_sheet(file: IO[bytes], head: bytes, fmt: str, index: int) -> Calam
     """The parsed sheet at ``index`` (the first if there is none there); ``None``: no sheet."""
     from python_calamine import CalamineWorkbook
 
-    with _calamine_errors(not_a_workbook_message(head, fmt)):
+    with calamine_errors(not_a_workbook_message(head, fmt)):
         path = _path_of(file)
         # From the path, calamine reads the file as it goes; from a file object
         # it first copies it into memory (37 MB for a 1,000,000-row sheet).
@@ -463,20 +254,6 @@ def _calamine_sheet(file: IO[bytes], head: bytes, fmt: str, index: int) -> Calam
             # The sheet keeps its parsed cells; the workbook's copy of the file goes.
             workbook.close()
     return None  # pragma: no cover - the context manager re-raises
-
-
-@contextlib.contextmanager
-def _calamine_errors(message: str) -> Iterator[None]:
-    """calamine's failures as :class:`SpreadsheetError` with ``message``."""
-    try:
-        yield
-    except Exception as exc:  # calamine raises its parsers' errors, zip, XML, OLE ...
-        raise SpreadsheetError(message) from exc
-    except BaseException as exc:
-        # A Rust panic surfaces as pyo3's PanicException, a BaseException.
-        if type(exc).__name__ == "PanicException":
-            raise SpreadsheetError(message) from exc
-        raise
 
 
 def _path_of(file: IO[bytes]) -> str | None:

@@ -18,7 +18,7 @@ import zipfile
 import pytest
 from django.test import override_settings
 
-from admin_bulk_upsert.files import sheet_windows, spreadsheets
+from admin_bulk_upsert.files import sheet_windows, windowed_rows
 from admin_bulk_upsert.files.reading import ReadError, read_dataset
 from admin_bulk_upsert.files.spreadsheets import WindowedSheetRows, open_sheet, read_sheet
 from admin_bulk_upsert.files.streaming import open_dataset
@@ -53,8 +53,8 @@ def tiny_windows(request, monkeypatch):
     monkeypatch.setattr(sheet_windows, "WINDOW_BYTES", 1)
     monkeypatch.setattr(sheet_windows, "PARTS_FACTOR", 0)
     iterated = 10**9 if request.param == "in one list" else 0
-    monkeypatch.setattr(spreadsheets, "_ITERATED_WINDOW_BYTES", iterated)
-    monkeypatch.setattr(spreadsheets, "_CHUNK_ROWS", 7)
+    monkeypatch.setattr(windowed_rows, "_ITERATED_WINDOW_BYTES", iterated)
+    monkeypatch.setattr(windowed_rows, "_CHUNK_ROWS", 7)
 
 
 def windows_of(data):
