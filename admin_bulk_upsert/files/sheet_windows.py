@@ -2,8 +2,8 @@
 
 python-calamine parses a whole sheet before it gives a row, and offers no lazy
 reader (it waits on calamine's own, tafia/calamine#27): a 1,000,000-row,
-4-column XLSX held about 340 MB while it was imported, and twice that at two
-million rows. Here the sheet's XML is inflated a block at a time and cut,
+4-column XLSX held about 340 MB while it was imported, a wider one
+proportionally more. Here the sheet's XML is inflated a block at a time and cut,
 just before a ``<row>``, into windows of about :data:`WINDOW_BYTES`. Each
 window is a whole worksheet (the sheet's own head, its run of rows, the
 closing tags) wrapped with the parts calamine reads when it opens a workbook
@@ -23,7 +23,9 @@ Where a cut could change what calamine reads, none is made:
 
 Rows must come in the order of their numbers, as every writer puts them;
 calamine would sort a sheet whose rows go back, so the reader raises
-:class:`RowsOutOfOrder` and the caller reads that sheet whole.
+:class:`RowsOutOfOrder` and the caller reads that sheet whole. Small sheets,
+and sheets whose shared strings would make the windows few and large, are
+read whole too (:meth:`SheetWindows.open`).
 """
 
 from __future__ import annotations
