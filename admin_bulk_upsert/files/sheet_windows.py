@@ -6,9 +6,9 @@ reader (it waits on calamine's own, tafia/calamine#27): a 1,000,000-row,
 proportionally more. Here the sheet's XML is inflated a block at a time and cut,
 just before a ``<row>``, into windows of about :data:`WINDOW_BYTES`. Each
 window is a whole worksheet (the sheet's own head, its run of rows, the
-closing tags) wrapped with the parts calamine reads when it opens a workbook
-(``xl/workbook.xml`` and its relationships, ``xl/styles.xml``,
-``xl/sharedStrings.xml``) into a small uncompressed zip, which calamine parses
+closing tags) wrapped with the workbook's parts but its sheets (the workbook
+and its relationships, styles, shared strings, theme...) into a small
+uncompressed zip, which calamine parses
 as it parses the whole file: every cell is still read by calamine, only the
 number of rows it holds at a time changes.
 
@@ -34,7 +34,7 @@ import io
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 __all__ = [
     "MIN_SHEET_BYTES",
@@ -58,9 +58,11 @@ MIN_WINDOWS = 8
 _BLOCK = 1 << 20
 #: A sheet whose ``<sheetData>`` does not start within this many bytes is not cut.
 _HEAD_LIMIT = 8 * 1024**2
-#: The parts ``calamine``'s XLSX reader opens with the workbook (``Xlsx::new``),
-#: and the two python-calamine looks at to tell an XLSX from other zips.
-_WORKBOOK_PARTS = (
+#: The parts each window's workbook holds besides the workbook's own (its
+#: relationships' targets but the sheets, given to :meth:`SheetWindows.open`):
+#: the two python-calamine looks at to tell an XLSX from other zips, and those
+#: calamine opens with a workbook by these names (``Xlsx::new``).
+_PACKAGE_PARTS = (
     "[Content_Types].xml",
     "_rels/.rels",
     "xl/workbook.xml",
@@ -115,7 +117,9 @@ class SheetWindows:
         self._closing = self._data_end + b"</" + root.group(1) + b">"
 
     @classmethod
-    def open(cls, archive: zipfile.ZipFile, sheet_path: str) -> SheetWindows | None:
+    def open(
+        cls, archive: zipfile.ZipFile, sheet_path: str, workbook_parts: Iterable[str] = ()
+    ) -> SheetWindows | None:
         """The sheet's windows, or ``None`` when it is better read whole, or cannot be cut.
 
         A sheet of less than :data:`MIN_SHEET_BYTES` of XML is read whole:
@@ -133,11 +137,11 @@ class SheetWindows:
         sheet_bytes = archive.getinfo(member).file_size
         if sheet_bytes < MIN_SHEET_BYTES:
             return None
-        parts = [
-            (name, archive.read(name))
-            for wanted in _WORKBOOK_PARTS
-            if (name := _member_named(archive, wanted)) is not None
-        ]
+        names = {}  # member name: None, in order, each part once
+        for wanted in (*_PACKAGE_PARTS, *workbook_parts):
+            if (name := _member_named(archive, wanted)) is not None and name != member:
+                names[name] = None
+        parts = [(name, archive.read(name)) for name in names]
         window_bytes = max(WINDOW_BYTES, PARTS_FACTOR * sum(len(part) for _name, part in parts))
         if sheet_bytes < MIN_WINDOWS * window_bytes:
             return None

@@ -123,9 +123,9 @@ def open_sheet(
         calamine = _calamine_sheet(file, head, fmt, index)
         return SheetRows(calamine, fmt != "ods", archive if sheet_path else None, sheet_path)
 
-    windows = (
-        SheetWindows.open(archive, sheet_path) if windowed and archive and sheet_path else None
-    )
+    windows = None
+    if windowed and archive and parts and sheet_path:
+        windows = SheetWindows.open(archive, sheet_path, parts.workbook_parts)
     if windows is None:
         return whole()
     return WindowedSheetRows(windows, index, not_a_workbook_message(head, fmt), whole)

@@ -23,6 +23,9 @@ class XlsxParts:
     active: int
     #: Each sheet's part in the zip, in workbook order (``""`` when not found).
     sheet_paths: list[str]
+    #: The workbook part, its relationships and the parts they name but the
+    #: sheets (styles, shared strings, theme...): what a reader needs besides a sheet.
+    workbook_parts: list[str]
 
 
 def _local(tag: str) -> str:
@@ -46,6 +49,10 @@ def _relationships(archive: zipfile.ZipFile, part: str) -> dict[str, tuple[str, 
             resolved = posixpath.normpath(posixpath.join(folder, target))
         targets[rel.get("Id", "")] = (rel.get("Type", ""), resolved)
     return targets
+
+
+#: Relationship types (their last segment) of the workbook's sheets.
+_SHEET_KINDS = ("/worksheet", "/chartsheet", "/dialogsheet", "/xlMacrosheet", "/xlIntlMacrosheet")
 
 
 def xlsx_parts(archive: zipfile.ZipFile) -> XlsxParts | None:
@@ -77,7 +84,10 @@ def xlsx_parts(archive: zipfile.ZipFile) -> XlsxParts | None:
         elif name == "sheet":
             rel_id = next((v for k, v in element.attrib.items() if _local(k) == "id"), "")
             sheet_paths.append(rels.get(rel_id, ("", ""))[1])
-    return XlsxParts(active or 0, sheet_paths)
+    folder, name = posixpath.split(workbook_path)
+    workbook_parts = [workbook_path, posixpath.join(folder, "_rels", name + ".rels")]
+    workbook_parts += [path for kind, path in rels.values() if not kind.endswith(_SHEET_KINDS)]
+    return XlsxParts(active or 0, sheet_paths, workbook_parts)
 
 
 _ERROR_MARK = b't="e"'

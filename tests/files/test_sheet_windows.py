@@ -20,8 +20,10 @@ from django.test import override_settings
 
 from admin_bulk_upsert.files import sheet_windows, windowed_rows
 from admin_bulk_upsert.files.reading import ReadError, read_dataset
+from admin_bulk_upsert.files.sheet_windows import SheetWindows
 from admin_bulk_upsert.files.spreadsheets import WindowedSheetRows, open_sheet, read_sheet
 from admin_bulk_upsert.files.streaming import open_dataset
+from admin_bulk_upsert.files.xlsx_parts import xlsx_parts
 from tests.files.test_sheet_streaming import LONG_ROWS, SHEETS, WORKBOOKS, as_rows, to_width
 from tests.files.test_spreadsheets import (
     assert_same_cells,
@@ -198,19 +200,17 @@ def test_shared_strings_read_in_windows_as_read_whole(build, tiny_windows):
 def test_small_sheets_and_few_windows_are_read_whole(monkeypatch):
     monkeypatch.setattr(sheet_windows, "WINDOW_BYTES", 1000)
     data, _fmt = WORKBOOKS["long, errors across chunks"]()
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        sheet_bytes = archive.getinfo(SHEET).file_size
-    parts = sum(
-        zipfile.ZipFile(io.BytesIO(data)).getinfo(name).file_size
-        for name in [
-            "[Content_Types].xml",
-            "_rels/.rels",
-            "xl/workbook.xml",
-            "xl/_rels/workbook.xml.rels",
-            "xl/styles.xml",
-        ]
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    sheet_bytes = archive.getinfo(SHEET).file_size
+    parts = xlsx_parts(archive).workbook_parts
+    # the theme is among the workbook's parts: windows are at least twice them all
+    assert "xl/theme/theme1.xml" in parts
+    window = SheetWindows.open(archive, SHEET, parts)._window_bytes
+    assert window == 2 * sum(
+        archive.getinfo(name).file_size
+        for name in {*parts, "[Content_Types].xml", "_rels/.rels"}
+        if name in archive.namelist()
     )
-    window = max(1000, 2 * parts)
 
     def read_as():
         return type(open_sheet(io.BytesIO(data), "xlsx")).__name__
@@ -368,3 +368,26 @@ def test_a_sheet_with_no_rows_is_read_whole():
 
     assert not isinstance(open_sheet(io.BytesIO(data), "xlsx"), WindowedSheetRows)
     assert error_of(data) == whole_error_of(data)
+
+
+def test_a_window_is_the_workbook_with_its_sheet_cut():
+    """Each window's workbook holds the workbook's parts (theme included) and the sheet's
+    head, a run of its rows and the closing tags; not the other sheets."""
+    data, _fmt = SHEETS["active sheet: third"]()
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    parts = xlsx_parts(archive)
+    sheet = parts.sheet_paths[parts.active]
+    windows = SheetWindows.open(archive, sheet, parts.workbook_parts)
+    rows = next(iter(windows))
+
+    window = zipfile.ZipFile(windows.workbook(rows))
+
+    others = {path for path in parts.sheet_paths if path != sheet}
+    assert len(others) == 2
+    expected = set(archive.namelist()) - others - {"docProps/app.xml", "docProps/core.xml"}
+    assert set(window.namelist()) == expected
+    xml = window.read(sheet)
+    original = archive.read(sheet)
+    head = original[: original.index(b"<sheetData>") + len(b"<sheetData>")]
+    assert xml == head + rows + b"</sheetData></worksheet>"
+    assert all(window.getinfo(name).compress_type == zipfile.ZIP_STORED for name in expected)
