@@ -25,10 +25,18 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["SpreadsheetError", "calamine_errors", "convert", "from_a1", "patch"]
+__all__ = [
+    "SpreadsheetError",
+    "calamine_errors",
+    "convert",
+    "from_a1",
+    "has_empty_cell",
+    "restore_error_cells",
+]
 
 _INTEGRAL_LIMIT = 1e16
 _MIDNIGHT = datetime.time()
@@ -61,10 +69,23 @@ def from_a1(rows: list[list[Any]], leading_columns: int) -> list[list[Any]]:
     return rows
 
 
-def patch(row: list[Any], cells: list[tuple[int, str]]) -> None:
-    for column, text in cells:
-        if column < len(row) and row[column] is None:
-            row[column] = text
+def has_empty_cell(rows: list[list[Any]]) -> bool:
+    """Whether a cell of ``rows`` is empty: where none is, no error cell hides."""
+    return any(map(list.__contains__, rows, itertools.repeat(None)))
+
+
+def restore_error_cells(
+    rows: list[list[Any]], first_row: int, errors: dict[int, list[tuple[int, str]]]
+) -> None:
+    """Give back their text to the error cells calamine read as empty.
+
+    ``rows`` are the sheet's rows from ``first_row`` (from 0); ``errors`` maps
+    a row's number to its error cells' ``(column, text)``.
+    """
+    for offset, row in enumerate(rows):
+        for column, text in errors.get(first_row + offset, ()):
+            if column < len(row) and row[column] is None:
+                row[column] = text
 
 
 def convert(rows: list[list[Any]], *, date_as_datetime: bool) -> list[list[Any]]:

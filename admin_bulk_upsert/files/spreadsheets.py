@@ -35,7 +35,14 @@ from typing import IO, TYPE_CHECKING, Any, Literal, overload
 from django.utils.translation import gettext as _
 
 from ..garbage import paused_collection
-from .cells import SpreadsheetError, calamine_errors, convert, from_a1, patch
+from .cells import (
+    SpreadsheetError,
+    calamine_errors,
+    convert,
+    from_a1,
+    has_empty_cell,
+    restore_error_cells,
+)
 from .sheet_windows import SheetWindows
 from .windowed_rows import WindowedSheetRows
 from .xlsx_parts import error_cells, xlsx_parts
@@ -81,11 +88,8 @@ def read_sheet(data: bytes, fmt: str) -> list[list[Any]]:
         sheet.calamine.to_python(skip_empty_area=False),
         date_as_datetime=sheet.date_as_datetime,
     )
-    # calamine reads an error cell as empty: a sheet without empty cells has none to restore.
-    if any(map(list.__contains__, converted, itertools.repeat(None))):
-        for row, cells in sheet.error_cells().items():
-            if row < len(converted):
-                patch(converted[row], cells)
+    if has_empty_cell(converted):
+        restore_error_cells(converted, 0, sheet.error_cells())
     return converted
 
 
@@ -182,12 +186,10 @@ class SheetRows:
                 )
             if not converted:
                 return
-            if errors is None and any(map(list.__contains__, converted, itertools.repeat(None))):
+            if errors is None and has_empty_cell(converted):
                 errors = self.error_cells()
             if errors:
-                for offset, row in enumerate(converted):
-                    if (cells := errors.get(number + offset)) is not None:
-                        patch(row, cells)
+                restore_error_cells(converted, number, errors)
             number += len(converted)
             yield from converted
 

@@ -12,7 +12,14 @@ from typing import IO, TYPE_CHECKING, Any
 
 from ..garbage import paused_collection
 from . import sheet_windows
-from .cells import SpreadsheetError, calamine_errors, convert, from_a1, patch
+from .cells import (
+    SpreadsheetError,
+    calamine_errors,
+    convert,
+    from_a1,
+    has_empty_cell,
+    restore_error_cells,
+)
 from .sheet_windows import RowsOutOfOrder, SheetWindows, WindowError
 from .xlsx_parts import error_cells_in
 
@@ -96,13 +103,10 @@ class WindowedSheetRows:
                     if chunk is None:
                         break
                     rows = convert(from_a1(chunk, first_column), date_as_datetime=True)
-                if window.errors and any(map(list.__contains__, rows, itertools.repeat(None))):
-                    for row, cells in window.errors.items():
-                        if 0 <= row - expected < len(rows):
-                            patch(rows[row - expected], cells)
-                with (
-                    paused_collection()
-                ):  # the chunk's rows are young: each collection would walk them
+                if window.errors and has_empty_cell(rows):
+                    restore_error_cells(rows, expected, window.errors)
+                # The chunk's rows are young: each collection would walk them.
+                with paused_collection():
                     pickle.dump((blanks, rows), spill, protocol=pickle.HIGHEST_PROTOCOL)
                 for _blank in range(blanks):
                     yield []
