@@ -34,6 +34,7 @@ import admin_bulk_upsert.resources
 from admin_bulk_upsert import BulkUpsertResource
 from admin_bulk_upsert.jobs import lifecycle, revert
 from admin_bulk_upsert.locking import model_import_lock
+from tests.test_concurrency import _backend_id
 from tests.testapp.models import Product
 
 pytestmark = [
@@ -167,15 +168,6 @@ def _pks(*skus):
 
 
 # -- threads ------------------------------------------------------------------------------
-
-
-def _backend_id() -> int:
-    sql = (
-        "SELECT pg_backend_pid()" if connection.vendor == "postgresql" else "SELECT CONNECTION_ID()"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        return cursor.fetchone()[0]
 
 
 class _Party(threading.Thread):
