@@ -45,8 +45,8 @@ from django.core.checks import CheckMessage, Error, Warning, register
 from django.db import models
 
 from .conf import SETTING_NAME, UNDECLARED, Config, declared_option
-from .keys import concrete_field
-from .write_paths import BULK_WRITES_CHOICES, bulk_writes_option, save_reasons
+from .engine.keys import concrete_field
+from .engine.write_paths import BULK_WRITES_CHOICES, bulk_writes_option, save_reasons
 
 # Keys whose value 0 makes no sense (an empty chunk, an upload limit of nothing,
 # a staged file that expires at once); the other integer keys accept 0.

@@ -2,12 +2,12 @@
 
 Subclass it exactly like ``ModelResource``. Rows are processed in chunks of
 ``Meta.batch_size``: per chunk, one query finds the stored records of every
-row by ``import_id_fields`` (:mod:`.matching`), one query per foreign-key
-column resolves natural keys (:mod:`.prefetch`), the rows go through DIE's
-hooks in stock order (:mod:`.planning`) and the chunk is written in bulk
-(:mod:`.writing`), or, for a model that overrides ``save()`` or has
+row by ``import_id_fields`` (:mod:`.engine.matching`), one query per foreign-key
+column resolves natural keys (:mod:`.engine.prefetch`), the rows go through DIE's
+hooks in stock order (:mod:`.engine.planning`) and the chunk is written in bulk
+(:mod:`.engine.writing`), or, for a model that overrides ``save()`` or has
 ``pre_save``/``post_save`` receivers, saved row by row with ``save()``
-(:mod:`.saving`). The outcome (database state, totals, failed rows and their
+(:mod:`.engine.saving`). The outcome (database state, totals, failed rows and their
 messages) is the one stock DIE reaches row by row.
 
 Where a resource customises what the bulk path cannot reproduce (its own
@@ -32,16 +32,16 @@ from import_export.results import Result, RowResult
 from import_export.utils import atomic_if_using_transaction
 from import_export.widgets import ManyToManyWidget
 
-from .chunks import BlankSnapshots, ReadAhead, import_chunk, read_chunks, record_rows
 from .conf import UNDECLARED, declared_option, get_config
+from .engine.chunks import BlankSnapshots, ReadAhead, import_chunk, read_chunks, record_rows
+from .engine.instances import import_instance_keeping_pk
+from .engine.keys import KeySpec
+from .engine.locking import model_import_lock
+from .engine.parsing import fast_widget_cleaning
+from .engine.results import LazyDiffRowResult, RowConsumer, StreamingResult
+from .engine.write_paths import save_per_row_reason
+from .engine.written import ChunkWrittenCallback
 from .garbage import paused_collection
-from .instances import import_instance_keeping_pk
-from .keys import KeySpec
-from .locking import model_import_lock
-from .parsing import fast_widget_cleaning
-from .results import LazyDiffRowResult, RowConsumer, StreamingResult
-from .write_paths import save_per_row_reason
-from .written import ChunkWrittenCallback
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class BulkUpsertResource(ModelResource):
       one import (default: every field mapped to a plain model column);
     * ``Meta.bulk_writes``: ``"auto"`` (default), ``"always"`` or ``"never"``:
       whether rows are written in bulk or through ``Model.save()`` per row
-      (:mod:`.write_paths`).
+      (:mod:`.engine.write_paths`).
 
     The key of one import can be chosen with ``unique_fields=[...]``, given to
     the constructor or to :meth:`import_data`.
@@ -146,7 +146,7 @@ class BulkUpsertResource(ModelResource):
     def save_per_row_reason(self) -> str | None:
         """Why this import writes rows through ``Model.save()`` one by one, or ``None``.
 
-        Read once per import: see :mod:`.write_paths` and ``Meta.bulk_writes``.
+        Read once per import: see :mod:`.engine.write_paths` and ``Meta.bulk_writes``.
         """
         return save_per_row_reason(type(self), self._meta.model)
 
@@ -210,7 +210,7 @@ class BulkUpsertResource(ModelResource):
     ) -> Result:
         """Stock ``import_data``, plus ``unique_fields`` and a ``progress(done, total)`` callback.
 
-        With ``row_consumer``, the result is a :class:`~.results.StreamingResult`:
+        With ``row_consumer``, the result is a :class:`~.engine.results.StreamingResult`:
         each row's result goes to the consumer as its chunk is recorded and is
         not kept, so that memory does not grow with the file. ``dataset`` may
         then be a :class:`~.files.streaming.StreamedDataset`, read chunk by
@@ -218,12 +218,12 @@ class BulkUpsertResource(ModelResource):
 
         With ``on_chunk_written``, a real import (not a dry run) calls it after
         each chunk's write, inside the import's transaction, with a
-        :class:`~.written.ChunkWritten`: the pks the chunk created, the values
+        :class:`~.engine.written.ChunkWritten`: the pks the chunk created, the values
         it overwrote and wrote, the many-to-many links it changed. Resources
         imported row by row by stock DIE (:meth:`stock_path_reason`) never
         call it.
 
-        The import holds a per-model lock (:mod:`.locking`), so that two
+        The import holds a per-model lock (:mod:`.engine.locking`), so that two
         imports of the same model run one after the other.
         """
         if unique_fields:

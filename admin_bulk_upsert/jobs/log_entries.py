@@ -63,7 +63,7 @@ class LogEntrySpool:
     """The entries of a streamed import, kept in a temporary file until it succeeds.
 
     A ``row_consumer`` for ``import_data`` (alone or with others, see
-    :func:`~admin_bulk_upsert.results.each_of`): the import's row results are
+    :func:`~admin_bulk_upsert.engine.results.each_of`): the import's row results are
     not kept, and the entries may only be written once the import is known to
     stand (it rolls back on an error). Each created, updated or deleted row
     with an ``object_id`` costs a line on disk, nothing in memory.

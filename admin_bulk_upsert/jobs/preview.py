@@ -26,7 +26,7 @@ from import_export.results import Result, RowResult
 from import_export.widgets import ForeignKeyWidget
 
 from ..blame import blame_column, column_names
-from ..results import FailedRow
+from ..engine.results import FailedRow
 
 CHANGE_TYPES = (
     RowResult.IMPORT_TYPE_NEW,

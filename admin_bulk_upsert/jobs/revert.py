@@ -2,7 +2,7 @@
 
 :func:`revert_preview` is the dry run (reads only); :func:`revert` does it, in
 one transaction on the import's database, holding the model's import lock
-(:func:`~admin_bulk_upsert.locking.model_import_lock`) so that a revert and an
+(:func:`~admin_bulk_upsert.engine.locking.model_import_lock`) so that a revert and an
 import (or another revert) of the same model run one after the other. Chunks
 are undone newest first, so that a record two chunks of the import wrote goes
 back through each state. Per chunk, a constant number of statements: one
@@ -43,8 +43,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..conf import get_config
-from ..locking import model_import_lock
-from ..written import read_links
+from ..engine.locking import model_import_lock
+from ..engine.written import read_links
 from . import storage
 from .log_entries import write_entries
 from .models import ImportJob

@@ -30,9 +30,9 @@ from django.utils.translation import gettext as _
 from import_export.signals import post_import
 
 from ..conf import get_config
+from ..engine.results import each_of
 from ..files.reading import ReadError
 from ..files.streaming import open_dataset
-from ..results import each_of
 from . import storage
 from .log_entries import LogEntrySpool, write_log_entries
 from .models import ImportJob

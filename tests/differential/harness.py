@@ -252,7 +252,7 @@ class _Collected:
 
     def as_result(self, streamed: Any) -> Result:
         """A plain ``Result`` with the rows the consumer saw and the streamed result's counts."""
-        from admin_bulk_upsert.results import StreamingResult
+        from admin_bulk_upsert.engine.results import StreamingResult
 
         assert isinstance(streamed, StreamingResult), type(streamed)
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from import_export.resources import ModelResource
 
-from admin_bulk_upsert import chunks
+from admin_bulk_upsert.engine import chunks
 from tests.differential.datasets import Scenario
 from tests.differential.harness import assert_equivalent, bulk_base, run_import
 from tests.differential.wide import UNKNOWN_IDS, wide_spec

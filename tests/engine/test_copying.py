@@ -17,8 +17,8 @@ from django.test.utils import CaptureQueriesContext, isolate_apps
 from django.utils import timezone
 from ledger.benchmark.measuring import counting_queries
 
-from admin_bulk_upsert import copying
-from admin_bulk_upsert.writing import _update_fields
+from admin_bulk_upsert.engine import copying
+from admin_bulk_upsert.engine.writing import _update_fields
 from tests.engine.builders import errors_of, stored, transactions_file
 from tests.engine.resources import ProductResource, TransactionResource
 from tests.testapp.models import Account, Product, Transaction
@@ -223,7 +223,7 @@ def test_a_refused_chunk_leaves_nothing_for_the_next_chunks(caplog):
     # temporary table, which chunk 3 must not write again: only chunk 2 is
     # replayed.
     rows, file = sku_file(taken_at=15)
-    with caplog.at_level(logging.INFO, logger="admin_bulk_upsert.chunks"):
+    with caplog.at_level(logging.INFO, logger="admin_bulk_upsert.engine.chunks"):
         result = SmallChunkProductResource().import_data(file)
     assert [number for number, _ in errors_of(result)] == [15]
     assert result.totals["new"] == 29 and result.totals["error"] == 1

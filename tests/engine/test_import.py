@@ -243,7 +243,7 @@ def test_a_failing_lookup_leaves_no_helper_thread_behind(account):
 def test_a_helper_thread_that_cannot_start_fails_the_import_and_closes_its_cursor(
     account, monkeypatch
 ):
-    from admin_bulk_upsert import matching
+    from admin_bulk_upsert.engine import matching
 
     def cannot_start(*args, **kwargs):
         raise RuntimeError("can't start new thread")

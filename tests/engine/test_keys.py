@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 
-from admin_bulk_upsert.keys import KeySpec
+from admin_bulk_upsert.engine.keys import KeySpec
 from tests.engine.resources import ProductResource, TransactionResource
 from tests.testapp.models import Account, Product, Transaction
 

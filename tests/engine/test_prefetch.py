@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from import_export import fields
 from import_export.widgets import ForeignKeyWidget
 
-from admin_bulk_upsert import prefetch
+from admin_bulk_upsert.engine import prefetch
 from tests.engine.builders import errors_of, stored, transactions_file
 from tests.engine.resources import TransactionResource
 from tests.testapp.models import Account, Transaction

@@ -10,6 +10,7 @@ import tracemalloc
 import pytest
 from django.utils import timezone
 
+from admin_bulk_upsert.engine.results import StreamingResult, each_of
 from admin_bulk_upsert.files.reading import read_dataset
 from admin_bulk_upsert.files.streaming import open_dataset
 from admin_bulk_upsert.jobs.preview import PreviewBuilder, build_preview
@@ -18,7 +19,6 @@ from admin_bulk_upsert.management.failed_rows import (
     collect_failures,
     write_report,
 )
-from admin_bulk_upsert.results import StreamingResult, each_of
 from tests.engine.resources import TransactionResource
 from tests.testapp.models import Account, Transaction
 

@@ -7,7 +7,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models.signals import post_save, pre_save
 
 from admin_bulk_upsert import BulkUpsertResource
-from admin_bulk_upsert.write_paths import save_per_row_reason, save_reasons
+from admin_bulk_upsert.engine.write_paths import save_per_row_reason, save_reasons
 from tests.testapp.models import Account, Product, SavingProduct, SignalledProduct
 
 

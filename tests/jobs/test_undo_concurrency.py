@@ -32,8 +32,8 @@ from django.db import connection, connections
 
 import admin_bulk_upsert.resources
 from admin_bulk_upsert import BulkUpsertResource
+from admin_bulk_upsert.engine.locking import model_import_lock
 from admin_bulk_upsert.jobs import lifecycle, revert
-from admin_bulk_upsert.locking import model_import_lock
 from tests.test_concurrency import _backend_id
 from tests.testapp.models import Product
 

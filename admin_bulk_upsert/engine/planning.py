@@ -4,7 +4,7 @@ This runs django-import-export's per-row hooks in stock order
 (``before_import_row``, ``after_init_instance``, ``import_instance``,
 ``skip_row``, ``validate_instance``, ``before_save_instance``) but finds
 existing records from one prefetched answer instead of one query per row, and
-defers the saving to :mod:`admin_bulk_upsert.writing`.
+defers the saving to :mod:`admin_bulk_upsert.engine.writing`.
 
 Rows of one file that share a key (by the database's equality) form a group:
 the first row creates or updates the record and each later row updates the
@@ -274,7 +274,7 @@ def _find_existing(resource: Any, spec: KeySpec | None, rows: Sequence[RowWork])
     are looked up with one ``get()`` each, the stock way.
 
     Where helper threads are allowed (PostgreSQL, see
-    :func:`~admin_bulk_upsert.background.helper_threads_allowed`), the
+    :func:`~admin_bulk_upsert.engine.background.helper_threads_allowed`), the
     chunk's keys go in two halves, each looked up on a helper thread: the
     database looks up the first half while the second half's cells are
     cleaned, and the second while the first half's rows are planned.

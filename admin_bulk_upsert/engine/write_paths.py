@@ -25,7 +25,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model, signals
 from django.dispatch import Signal
 
-from .conf import UNDECLARED, declared_option
+from ..conf import UNDECLARED, declared_option
 
 #: The values ``Meta.bulk_writes`` accepts.
 BULK_WRITES_CHOICES = ("auto", "always", "never")

@@ -328,7 +328,7 @@ def _text_fold(connection: Any, field: Field[Any, Any]) -> Callable[[Any], Any]:
     Only MariaDB/MySQL needs one: its default collations ignore case and
     trailing spaces. The fold decides only which rows *of the file* share a
     key that is not stored yet; matching against stored rows is always done
-    by the database itself (see :mod:`admin_bulk_upsert.matching`).
+    by the database itself (see :mod:`admin_bulk_upsert.engine.matching`).
     """
     if connection.vendor != "mysql" or field.get_internal_type() not in {
         "CharField",
