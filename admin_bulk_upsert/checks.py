@@ -46,7 +46,7 @@ from django.db import models
 
 from .conf import SETTING_NAME, UNDECLARED, Config, declared_option
 from .engine.keys import concrete_field
-from .engine.write_paths import BULK_WRITES_CHOICES, bulk_writes_option, save_reasons
+from .engine.write_mode import BULK_WRITES_CHOICES, bulk_writes_option, save_reasons
 
 # Keys whose value 0 makes no sense (an empty chunk, an upload limit of nothing,
 # a staged file that expires at once); the other integer keys accept 0.

@@ -2,12 +2,12 @@
 
 Subclass it exactly like ``ModelResource``. Rows are processed in chunks of
 ``Meta.batch_size``: per chunk, one query finds the stored records of every
-row by ``import_id_fields`` (:mod:`.engine.matching`), one query per foreign-key
+row by ``import_id_fields`` (:mod:`.engine.lookup`), one query per foreign-key
 column resolves natural keys (:mod:`.engine.prefetch`), the rows go through DIE's
 hooks in stock order (:mod:`.engine.planning`) and the chunk is written in bulk
-(:mod:`.engine.writing`), or, for a model that overrides ``save()`` or has
+(:mod:`.engine.bulk_write`), or, for a model that overrides ``save()`` or has
 ``pre_save``/``post_save`` receivers, saved row by row with ``save()``
-(:mod:`.engine.saving`). The outcome (database state, totals, failed rows and their
+(:mod:`.engine.per_row_save`). The outcome (database state, totals, failed rows and their
 messages) is the one stock DIE reaches row by row.
 
 Where a resource customises what the bulk path cannot reproduce (its own
@@ -33,15 +33,15 @@ from import_export.utils import atomic_if_using_transaction
 from import_export.widgets import ManyToManyWidget
 
 from .conf import UNDECLARED, declared_option, get_config
+from .engine.chunk_changes import ChunkWrittenCallback
 from .engine.chunks import BlankSnapshots, ReadAhead, import_chunk, read_chunks, record_rows
+from .engine.import_lock import model_import_lock
 from .engine.instances import import_instance_keeping_pk
 from .engine.keys import KeySpec
-from .engine.locking import model_import_lock
-from .engine.parsing import fast_widget_cleaning
 from .engine.results import LazyDiffRowResult, RowConsumer, StreamingResult
-from .engine.write_paths import save_per_row_reason
-from .engine.written import ChunkWrittenCallback
-from .garbage import paused_collection
+from .engine.widget_cleaning import fast_widget_cleaning
+from .engine.write_mode import save_per_row_reason
+from .gc_pause import paused_collection
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class BulkUpsertResource(ModelResource):
       one import (default: every field mapped to a plain model column);
     * ``Meta.bulk_writes``: ``"auto"`` (default), ``"always"`` or ``"never"``:
       whether rows are written in bulk or through ``Model.save()`` per row
-      (:mod:`.engine.write_paths`).
+      (:mod:`.engine.write_mode`).
 
     The key of one import can be chosen with ``unique_fields=[...]``, given to
     the constructor or to :meth:`import_data`.
@@ -146,7 +146,7 @@ class BulkUpsertResource(ModelResource):
     def save_per_row_reason(self) -> str | None:
         """Why this import writes rows through ``Model.save()`` one by one, or ``None``.
 
-        Read once per import: see :mod:`.engine.write_paths` and ``Meta.bulk_writes``.
+        Read once per import: see :mod:`.engine.write_mode` and ``Meta.bulk_writes``.
         """
         return save_per_row_reason(type(self), self._meta.model)
 
@@ -218,12 +218,12 @@ class BulkUpsertResource(ModelResource):
 
         With ``on_chunk_written``, a real import (not a dry run) calls it after
         each chunk's write, inside the import's transaction, with a
-        :class:`~.engine.written.ChunkWritten`: the pks the chunk created, the values
+        :class:`~.engine.chunk_changes.ChunkWritten`: the pks the chunk created, the values
         it overwrote and wrote, the many-to-many links it changed. Resources
         imported row by row by stock DIE (:meth:`stock_path_reason`) never
         call it.
 
-        The import holds a per-model lock (:mod:`.engine.locking`), so that two
+        The import holds a per-model lock (:mod:`.engine.import_lock`), so that two
         imports of the same model run one after the other.
         """
         if unique_fields:

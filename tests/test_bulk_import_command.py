@@ -17,7 +17,7 @@ from import_export.widgets import ForeignKeyWidget
 
 from admin_bulk_upsert import BulkUpsertResource
 from admin_bulk_upsert.management.commands.bulk_import import ROWS_FAILED, _with_batch_size
-from admin_bulk_upsert.management.progress import ProgressBar
+from admin_bulk_upsert.management.progress_bar import ProgressBar
 from tests.testapp.models import Account, Product, Transaction
 
 pytestmark = pytest.mark.django_db
@@ -426,9 +426,8 @@ def test_a_chosen_encoding_that_does_not_fit_names_line_and_byte(tmp_path, accou
 
 
 def test_an_xlsx_cut_into_windows_imports_as_read_whole(tmp_path, accounts, monkeypatch):
-    """A large sheet is read a few rows at a time (files.sheet_windows): same rows saved,
+    """A large sheet is read a few rows at a time (files.xlsx_windows): same rows saved,
     same row numbers in the failure report, as with the whole sheet read at once."""
-    from admin_bulk_upsert.files import sheet_windows
 
     headers = ["account", "datetime", "amount", "description"]
     rows = [
@@ -457,11 +456,13 @@ def test_an_xlsx_cut_into_windows_imports_as_read_whole(tmp_path, accounts, monk
         return stdout.split(": ", 1)[1], saved, failed
 
     whole = imported()
-    monkeypatch.setattr(sheet_windows, "MIN_SHEET_BYTES", 0)
-    monkeypatch.setattr(sheet_windows, "MIN_WINDOWS", 0)
-    monkeypatch.setattr(sheet_windows, "WINDOW_BYTES", 1)
-    monkeypatch.setattr(sheet_windows, "PARTS_FACTOR", 0)
-    monkeypatch.setattr(sheet_windows, "_BLOCK", 512)
+    from admin_bulk_upsert.files import xlsx_windows
+
+    monkeypatch.setattr(xlsx_windows, "MIN_SHEET_BYTES", 0)
+    monkeypatch.setattr(xlsx_windows, "MIN_WINDOWS", 0)
+    monkeypatch.setattr(xlsx_windows, "WINDOW_BYTES", 1)
+    monkeypatch.setattr(xlsx_windows, "PARTS_FACTOR", 0)
+    monkeypatch.setattr(xlsx_windows, "_BLOCK", 512)
     cut = imported()
 
     assert cut == whole

@@ -48,7 +48,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..jobs import lifecycle
 from ..jobs.models import ImportJob
-from ..jobs.preview import Preview
+from ..reports.preview import Preview
 from .revert_page import revert_context
 
 State = ImportJob.State

@@ -25,7 +25,7 @@ from import_export.admin import ImportExportMixin
 
 from ..checks import check_resource_class
 from ..jobs import lifecycle
-from . import job_views, revert_views, views
+from . import import_views, job_views, revert_views
 from .forms import (
     BulkUpsertConfirmForm,
     BulkUpsertImportForm,
@@ -123,15 +123,15 @@ class BulkUpsertAdminMixin(ImportExportMixin):
         )
 
     def import_action(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        return views.import_view(self, request, **kwargs)
+        return import_views.import_view(self, request, **kwargs)
 
     @method_decorator(require_POST)
     def process_import(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        return views.confirm_view(self, request, **kwargs)
+        return import_views.confirm_view(self, request, **kwargs)
 
     @method_decorator(require_GET)
     def preview_csv(self, request: HttpRequest) -> HttpResponse:
-        return views.preview_csv_view(self, request)
+        return import_views.preview_csv_view(self, request)
 
     @method_decorator(require_GET)
     def import_job(self, request: HttpRequest, job_pk: int) -> HttpResponse:

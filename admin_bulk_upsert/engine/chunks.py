@@ -22,13 +22,13 @@ from import_export.results import Result, RowResult
 from import_export.utils import atomic_if_using_transaction
 from import_export.widgets import ManyToManyWidget
 
+from .bulk_write import ChunkWriteError, write_chunk
+from .chunk_changes import ChunkRecorder
 from .instances import overrides
 from .keys import KeySpec
+from .per_row_save import save_chunk
 from .planning import RowWork, fail, plan_chunk, row_kwargs
 from .prefetch import prefetched_foreign_keys
-from .saving import save_chunk
-from .writing import ChunkWriteError, write_chunk
-from .written import ChunkRecorder
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ def import_chunk(
     ``idle_work`` is done while the database writes the chunk, when it can
     be (reading the next chunk); the caller cannot tell whether it was.
     With ``save_each``, rows are written through ``Model.save()`` one by one
-    (:mod:`.saving`) instead of in bulk.
+    (:mod:`.per_row_save`) instead of in bulk.
     """
     rows = [work.row for work in chunk]
     with prefetched_foreign_keys(resource, rows, using):

@@ -21,8 +21,8 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import connections
 from django.db.models import DecimalField, Field, ForeignObject, IntegerField, Model
 
-from .read_back import ReadBack
-from .values import lookup_preparer
+from .as_stored import ReadBack
+from .db_params import lookup_preparer
 
 
 @dataclasses.dataclass(eq=False, slots=True)
@@ -54,7 +54,7 @@ class KeySpec:
     #: Per key part: the quantum a decimal column rounds its values to, or None. SQLite
     #: keeps every digit; PostgreSQL and MariaDB round to the column's places.
     _quanta: tuple[Decimal | None, ...] = ()
-    #: How those databases round a value half way (see :class:`.read_back.ReadBack`).
+    #: How those databases round a value half way (see :class:`.as_stored.ReadBack`).
     _rounding: str | None = None
     #: Per key part: whether it is the model's primary key.
     _primary: tuple[bool, ...] = ()
@@ -328,7 +328,7 @@ def _text_fold(connection: Any, field: Field[Any, Any]) -> Callable[[Any], Any]:
     Only MariaDB/MySQL needs one: its default collations ignore case and
     trailing spaces. The fold decides only which rows *of the file* share a
     key that is not stored yet; matching against stored rows is always done
-    by the database itself (see :mod:`admin_bulk_upsert.engine.matching`).
+    by the database itself (see :mod:`admin_bulk_upsert.engine.lookup`).
     """
     if connection.vendor != "mysql" or field.get_internal_type() not in {
         "CharField",

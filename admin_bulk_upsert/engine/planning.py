@@ -4,7 +4,7 @@ This runs django-import-export's per-row hooks in stock order
 (``before_import_row``, ``after_init_instance``, ``import_instance``,
 ``skip_row``, ``validate_instance``, ``before_save_instance``) but finds
 existing records from one prefetched answer instead of one query per row, and
-defers the saving to :mod:`admin_bulk_upsert.engine.writing`.
+defers the saving to :mod:`admin_bulk_upsert.engine.bulk_write`.
 
 Rows of one file that share a key (by the database's equality) form a group:
 the first row creates or updates the record and each later row updates the
@@ -25,6 +25,7 @@ from django.db.models import Model
 from django.db.transaction import TransactionManagementError
 from import_export.results import RowResult
 
+from .as_stored import ReadBack, as_stored
 from .instances import (
     NewInstances,
     RowApplier,
@@ -38,7 +39,6 @@ from .instances import (
 )
 from .keys import KeyHint, KeySpec
 from .prefetch import fetch_existing, multiple_returned, remembered_cleaning, single
-from .read_back import ReadBack, as_stored
 
 
 @dataclasses.dataclass(eq=False, slots=True)
@@ -55,7 +55,7 @@ class Group:
     #: Row instances (and snapshots) that must get the record's pk once written.
     members: list[Model] = dataclasses.field(default_factory=list)
     #: The stored record as the lookup returned it (updates only, when the
-    #: import records what it writes: see :mod:`.written`).
+    #: import records what it writes: see :mod:`.chunk_changes`).
     before: Model | None = None
 
     @property
@@ -274,7 +274,7 @@ def _find_existing(resource: Any, spec: KeySpec | None, rows: Sequence[RowWork])
     are looked up with one ``get()`` each, the stock way.
 
     Where helper threads are allowed (PostgreSQL, see
-    :func:`~admin_bulk_upsert.engine.background.helper_threads_allowed`), the
+    :func:`~admin_bulk_upsert.engine.statement_thread.helper_threads_allowed`), the
     chunk's keys go in two halves, each looked up on a helper thread: the
     database looks up the first half while the second half's cells are
     cleaned, and the second while the first half's rows are planned.

@@ -20,7 +20,7 @@ from django.db.models import Model
 from import_export.widgets import ForeignKeyWidget
 
 from .keys import KeySpec, concrete_field
-from .matching import match_keys, start_matching
+from .lookup import match_keys, start_matching
 
 #: Django's limit on the objects ``get()`` counts before it gives up.
 _MAX_GET_RESULTS = 21

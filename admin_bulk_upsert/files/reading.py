@@ -34,7 +34,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from ..garbage import paused_collection
+from ..gc_pause import paused_collection
 from . import encodings
 from .spreadsheets import (
     OLE_MAGIC,

@@ -17,7 +17,7 @@ calamine reads it: calamine holds the inflated sheet in memory, so a small
 :func:`read_sheet` gives every row at once; :func:`open_sheet` gives them,
 converted the same way, for each pass over them (:mod:`.streaming` reads
 spreadsheets through it). A large XLSX or XLSM sheet is parsed a window of
-rows at a time (:mod:`.windowed_rows`), so that memory does not grow with the
+rows at a time (:mod:`.large_sheets`), so that memory does not grow with the
 sheet; other sheets are parsed whole, once, and stay in calamine's memory, in
 Rust, while they are read: about 200 bytes a row for four short columns.
 """
@@ -34,7 +34,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal, overload
 
 from django.utils.translation import gettext as _
 
-from ..garbage import paused_collection
+from ..gc_pause import paused_collection
 from .cells import (
     SpreadsheetError,
     calamine_errors,
@@ -43,9 +43,9 @@ from .cells import (
     has_empty_cell,
     restore_error_cells,
 )
-from .sheet_windows import SheetWindows
-from .windowed_rows import WindowedSheetRows
+from .large_sheets import WindowedSheetRows
 from .xlsx_parts import error_cells, xlsx_parts
+from .xlsx_windows import SheetWindows
 
 if TYPE_CHECKING:
     from python_calamine import CalamineSheet

@@ -47,7 +47,7 @@ import tablib
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from ..garbage import paused_collection
+from ..gc_pause import paused_collection
 from . import encodings
 from .reading import (
     _DELIMITERS,
@@ -60,8 +60,8 @@ from .reading import (
     _resolve_format,
     read_dataset,
 )
-from .sheet_windows import RowsOutOfOrder
 from .spreadsheets import SPREADSHEET_FORMATS, SpreadsheetError, open_sheet
+from .xlsx_windows import RowsOutOfOrder
 
 __all__ = ["RowSource", "StreamedDataset", "open_dataset", "register_row_source"]
 

@@ -2,6 +2,6 @@
 
 ``ImportJob`` (:mod:`.models`) records one upload from start to end; :mod:`.tasks`
 runs its steps on whatever backend the project's ``TASKS`` setting names;
-:mod:`.progress` reports rows done, heartbeat and cancellation from the worker;
+:mod:`.heartbeat` reports rows done, heartbeat and cancellation from the worker;
 :mod:`.storage` keeps the uploaded file and the per-row report private.
 """

@@ -116,8 +116,8 @@ def _check_progress_database() -> list[CheckMessage]:
     from django.apps import apps
     from django.db import router
 
+    from .heartbeat import shares_sqlite_database
     from .models import ImportJob
-    from .progress import shares_sqlite_database
 
     job_alias = router.db_for_write(ImportJob)
     shared = sorted(

@@ -2,7 +2,7 @@
 
 :func:`revert_preview` is the dry run (reads only); :func:`revert` does it, in
 one transaction on the import's database, holding the model's import lock
-(:func:`~admin_bulk_upsert.engine.locking.model_import_lock`) so that a revert and an
+(:func:`~admin_bulk_upsert.engine.import_lock.model_import_lock`) so that a revert and an
 import (or another revert) of the same model run one after the other. Chunks
 are undone newest first, so that a record two chunks of the import wrote goes
 back through each state. Per chunk, a constant number of statements: one
@@ -43,10 +43,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..conf import get_config
-from ..engine.locking import model_import_lock
-from ..engine.written import read_links
+from ..engine.chunk_changes import read_links
+from ..engine.import_lock import model_import_lock
+from ..reports.log_entries import write_entries
 from . import storage
-from .log_entries import write_entries
 from .models import ImportJob
 from .undo import UndoChunk, chunks_of, decode, iter_payloads
 
@@ -511,7 +511,7 @@ def request_revert(job: ImportJob, user: Any) -> None:
 
 def run_revert(job_pk: int) -> None:
     """The revert task's body: claim the queued revert, run it, record its outcome."""
-    from .progress import JobProgress, worker_name
+    from .heartbeat import JobProgress, worker_name
 
     now = timezone.now()
     # The bar counts the revert's records from 0; the import's count comes back at the end.

@@ -4,8 +4,8 @@ Each step first claims the job with a conditional update (from the state it
 expects to the running state), so a task delivered twice, or a job cancelled
 while it waited in the queue, runs nothing. It then reads the stored file as a
 stream of rows, runs the resource's ``import_data`` with
-:class:`.progress.JobProgress` as its progress callback and a
-:class:`.preview.PreviewBuilder` as its row consumer, and records the outcome.
+:class:`.heartbeat.JobProgress` as its progress callback and a
+:class:`..reports.preview.PreviewBuilder` as its row consumer, and records the outcome.
 No row's result is kept (the preview keeps the first changes and errors, the
 report and the admin log entries go to temporary files), so a worker's memory
 does not grow with the file. Whatever goes wrong ends in a
@@ -33,11 +33,11 @@ from ..conf import get_config
 from ..engine.results import each_of
 from ..files.reading import ReadError
 from ..files.streaming import open_dataset
+from ..reports.log_entries import LogEntrySpool, write_log_entries
+from ..reports.preview import Preview, PreviewBuilder
 from . import storage
-from .log_entries import LogEntrySpool, write_log_entries
+from .heartbeat import ImportCancelled, JobProgress, worker_name
 from .models import ImportJob
-from .preview import Preview, PreviewBuilder
-from .progress import ImportCancelled, JobProgress, worker_name
 from .undo import UndoRecorder
 
 logger = logging.getLogger(__name__)

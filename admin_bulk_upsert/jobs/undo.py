@@ -3,7 +3,7 @@
 Where it lives, and why there: one :class:`UndoChunk` row per written chunk,
 inserted on the import's own connection, inside the import's transaction
 (the engine calls :class:`UndoRecorder` after each chunk's write, see
-:mod:`admin_bulk_upsert.engine.written`). So the undo data exists if and only if the
+:mod:`admin_bulk_upsert.engine.chunk_changes`). So the undo data exists if and only if the
 import committed: a failed, cancelled or rolled-back import, and a dry run,
 leave none, with no second commit that could fail in between (files written at
 ``on_commit`` could be lost by a crash after the commit, or outlive an import
@@ -35,7 +35,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..engine.written import ChunkWritten
+from ..engine.chunk_changes import ChunkWritten
 
 #: Values JSON holds as they are (exact types: a subclass may serialize differently).
 _PLAIN = (int, str, float, bool)

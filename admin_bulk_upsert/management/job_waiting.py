@@ -24,7 +24,7 @@ from django.utils.translation import ngettext
 
 from ..jobs import lifecycle
 from ..jobs.models import ImportJob
-from .progress import ProgressBar
+from .progress_bar import ProgressBar
 
 #: Exit status when the import ran but some rows failed (as ``bulk_import`` without a job).
 ROWS_FAILED = 2

@@ -7,7 +7,7 @@ import tablib
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.contrib.contenttypes.models import ContentType
 
-from admin_bulk_upsert.jobs.log_entries import write_log_entries
+from admin_bulk_upsert.reports.log_entries import write_log_entries
 from tests.admin.conftest import HEADER
 from tests.adminapp.resources import TransactionResource
 from tests.testapp.models import Transaction

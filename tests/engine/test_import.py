@@ -243,7 +243,6 @@ def test_a_failing_lookup_leaves_no_helper_thread_behind(account):
 def test_a_helper_thread_that_cannot_start_fails_the_import_and_closes_its_cursor(
     account, monkeypatch
 ):
-    from admin_bulk_upsert.engine import matching
 
     def cannot_start(*args, **kwargs):
         raise RuntimeError("can't start new thread")
@@ -255,7 +254,9 @@ def test_a_helper_thread_that_cannot_start_fails_the_import_and_closes_its_curso
         made.append(make_cursor(*args, **kwargs))
         return made[-1]
 
-    monkeypatch.setattr(matching, "in_background", cannot_start)
+    from admin_bulk_upsert.engine import lookup
+
+    monkeypatch.setattr(lookup, "in_background", cannot_start)
     monkeypatch.setattr(connection, "cursor", recording_cursor)
     rows = [["A1", f"2024-01-05 10:0{i}:00", "1", "y"] for i in range(6)]
     with pytest.raises(RuntimeError, match="can't start new thread"):

@@ -13,12 +13,12 @@ from django.utils import timezone
 from admin_bulk_upsert.engine.results import StreamingResult, each_of
 from admin_bulk_upsert.files.reading import read_dataset
 from admin_bulk_upsert.files.streaming import open_dataset
-from admin_bulk_upsert.jobs.preview import PreviewBuilder, build_preview
-from admin_bulk_upsert.management.failed_rows import (
+from admin_bulk_upsert.reports.failed_rows import (
     FailureReport,
     collect_failures,
     write_report,
 )
+from admin_bulk_upsert.reports.preview import PreviewBuilder, build_preview
 from tests.engine.resources import TransactionResource
 from tests.testapp.models import Account, Transaction
 

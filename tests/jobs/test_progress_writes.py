@@ -9,8 +9,8 @@ from django.db import connection
 from django.db.backends.signals import connection_created
 
 from admin_bulk_upsert.jobs import lifecycle
+from admin_bulk_upsert.jobs.heartbeat import JobProgress
 from admin_bulk_upsert.jobs.models import ImportJob
-from admin_bulk_upsert.jobs.progress import JobProgress
 from admin_bulk_upsert.jobs.running import run_import
 from tests.testapp.models import Product
 

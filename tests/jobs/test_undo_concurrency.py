@@ -32,7 +32,7 @@ from django.db import connection, connections
 
 import admin_bulk_upsert.resources
 from admin_bulk_upsert import BulkUpsertResource
-from admin_bulk_upsert.engine.locking import model_import_lock
+from admin_bulk_upsert.engine.import_lock import model_import_lock
 from admin_bulk_upsert.jobs import lifecycle, revert
 from tests.test_concurrency import _backend_id
 from tests.testapp.models import Product

@@ -31,9 +31,9 @@ from django.utils.translation import ngettext
 from admin_bulk_upsert.files.reading import ReadError, supported_formats
 from admin_bulk_upsert.files.streaming import open_dataset
 from admin_bulk_upsert.management import job_waiting
-from admin_bulk_upsert.management.failed_rows import FailureReport
 from admin_bulk_upsert.management.job_waiting import ROWS_FAILED
-from admin_bulk_upsert.management.progress import ProgressBar
+from admin_bulk_upsert.management.progress_bar import ProgressBar
+from admin_bulk_upsert.reports.failed_rows import FailureReport
 
 __all__ = ["ROWS_FAILED", "Command"]
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from admin_bulk_upsert.files.reading import read_dataset
 from admin_bulk_upsert.files.streaming import open_dataset
-from admin_bulk_upsert.garbage import paused_collection
+from admin_bulk_upsert.gc_pause import paused_collection
 from ledger.sample_data import sample_file
 
 

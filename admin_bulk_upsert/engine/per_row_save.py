@@ -1,7 +1,7 @@
 """Write a chunk's plan through ``Model.save()``, one row after the other, in file order.
 
 This is the write of an import whose model overrides ``save()`` or has
-``pre_save``/``post_save`` receivers (see :mod:`.write_paths`): each saved row
+``pre_save``/``post_save`` receivers (see :mod:`.write_mode`): each saved row
 goes through the resource's own ``do_instance_save(instance, is_create)``,
 stock's last step (``instance.save(force_insert=<new>)`` on django-import-export
 4.4, without ``using``: the router picks the database, as in stock), so
@@ -28,8 +28,8 @@ from typing import Any
 
 from django.db import transaction
 
+from .bulk_write import ChunkWriteError, settle
 from .planning import ChunkPlan
-from .writing import ChunkWriteError, settle
 
 
 class RepeatedKey(ChunkWriteError):

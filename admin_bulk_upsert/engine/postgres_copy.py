@@ -68,8 +68,8 @@ from django.db.backends.utils import CursorDebugWrapper
 from django.db.models import AutoField, DateField, DateTimeField, Field, Model, QuerySet
 from django.db.models.fields import NOT_PROVIDED
 
-from .background import helper_threads_allowed, in_background, statement_sent
-from .values import save_preparer
+from .db_params import save_preparer
+from .statement_thread import helper_threads_allowed, in_background, statement_sent
 
 try:
     # Django wraps integers in these on psycopg 3 (``adapt_integerfield_value``).
@@ -223,7 +223,7 @@ def _run_meanwhile(
     read, and the rows' results finished, in that time instead. The helper
     uses this very cursor (Django's wrapper: execute wrappers, query logging
     and error translation apply). ``work`` starts once the statement is
-    ``sent`` (:func:`~admin_bulk_upsert.engine.background.statement_sent`), so a
+    ``sent`` (:func:`~admin_bulk_upsert.engine.statement_thread.statement_sent`), so a
     query it happens to make (a ``__str__`` reading a relation) runs after
     the statement. The statement's result is returned, or its error raised,
     here once both are done.
@@ -246,7 +246,7 @@ def _rows(
     """Each instance's values for the COPY, prepared as bulk_create's compiler would.
 
     The same calls as the compiler's (``pre_save(obj, add=True)`` then
-    ``get_db_prep_save``, in one step where :mod:`~admin_bulk_upsert.engine.values`
+    ``get_db_prep_save``, in one step where :mod:`~admin_bulk_upsert.engine.db_params`
     knows its answer), made a column at a time, which is several times
     cheaper in Python. With ``blank_auto`` the auto pk column is left NULL
     (and out of the insert), as bulk_create leaves it out. Raises

@@ -7,11 +7,11 @@ inserting a record that vanished meanwhile. New records go through a plain
 ``bulk_create``, so a conflict on any unique constraint raises, as ``save()``
 would. Like ``bulk_create`` everywhere, this sends no ``pre_save``/``post_save``
 signals and does not call an overridden ``Model.save()``: imports of a model
-that has either write through :mod:`admin_bulk_upsert.engine.saving` instead
-(see :mod:`admin_bulk_upsert.engine.write_paths`).
+that has either write through :mod:`admin_bulk_upsert.engine.per_row_save` instead
+(see :mod:`admin_bulk_upsert.engine.write_mode`).
 
 On PostgreSQL both go through COPY and ``INSERT ... SELECT`` where that
-writes exactly what ``bulk_create`` would (:mod:`admin_bulk_upsert.engine.copying`).
+writes exactly what ``bulk_create`` would (:mod:`admin_bulk_upsert.engine.postgres_copy`).
 
 The chunk is written inside a savepoint. If the database refuses it
 (IntegrityError, DataError, ...), :func:`write_chunk` rolls the savepoint back
@@ -26,10 +26,10 @@ from collections.abc import Callable, Sequence
 from django.db import DatabaseError, connections, transaction
 from django.db.models import Model
 
-from .copying import write_round
 from .keys import KeySpec
-from .matching import match_keys
+from .lookup import match_keys
 from .planning import ChunkPlan
+from .postgres_copy import write_round
 
 
 class ChunkWriteError(Exception):
@@ -62,7 +62,7 @@ def write_chunk(
     ``meanwhile`` is work that needs every instance's pk but not the
     database, ``idle_work`` work that needs neither: where the last round's
     statements can run in the background (see
-    :mod:`~admin_bulk_upsert.engine.copying`), ``idle_work`` runs while the new
+    :mod:`~admin_bulk_upsert.engine.postgres_copy`), ``idle_work`` runs while the new
     records are inserted and ``meanwhile`` while the updates are written.
     Either may run although the write then fails; either may not run at
     all (the caller then runs it after the write).

@@ -1,4 +1,4 @@
-"""An XLSX sheet's rows, parsed by calamine one window at a time (see :mod:`.sheet_windows`)."""
+"""An XLSX sheet's rows, parsed by calamine one window at a time (see :mod:`.xlsx_windows`)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, TYPE_CHECKING, Any
 
-from ..garbage import paused_collection
-from . import sheet_windows
+from ..gc_pause import paused_collection
+from . import xlsx_windows
 from .cells import (
     SpreadsheetError,
     calamine_errors,
@@ -20,8 +20,8 @@ from .cells import (
     has_empty_cell,
     restore_error_cells,
 )
-from .sheet_windows import RowsOutOfOrder, SheetWindows, WindowError
 from .xlsx_parts import error_cells_in
+from .xlsx_windows import RowsOutOfOrder, SheetWindows, WindowError
 
 if TYPE_CHECKING:
     from python_calamine import CalamineSheet
@@ -29,13 +29,13 @@ if TYPE_CHECKING:
 __all__ = ["WindowedSheetRows"]
 
 #: A window of more XML than this is made into Python rows a chunk at a time.
-_ITERATED_WINDOW_BYTES = 2 * sheet_windows.WINDOW_BYTES
+_ITERATED_WINDOW_BYTES = 2 * xlsx_windows.WINDOW_BYTES
 #: Rows made into Python objects at a time from such a window.
 _CHUNK_ROWS = 1000
 
 
 class WindowedSheetRows:
-    """An XLSX sheet's rows, parsed by calamine a window at a time (see :mod:`.sheet_windows`).
+    """An XLSX sheet's rows, parsed by calamine a window at a time (see :mod:`.xlsx_windows`).
 
     Each pass gives the rows :class:`~.spreadsheets.SheetRows` gives, from A1, except that a
     row may stop at its last cell rather than at the sheet's last column (the
@@ -50,7 +50,7 @@ class WindowedSheetRows:
     that of a window.
 
     A sheet whose rows are not in order (never seen from a real writer) raises
-    :class:`~.sheet_windows.RowsOutOfOrder` on the first pass; every later
+    :class:`~.xlsx_windows.RowsOutOfOrder` on the first pass; every later
     pass then reads the whole sheet with ``whole()``
     (:class:`~.spreadsheets.SheetRows`).
     """

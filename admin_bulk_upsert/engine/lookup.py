@@ -39,8 +39,8 @@ from django.db.models.base import ModelState
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query_utils import DeferredAttribute
 
-from .background import helper_threads_allowed, in_background
 from .instances import inits_plainly
+from .statement_thread import helper_threads_allowed, in_background
 
 _TYPE_MODIFIER = re.compile(r"\(.*?\)")
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 
-from admin_bulk_upsert.engine.values import lookup_preparer, save_preparer
+from admin_bulk_upsert.engine.db_params import lookup_preparer, save_preparer
 from tests.testapp.models import Account, Product, Transaction
 
 UTC = dt.timezone.utc

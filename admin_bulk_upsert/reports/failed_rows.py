@@ -9,7 +9,7 @@ breaks inside quoted cells).
 DIE records an exception in a row (an unknown foreign key, a bad date in a key
 column) without saying which column raised it. For the first
 :data:`MAX_BLAMED_ROWS` such rows the report finds out with
-:func:`admin_bulk_upsert.blame.blame_column` (cleaning the row's cells again
+:func:`admin_bulk_upsert.reports.error_columns.blame_column` (cleaning the row's cells again
 costs time on a file full of errors, hence the bound).
 """
 
@@ -26,7 +26,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext as _
 from import_export.results import InvalidRow
 
-from ..blame import blame_column, column_names
+from .error_columns import blame_column, column_names
 
 #: Rows with an error whose column is looked for by cleaning the row again.
 MAX_BLAMED_ROWS = 1000

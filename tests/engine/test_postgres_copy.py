@@ -17,8 +17,8 @@ from django.test.utils import CaptureQueriesContext, isolate_apps
 from django.utils import timezone
 from ledger.benchmark.measuring import counting_queries
 
-from admin_bulk_upsert.engine import copying
-from admin_bulk_upsert.engine.writing import _update_fields
+from admin_bulk_upsert.engine import postgres_copy
+from admin_bulk_upsert.engine.bulk_write import _update_fields
 from tests.engine.builders import errors_of, stored, transactions_file
 from tests.engine.resources import ProductResource, TransactionResource
 from tests.testapp.models import Account, Product, Transaction
@@ -274,7 +274,9 @@ def fields_to_update(model):
 def test_an_expression_value_falls_back_to_bulk_create_before_any_query():
     new = Product(code="X", name=Value("from an expression"))
     with CaptureQueriesContext(connection) as queries:
-        assert not copying.write_round(Product, [new], [], "default", fields_to_update(Product))
+        assert not postgres_copy.write_round(
+            Product, [new], [], "default", fields_to_update(Product)
+        )
     assert queries.captured_queries == []
 
 
@@ -282,7 +284,9 @@ def test_an_expression_value_falls_back_to_bulk_create_before_any_query():
 def test_new_records_mixing_set_and_unset_pks_fall_back():
     mixed = [Product(pk=10_000, code="A"), Product(code="B")]
     with CaptureQueriesContext(connection) as queries:
-        assert not copying.write_round(Product, mixed, [], "default", fields_to_update(Product))
+        assert not postgres_copy.write_round(
+            Product, mixed, [], "default", fields_to_update(Product)
+        )
     assert queries.captured_queries == []
 
 
@@ -291,7 +295,9 @@ def test_copy_round_sets_pks_and_state_like_bulk_create():
     stored_product = Product.objects.create(code="OLD", name="before", stock=1)
     stored_product.name = "after"
     new = [Product(code=f"N{i}", name=f"new {i}", price=Decimal("1.5")) for i in range(3)]
-    assert copying.write_round(Product, new, [stored_product], "default", fields_to_update(Product))
+    assert postgres_copy.write_round(
+        Product, new, [stored_product], "default", fields_to_update(Product)
+    )
     assert [p.pk for p in new] == list(
         Product.objects.filter(code__startswith="N").order_by("code").values_list("pk", flat=True)
     )
@@ -303,7 +309,7 @@ def test_copy_round_sets_pks_and_state_like_bulk_create():
 def test_other_databases_never_copy():
     if connection.vendor == "postgresql":
         pytest.skip("PostgreSQL copies")
-    assert copying._layout(Product, "default", fields_to_update(Product)) is None
+    assert postgres_copy._layout(Product, "default", fields_to_update(Product)) is None
 
 
 @on_postgresql
@@ -350,18 +356,18 @@ def test_models_copy_cannot_mirror_fall_back():
             app_label = "testapp"
 
     for model in (WithDbDefault, WithGenerated, WithOwnManager):
-        assert copying._layout(model, "default", fields_to_update(model)) is None, model
+        assert postgres_copy._layout(model, "default", fields_to_update(model)) is None, model
     json_fields = WithJsonArray._meta.concrete_fields
     # JSON values are left to bulk_create value by value (Jsonb is not a plain scalar).
-    assert copying._layout(WithJsonArray, "default", fields_to_update(WithJsonArray))
-    with pytest.raises(copying._NotPlain):
-        copying._rows([WithJsonArray(tags=["a"])], json_fields, connection, 0)
+    assert postgres_copy._layout(WithJsonArray, "default", fields_to_update(WithJsonArray))
+    with pytest.raises(postgres_copy._NotPlain):
+        postgres_copy._rows([WithJsonArray(tags=["a"])], json_fields, connection, 0)
     # Every column is prepared with pre_save(add=True), as bulk_create does:
     # auto_now and auto_now_add are set on the instance, even for an update.
-    layout = copying._layout(Plain, "default", fields_to_update(Plain))
+    layout = postgres_copy._layout(Plain, "default", fields_to_update(Plain))
     assert layout is not None and '"created" = EXCLUDED' not in layout.upsert_sql
     instance = Plain(pk=3, n=1)
-    copying._rows([instance], layout.fields, connection, 0)
+    postgres_copy._rows([instance], layout.fields, connection, 0)
     assert instance.when is not None and instance.created is not None
 
 
@@ -369,7 +375,7 @@ def test_models_copy_cannot_mirror_fall_back():
 def test_a_copied_row_holds_what_bulk_create_would_send():
     product = Product(code="C", name="n", price=Decimal("2.5"), released=timezone.now().date())
     fields = Product._meta.concrete_fields
-    (row,) = copying._rows([product], fields, connection, 7, blank_auto=True)
+    (row,) = postgres_copy._rows([product], fields, connection, 7, blank_auto=True)
     assert row[0] is None and row[-1] == 7  # the auto pk left to the database; the ordinal
     sent = tuple(f.get_db_prep_save(f.pre_save(product, True), connection) for f in fields[1:])
     assert row[1:-1] == sent

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from admin_bulk_upsert.engine.background import in_background
+from admin_bulk_upsert.engine.statement_thread import in_background
 
 
 def test_the_wait_gives_the_helpers_result_from_another_thread():

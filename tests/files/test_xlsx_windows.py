@@ -1,6 +1,6 @@
 """An XLSX sheet read a window of rows at a time gives what the whole sheet gives.
 
-:class:`~admin_bulk_upsert.files.sheet_windows.SheetWindows` cuts the sheet's
+:class:`~admin_bulk_upsert.files.xlsx_windows.SheetWindows` cuts the sheet's
 XML between rows and has calamine parse each piece; here the windows are made
 tiny (a block of 64 bytes, a window as soon as one row is read) so that every
 workbook of :mod:`.test_spreadsheets` is cut between nearly every two rows, and
@@ -18,12 +18,12 @@ import zipfile
 import pytest
 from django.test import override_settings
 
-from admin_bulk_upsert.files import sheet_windows, windowed_rows
+from admin_bulk_upsert.files import large_sheets, xlsx_windows
 from admin_bulk_upsert.files.reading import ReadError, read_dataset
-from admin_bulk_upsert.files.sheet_windows import SheetWindows
 from admin_bulk_upsert.files.spreadsheets import WindowedSheetRows, open_sheet, read_sheet
 from admin_bulk_upsert.files.streaming import open_dataset
 from admin_bulk_upsert.files.xlsx_parts import xlsx_parts
+from admin_bulk_upsert.files.xlsx_windows import SheetWindows
 from tests.files.test_sheet_streaming import LONG_ROWS, SHEETS, WORKBOOKS, as_rows, to_width
 from tests.files.test_spreadsheets import (
     assert_same_cells,
@@ -40,8 +40,8 @@ SHEET = "xl/worksheets/sheet1.xml"
 @pytest.fixture(autouse=True)
 def cut_any_sheet(monkeypatch):
     """Sheets of any size cut, into any number of windows (the defaults read small ones whole)."""
-    monkeypatch.setattr(sheet_windows, "MIN_SHEET_BYTES", 0)
-    monkeypatch.setattr(sheet_windows, "MIN_WINDOWS", 0)
+    monkeypatch.setattr(xlsx_windows, "MIN_SHEET_BYTES", 0)
+    monkeypatch.setattr(xlsx_windows, "MIN_WINDOWS", 0)
 
 
 @pytest.fixture(params=["in one list", "a chunk at a time"])
@@ -51,12 +51,12 @@ def tiny_windows(request, monkeypatch):
     Each window's rows are taken from calamine in one list, or a chunk at a
     time after skipping the rows above (as a large window's are).
     """
-    monkeypatch.setattr(sheet_windows, "_BLOCK", 64)
-    monkeypatch.setattr(sheet_windows, "WINDOW_BYTES", 1)
-    monkeypatch.setattr(sheet_windows, "PARTS_FACTOR", 0)
+    monkeypatch.setattr(xlsx_windows, "_BLOCK", 64)
+    monkeypatch.setattr(xlsx_windows, "WINDOW_BYTES", 1)
+    monkeypatch.setattr(xlsx_windows, "PARTS_FACTOR", 0)
     iterated = 10**9 if request.param == "in one list" else 0
-    monkeypatch.setattr(windowed_rows, "_ITERATED_WINDOW_BYTES", iterated)
-    monkeypatch.setattr(windowed_rows, "_CHUNK_ROWS", 7)
+    monkeypatch.setattr(large_sheets, "_ITERATED_WINDOW_BYTES", iterated)
+    monkeypatch.setattr(large_sheets, "_CHUNK_ROWS", 7)
 
 
 def windows_of(data):
@@ -126,9 +126,9 @@ def test_the_long_sheet_is_cut_between_nearly_all_rows(tiny_windows):
 
 
 def test_no_window_holds_much_more_than_the_window_size(monkeypatch):
-    monkeypatch.setattr(sheet_windows, "_BLOCK", 1000)
-    monkeypatch.setattr(sheet_windows, "WINDOW_BYTES", 5000)
-    monkeypatch.setattr(sheet_windows, "PARTS_FACTOR", 0)
+    monkeypatch.setattr(xlsx_windows, "_BLOCK", 1000)
+    monkeypatch.setattr(xlsx_windows, "WINDOW_BYTES", 5000)
+    monkeypatch.setattr(xlsx_windows, "PARTS_FACTOR", 0)
     data, _fmt = WORKBOOKS["long, errors across chunks"]()
 
     sizes = [len(window) for window in windows_of(data)]
@@ -167,8 +167,8 @@ def with_shared_strings(data):
 
 def test_windows_are_twice_the_shared_strings_parsed_with_each(monkeypatch):
     """calamine parses the shared strings again for each window: fewer, larger windows."""
-    monkeypatch.setattr(sheet_windows, "_BLOCK", 1000)
-    monkeypatch.setattr(sheet_windows, "WINDOW_BYTES", 1)
+    monkeypatch.setattr(xlsx_windows, "_BLOCK", 1000)
+    monkeypatch.setattr(xlsx_windows, "WINDOW_BYTES", 1)
 
     def build(workbook):
         workbook.active.append(["key", "text"])
@@ -198,7 +198,7 @@ def test_shared_strings_read_in_windows_as_read_whole(build, tiny_windows):
 
 
 def test_small_sheets_and_few_windows_are_read_whole(monkeypatch):
-    monkeypatch.setattr(sheet_windows, "WINDOW_BYTES", 1000)
+    monkeypatch.setattr(xlsx_windows, "WINDOW_BYTES", 1000)
     data, _fmt = WORKBOOKS["long, errors across chunks"]()
     archive = zipfile.ZipFile(io.BytesIO(data))
     sheet_bytes = archive.getinfo(SHEET).file_size
@@ -216,12 +216,12 @@ def test_small_sheets_and_few_windows_are_read_whole(monkeypatch):
         return type(open_sheet(io.BytesIO(data), "xlsx")).__name__
 
     assert read_as() == "WindowedSheetRows"
-    monkeypatch.setattr(sheet_windows, "MIN_SHEET_BYTES", sheet_bytes + 1)
+    monkeypatch.setattr(xlsx_windows, "MIN_SHEET_BYTES", sheet_bytes + 1)
     assert read_as() == "SheetRows"
-    monkeypatch.setattr(sheet_windows, "MIN_SHEET_BYTES", sheet_bytes)
-    monkeypatch.setattr(sheet_windows, "MIN_WINDOWS", sheet_bytes // window)
+    monkeypatch.setattr(xlsx_windows, "MIN_SHEET_BYTES", sheet_bytes)
+    monkeypatch.setattr(xlsx_windows, "MIN_WINDOWS", sheet_bytes // window)
     assert read_as() == "WindowedSheetRows"
-    monkeypatch.setattr(sheet_windows, "MIN_WINDOWS", sheet_bytes // window + 1)
+    monkeypatch.setattr(xlsx_windows, "MIN_WINDOWS", sheet_bytes // window + 1)
     assert read_as() == "SheetRows"
 
 
@@ -318,7 +318,7 @@ def test_rows_out_of_order_are_read_whole_after_the_first_pass(tiny_windows):
     data = long_sheet_rewritten(rows_out_of_order)
     sheet = open_sheet(io.BytesIO(data), "xlsx")
 
-    with pytest.raises(sheet_windows.RowsOutOfOrder):
+    with pytest.raises(xlsx_windows.RowsOutOfOrder):
         list(sheet)
 
     assert_same_cells(list(sheet), read_sheet(data, "xlsx"))

@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.models import signals
 from django.test import override_settings
 
-from admin_bulk_upsert.engine.matching import match_keys
+from admin_bulk_upsert.engine.lookup import match_keys
 from tests.testapp.models import Account, Product, Transaction
 
 pytestmark = pytest.mark.django_db

@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from import_export.results import Result, RowResult
 
-from ..garbage import paused_collection
+from ..gc_pause import paused_collection
 
 _FLAGS = {
     RowResult.IMPORT_TYPE_NEW: ADDITION,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from admin_bulk_upsert.blame import blame_column, column_names
+from admin_bulk_upsert.reports.error_columns import blame_column, column_names
 from tests.engine.resources import TransactionResource
 from tests.testapp.models import Account
 

@@ -7,7 +7,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models.signals import post_save, pre_save
 
 from admin_bulk_upsert import BulkUpsertResource
-from admin_bulk_upsert.engine.write_paths import save_per_row_reason, save_reasons
+from admin_bulk_upsert.engine.write_mode import save_per_row_reason, save_reasons
 from tests.testapp.models import Account, Product, SavingProduct, SignalledProduct
 
 
@@ -48,7 +48,7 @@ def test_a_receiver_for_the_model_counts(connected, signal):
     connected(signal, sender=SignalledProduct)
     name = "pre_save" if signal is pre_save else "post_save"
     assert save_reasons(SignalledProduct) == [
-        f"{name} receivers connected (tests.engine.test_write_paths.receiver)"
+        f"{name} receivers connected (tests.engine.test_write_mode.receiver)"
     ]
     assert save_reasons(Product) == []
 
@@ -57,7 +57,7 @@ def test_a_receiver_for_every_sender_counts_for_every_model(connected):
     connected(post_save)
     assert post_save.has_listeners(Product)  # Django's own answer, which the detection uses
     assert save_reasons(Product) == [
-        "post_save receivers connected (tests.engine.test_write_paths.receiver)"
+        "post_save receivers connected (tests.engine.test_write_mode.receiver)"
     ]
 
 

@@ -23,9 +23,9 @@ from import_export.signals import post_import
 from ..conf import get_config
 from ..files.encodings import requested_encoding
 from ..files.reading import ReadError, read_dataset
-from ..garbage import paused_collection
-from ..jobs.log_entries import write_log_entries
-from ..jobs.preview import Preview, build_preview
+from ..gc_pause import paused_collection
+from ..reports.log_entries import write_log_entries
+from ..reports.preview import Preview, build_preview
 from . import staging
 from .forms import BulkUpsertImportForm
 from .job_start import JobNotStartable, start_job

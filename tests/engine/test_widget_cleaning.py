@@ -3,7 +3,7 @@
 import pytest
 from import_export.widgets import CharWidget, DateTimeWidget, DateWidget, DecimalWidget
 
-from admin_bulk_upsert.engine.parsing import fast_widget_cleaning
+from admin_bulk_upsert.engine.widget_cleaning import fast_widget_cleaning
 
 CELLS = [
     "2024-01-05 10:00:00",

@@ -25,8 +25,8 @@ from django.utils.translation import gettext
 from import_export.results import Result, RowResult
 from import_export.widgets import ForeignKeyWidget
 
-from ..blame import blame_column, column_names
 from ..engine.results import FailedRow
+from .error_columns import blame_column, column_names
 
 CHANGE_TYPES = (
     RowResult.IMPORT_TYPE_NEW,
@@ -195,7 +195,7 @@ class _ErrorNamer:
 
     Validation errors name their field. Other errors (a widget that raised, a
     foreign key not found) only carry the exception; the column at fault is
-    found by :func:`admin_bulk_upsert.blame.blame_column`, without a query.
+    found by :func:`admin_bulk_upsert.reports.error_columns.blame_column`, without a query.
     """
 
     def __init__(self, resource: Any, headers: list[str]) -> None:
