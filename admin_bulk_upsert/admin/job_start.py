@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
-from ..jobs import lifecycle
+from ..jobs import transitions
 from ..jobs.models import ImportJob
 from .forms import BulkUpsertImportForm
 
@@ -54,7 +54,7 @@ def start_job(
         form,
         hook="get_import_data_kwargs()",
     )
-    return lifecycle.create_job(
+    return transitions.create_job(
         form.data_bytes,
         user=request.user,
         model_label=model_admin.opts.label,

@@ -46,7 +46,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from ..jobs import lifecycle
+from ..jobs import transitions
 from ..jobs.models import ImportJob
 from ..reports.preview import Preview
 from .revert_page import revert_context
@@ -88,7 +88,7 @@ def may_act(model_admin: Any, request: HttpRequest, job: ImportJob) -> bool:
 
 def job_page_view(model_admin: Any, request: HttpRequest, job_pk: int) -> HttpResponse:
     job = visible_job(model_admin, request, job_pk)
-    lifecycle.fail_if_stale(job)
+    transitions.fail_if_stale(job)
     if job.state == State.DONE and request.GET.get(WATCHED_PARAM) == "1":
         # The page watched the import to its end: finish as a confirm in the request does.
         messages.success(request, success_message(job))
@@ -98,7 +98,7 @@ def job_page_view(model_admin: Any, request: HttpRequest, job_pk: int) -> HttpRe
 
 def progress_view(model_admin: Any, request: HttpRequest, job_pk: int) -> JsonResponse:
     job = visible_job(model_admin, request, job_pk)
-    lifecycle.fail_if_stale(job)
+    transitions.fail_if_stale(job)
     return JsonResponse(job.progress())
 
 
@@ -106,12 +106,12 @@ def confirm_job_view(model_admin: Any, request: HttpRequest, job_pk: int) -> Htt
     """Queue the import of a previewed job; a token not issued for it imports nothing."""
     job = _actionable_job(model_admin, request, job_pk)
     try:
-        lifecycle.confirm(job, request.POST.get("token", ""), request.user)
+        transitions.confirm(job, request.POST.get("token", ""), request.user)
     except signing.SignatureExpired:
         return _refused(request, job, model_admin, _("This preview expired."), 400)
     except signing.BadSignature:
         return _refused(request, job, model_admin, gettext("Invalid import token."), 400)
-    except lifecycle.JobStateError as exc:
+    except transitions.JobStateError as exc:
         return _refused(request, job, model_admin, str(exc), 409)
     job.refresh_from_db()
     if job.state == State.DONE:
@@ -125,8 +125,8 @@ def confirm_job_view(model_admin: Any, request: HttpRequest, job_pk: int) -> Htt
 def cancel_job_view(model_admin: Any, request: HttpRequest, job_pk: int) -> HttpResponse:
     job = _actionable_job(model_admin, request, job_pk)
     try:
-        lifecycle.cancel(job)
-    except lifecycle.JobStateError as exc:
+        transitions.cancel(job)
+    except transitions.JobStateError as exc:
         return _refused(request, job, model_admin, str(exc), 409)
     job.refresh_from_db()
     # A cancelled job's page says so itself, however it got there (this button, a
@@ -142,8 +142,8 @@ def cancel_job_view(model_admin: Any, request: HttpRequest, job_pk: int) -> Http
 def retry_job_view(model_admin: Any, request: HttpRequest, job_pk: int) -> HttpResponse:
     job = _actionable_job(model_admin, request, job_pk)
     try:
-        lifecycle.run_again(job)
-    except lifecycle.JobStateError as exc:
+        transitions.run_again(job)
+    except transitions.JobStateError as exc:
         return _refused(request, job, model_admin, str(exc), 409)
     return HttpResponseRedirect(job_url(model_admin, job))
 
@@ -211,7 +211,7 @@ def render_job_page(
         "polls": not job.has_ended and job.state != State.PREVIEWED,
         "noscript_refresh": NOSCRIPT_REFRESH,
         "confirm_token": (
-            lifecycle.confirm_token(job)
+            transitions.confirm_token(job)
             if acting
             and job.state == State.PREVIEWED
             and preview is not None

@@ -6,7 +6,7 @@ the preview shows totals and the first changes instead of every row, the
 confirm step carries a signed token bound to the user instead of a temp file
 name, and importing needs the add and change permissions.
 
-With background imports (:func:`..jobs.lifecycle.background_imports_enabled`,
+With background imports (:func:`..jobs.transitions.background_imports_enabled`,
 or ``import_in_background`` on the admin), the upload starts an import job
 instead and the admin serves its page (:mod:`.job_views`).
 """
@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from import_export.admin import ImportExportMixin
 
 from ..checks import check_resource_class
-from ..jobs import lifecycle
+from ..jobs import transitions
 from . import import_views, job_views, revert_views
 from .forms import (
     BulkUpsertConfirmForm,
@@ -49,7 +49,7 @@ class BulkUpsertAdminMixin(ImportExportMixin):
         """Whether an upload here starts an import job rather than importing in the request."""
         if self.import_in_background is not None:
             return bool(self.import_in_background)
-        return lifecycle.background_imports_enabled()
+        return transitions.background_imports_enabled()
 
     def get_resource_classes(self, request: HttpRequest | None) -> Any:
         """DIE's choice of resources, except that the default one is a bulk resource."""

@@ -9,7 +9,7 @@ The CSV of every entry (``revert/preview.csv``) runs the same dry run again,
 so that it lists what a revert would do now, and keeps no file behind.
 
 "Confirm revert" posts a token signed for this job and the user who previewed
-(:func:`~admin_bulk_upsert.jobs.lifecycle.revert_token`), as the import's
+(:func:`~admin_bulk_upsert.jobs.transitions.revert_token`), as the import's
 confirm does; the revert is queued and the page follows it like an import.
 
 Status codes: a foreign job is a 404 (as on every job page), a user who may
@@ -29,7 +29,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from ..jobs import lifecycle, revert, storage
+from ..jobs import revert, storage, transitions
 from ..jobs.models import ImportJob
 from .job_views import job_url, render_job_page, stored_csv_response, visible_job
 from .revert_page import entries
@@ -47,7 +47,7 @@ def revert_preview_view(model_admin: Any, request: HttpRequest, job_pk: int) -> 
         "revert_preview": preview,
         "revert_preview_entries": entries(preview["first"], preview["totals"], job, model_admin),
         "revert_token": (
-            "" if outcome.nothing_to_do else lifecycle.revert_token(job, request.user)
+            "" if outcome.nothing_to_do else transitions.revert_token(job, request.user)
         ),
     }
     return render_job_page(request, job, model_admin=model_admin, extra=context)
@@ -76,14 +76,14 @@ def confirm_revert_view(model_admin: Any, request: HttpRequest, job_pk: int) -> 
     """Queue the revert; a token not issued for this job and user reverts nothing."""
     job = _revertable_job(model_admin, request, job_pk)
     try:
-        lifecycle.confirm_revert(job, request.POST.get("token", ""), request.user)
+        transitions.confirm_revert(job, request.POST.get("token", ""), request.user)
     except signing.SignatureExpired:
         return _refused(request, job, model_admin, _("This revert preview expired."), 400)
     except signing.BadSignature:
         return _refused(request, job, model_admin, _("Invalid revert token."), 400)
     except PermissionError as exc:
         raise PermissionDenied(str(exc)) from exc
-    except lifecycle.JobStateError as exc:
+    except transitions.JobStateError as exc:
         return _refused(request, job, model_admin, str(exc), 409)
     return HttpResponseRedirect(job_url(model_admin, job))
 

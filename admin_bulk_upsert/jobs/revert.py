@@ -495,7 +495,7 @@ def _same(field: models.Field, current: Any, written: Any) -> bool:
 
 def request_revert(job: ImportJob, user: Any) -> None:
     """Queue the revert of a done job for ``user`` (who must pass :func:`may_revert`)."""
-    from .lifecycle import JobStateError, enqueue_step
+    from .transitions import JobStateError, enqueue_step
 
     if not may_revert(user, job):
         raise PermissionError(_("You may not revert this import."))

@@ -9,7 +9,7 @@ from django.contrib.messages import get_messages
 from django.utils import timezone
 
 from admin_bulk_upsert.jobs.models import ImportJob
-from admin_bulk_upsert.jobs.running import run_preview
+from admin_bulk_upsert.jobs.steps import run_preview
 from tests.jobs.admin_flow import (
     confirm_token_from,
     csv_file,

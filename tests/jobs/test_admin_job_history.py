@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from admin_bulk_upsert.jobs import lifecycle
+from admin_bulk_upsert.jobs import transitions
 from admin_bulk_upsert.jobs.models import ImportJob
 from tests.jobs.admin_flow import (
     job_url,
@@ -21,7 +21,7 @@ def history(view="changelist", *args):
 
 
 def _job(user, file_name, model_label="testapp.Transaction", **fields):
-    job = lifecycle.create_job(
+    job = transitions.create_job(
         b"account,datetime,amount,description\nA1,2024-01-01 12:00:00,1.000,x\n",
         user=user,
         model_label=model_label,

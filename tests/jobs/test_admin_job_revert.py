@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 
-from admin_bulk_upsert.jobs import lifecycle
+from admin_bulk_upsert.jobs import transitions
 from admin_bulk_upsert.jobs.models import ImportJob
 from tests.admin.conftest import add_transaction
 from tests.jobs.admin_flow import (
@@ -190,7 +190,7 @@ def test_without_the_delete_permission_no_button_and_403(
 ):
     job = import_file(importer_client)  # the importer may add and change, not delete
     before = table()
-    token = lifecycle.revert_token(job, reverter)
+    token = transitions.revert_token(job, reverter)
 
     page = importer_client.get(job_url(job)).content.decode()
 
@@ -224,8 +224,8 @@ def test_a_tampered_or_foreign_token_reverts_nothing(background, reverter_client
 
     for forged in [
         token[:-2] + "xx",
-        lifecycle.revert_token(job, boss),
-        lifecycle.confirm_token(job),
+        transitions.revert_token(job, boss),
+        transitions.confirm_token(job),
     ]:
         response = reverter_client.post(
             job_url(job, "import_job_revert_confirm"), {"token": forged}
@@ -318,7 +318,7 @@ def test_a_stale_revert_in_the_cleanup_is_back_to_done(background, reverter_clie
     stale = timezone.now() - datetime.timedelta(hours=1)
     ImportJob.objects.filter(pk=job.pk).update(state="reverting", heartbeat_at=stale)
 
-    counts = lifecycle.delete_expired()
+    counts = transitions.delete_expired()
 
     job.refresh_from_db()
     assert counts["failed"] == 1

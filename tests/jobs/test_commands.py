@@ -11,7 +11,7 @@ from django.core.management.base import CommandError, OutputWrapper
 from django.utils import timezone
 
 from admin_bulk_upsert import BulkUpsertResource
-from admin_bulk_upsert.jobs import lifecycle
+from admin_bulk_upsert.jobs import transitions
 from admin_bulk_upsert.jobs.compat import DUMMY_BACKEND, IMMEDIATE_BACKEND
 from admin_bulk_upsert.jobs.models import ImportJob
 from admin_bulk_upsert.management import job_waiting
@@ -208,7 +208,7 @@ def test_ctrl_c_stops_waiting_only(settings, tmp_path, monkeypatch):
 
 
 def queued_job(data=b"sku,name,price\nA,a,1.00\n", **kwargs):
-    return lifecycle.create_job(
+    return transitions.create_job(
         data,
         user=None,
         model_label="testapp.Product",

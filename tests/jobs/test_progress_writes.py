@@ -8,10 +8,10 @@ import pytest
 from django.db import connection
 from django.db.backends.signals import connection_created
 
-from admin_bulk_upsert.jobs import lifecycle
+from admin_bulk_upsert.jobs import transitions
 from admin_bulk_upsert.jobs.heartbeat import JobProgress
 from admin_bulk_upsert.jobs.models import ImportJob
-from admin_bulk_upsert.jobs.running import run_import
+from admin_bulk_upsert.jobs.steps import run_import
 from tests.testapp.models import Product
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -47,7 +47,7 @@ def job_updates(statements):
 
 def test_progress_writes_at_most_once_per_chunk(progress_statements):
     rows = "".join(f"P{number},name {number},1.00\n" for number in range(2 * CHUNKS))
-    job = lifecycle.create_job(
+    job = transitions.create_job(
         f"sku,name,price\n{rows}".encode(),
         user=None,
         model_label="testapp.Product",

@@ -10,7 +10,7 @@ import tablib
 from django.contrib.auth.models import User
 from django.core import signing
 
-from admin_bulk_upsert.jobs import lifecycle
+from admin_bulk_upsert.jobs import transitions
 from admin_bulk_upsert.jobs.compat import DUMMY_BACKEND, IMMEDIATE_BACKEND
 from tests.files.test_spreadsheets import rewrite
 from tests.testapp.models import Product
@@ -30,7 +30,7 @@ def _csv(*rows):
 
 def _start(user, data, **kwargs):
     kwargs = {"file_name": "products.csv", "input_format": "csv", **kwargs}
-    return lifecycle.create_job(
+    return transitions.create_job(
         data, user=user, model_label="testapp.Product", unique_fields=["sku"], **kwargs
     )
 
@@ -48,7 +48,7 @@ def test_preview_then_confirm_imports_every_row_once(private_storage):
     assert report.splitlines()[0] == "row,outcome,changed_columns,error"
     assert len(report.splitlines()) == 4
 
-    lifecycle.confirm(job, lifecycle.confirm_token(job), user)
+    transitions.confirm(job, transitions.confirm_token(job), user)
     job.refresh_from_db()
     assert job.state == "done", job.failure
     assert sorted(Product.objects.values_list("sku", "name")) == [
@@ -65,16 +65,16 @@ def test_replayed_or_foreign_confirm_imports_nothing():
     bob = User.objects.create_user("bob")
     job = _start(ann, _csv("A,a,1.00"))
     job.refresh_from_db()
-    token = lifecycle.confirm_token(job)
+    token = transitions.confirm_token(job)
     with pytest.raises(signing.BadSignature):
-        lifecycle.confirm(job, token, bob)
+        transitions.confirm(job, token, bob)
     with pytest.raises(signing.BadSignature):
-        lifecycle.confirm(job, token + "x", ann)
+        transitions.confirm(job, token + "x", ann)
     assert Product.objects.count() == 0
-    lifecycle.confirm(job, token, ann)
+    transitions.confirm(job, token, ann)
     assert Product.objects.count() == 1
-    with pytest.raises(lifecycle.JobStateError):
-        lifecycle.confirm(job, token, ann)
+    with pytest.raises(transitions.JobStateError):
+        transitions.confirm(job, token, ann)
     assert Product.objects.count() == 1
 
 
@@ -100,7 +100,7 @@ def test_an_xlsx_job_imports_the_sheet_it_streamed():
     assert job.state == "previewed", job.failure
     assert (job.new_rows, job.updated_rows, job.rows_total) == (1, 1, 2)
 
-    lifecycle.confirm(job, lifecycle.confirm_token(job), user)
+    transitions.confirm(job, transitions.confirm_token(job), user)
     job.refresh_from_db()
 
     assert job.state == "done", job.failure
@@ -135,10 +135,10 @@ def test_cancelled_while_queued_never_runs(settings):
     }
     user = User.objects.create_user("ann")
     job = _start(user, _csv("A,a,1.00"))
-    lifecycle.cancel(job)
+    transitions.cancel(job)
     job.refresh_from_db()
     assert job.state == "cancelled"
-    from admin_bulk_upsert.jobs.running import run_preview
+    from admin_bulk_upsert.jobs.steps import run_preview
 
     run_preview(job.pk)  # the queued task arrives after all
     job.refresh_from_db()
@@ -167,11 +167,11 @@ def test_run_again_repeats_the_step_that_failed_for_an_import_without_preview(se
         state="importing", step_started_at=long_ago, heartbeat_at=long_ago
     )
     job.refresh_from_db()
-    assert lifecycle.fail_if_stale(job)
+    assert transitions.fail_if_stale(job)
     assert job.state == "failed" and job.failed_step == "import"
 
     settings.ADMIN_BULK_UPSERT = {**settings.ADMIN_BULK_UPSERT, "TASK_BACKEND": "default"}
-    lifecycle.run_again(job)
+    transitions.run_again(job)
     job.refresh_from_db()
     assert job.state == "done", job.failure
     assert job.preview_seconds is None  # no preview was asked for

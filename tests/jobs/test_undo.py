@@ -10,7 +10,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission, User
 from django.db import connection
 
-from admin_bulk_upsert.jobs import lifecycle, revert
+from admin_bulk_upsert.jobs import revert, transitions
 from admin_bulk_upsert.jobs.models import ImportJob
 from admin_bulk_upsert.jobs.undo import UndoChunk
 from tests.testapp.models import Account, Product, ProductNote, Tag, WideRecord, WideSavedRecord
@@ -31,7 +31,7 @@ def ann():
 
 
 def _import(user, model_label, text, unique_fields, file_name="file.csv"):
-    job = lifecycle.create_job(
+    job = transitions.create_job(
         text.encode(),
         user=user,
         model_label=model_label,
@@ -173,7 +173,7 @@ def test_a_job_is_reverted_once_and_a_revert_is_not_revertible(ann):
     job = _revert_now(job, ann)
     assert job.state == "reverted"
     assert LogEntry.objects.filter(change_message="Reverted bulk import of “file.csv”.").count()
-    with pytest.raises(lifecycle.JobStateError):
+    with pytest.raises(transitions.JobStateError):
         revert.request_revert(job, ann)
     with pytest.raises(revert.RevertRefused):
         revert.revert(job)
@@ -181,7 +181,7 @@ def test_a_job_is_reverted_once_and_a_revert_is_not_revertible(ann):
 
 
 def test_dry_runs_and_failed_imports_record_nothing(ann):
-    preview_job = lifecycle.create_job(
+    preview_job = transitions.create_job(
         _products("A,a,x,1").encode(),
         user=ann,
         model_label="testapp.Product",

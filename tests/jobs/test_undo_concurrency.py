@@ -33,7 +33,7 @@ from django.db import connection, connections
 import admin_bulk_upsert.resources
 from admin_bulk_upsert import BulkUpsertResource
 from admin_bulk_upsert.engine.import_lock import model_import_lock
-from admin_bulk_upsert.jobs import lifecycle, revert
+from admin_bulk_upsert.jobs import revert, transitions
 from tests.test_concurrency import _backend_id
 from tests.testapp.models import Product
 
@@ -132,7 +132,7 @@ def _products(*rows):
 
 def _create_job(user, text, resource_path=""):
     """Create and run (on the immediate backend, in this thread) an import job of Products."""
-    job = lifecycle.create_job(
+    job = transitions.create_job(
         text.encode(),
         user=user,
         model_label="testapp.Product",

@@ -9,7 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from admin_bulk_upsert.jobs import lifecycle, revert
+from admin_bulk_upsert.jobs import revert, transitions
 from admin_bulk_upsert.jobs.undo import UndoChunk, UndoRecorder
 from admin_bulk_upsert.resources import BulkUpsertResource, bulk_resource_factory
 from tests.testapp.models import Product, Tag, WideRecord
@@ -49,7 +49,7 @@ def test_a_chunk_replayed_row_by_row_is_recorded_and_reverted():
     tables = (WideRecord._meta.db_table, WideRecord.tags.through._meta.db_table)
     before = _rows(*tables)
     data = f'code,label,tags\nA,b,{blue.pk}\nA,c,"{red.pk},{blue.pk}"\n'.encode()
-    job = lifecycle.create_job(
+    job = transitions.create_job(
         data,
         user=user,
         model_label="testapp.WideRecord",
@@ -100,7 +100,7 @@ def test_recording_costs_one_insert_per_chunk():
 def _revert_queries(chunks):
     user = User.objects.create_superuser(f"u{chunks}")
     dataset = _product_rows(chunks)
-    job = lifecycle.create_job(
+    job = transitions.create_job(
         dataset.export("csv").encode(),
         user=user,
         model_label="testapp.Product",

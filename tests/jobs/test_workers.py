@@ -2,7 +2,7 @@
 
 Each test runs once per backend (the ``worker_backend`` fixture; Celery only
 where django-tasks-celery installs, Python >= 3.12 with Django >= 6): the test
-process queues and steers jobs through ``admin_bulk_upsert.jobs.lifecycle``,
+process queues and steers jobs through ``admin_bulk_upsert.jobs.transitions``,
 as the admin does, and watches the job's row and the model's table, while
 the workers, separate processes on the same test database, do the work.
 What a user relies on:
@@ -30,7 +30,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from admin_bulk_upsert.jobs import lifecycle
+from admin_bulk_upsert.jobs import transitions
 from admin_bulk_upsert.jobs.models import ImportJob
 from tests.testapp.models import Account, LooseTransaction, Product
 
@@ -89,7 +89,7 @@ def _keys_in_table():
 
 
 def _start(data, *, preview, pause=0.0, user=None):
-    return lifecycle.create_job(
+    return transitions.create_job(
         data,
         user=user or User.objects.get_or_create(username="ann")[0],
         model_label="testapp.LooseTransaction",
@@ -129,7 +129,7 @@ def test_preview_then_confirm_imports_every_row_once(worker_backend):
     ann = User.objects.create_user("ann")
     Product.objects.create(code="a", sku="A", name="old", price="1.00")
     rows = "".join(f"{sku},{sku.lower()},name {sku},2.50\n" for sku in ["A", "B", "C", "D"])
-    job = lifecycle.create_job(
+    job = transitions.create_job(
         ("sku,code,name,price\n" + rows).encode(),
         user=ann,
         model_label="testapp.Product",
@@ -144,7 +144,7 @@ def test_preview_then_confirm_imports_every_row_once(worker_backend):
     assert (job.new_rows, job.updated_rows, job.rows_done, job.rows_total) == (3, 1, 4, 4)
     assert list(Product.objects.values_list("sku", "name")) == [("A", "old")]  # a dry run
 
-    lifecycle.confirm(job, lifecycle.confirm_token(job), ann)
+    transitions.confirm(job, transitions.confirm_token(job), ann)
     job = _reaches(worker_backend, job, "done", "failed")
     assert job.state == "done", job.failure
     assert (job.new_rows, job.updated_rows) == (3, 1)
@@ -186,7 +186,7 @@ def test_killed_worker_writes_nothing_then_run_again_imports_once(worker_backend
     worker = worker_backend.start()
     job = _reaches(worker_backend, job, "previewed", "failed")
     assert job.state == "previewed", job.failure
-    lifecycle.confirm(job, lifecycle.confirm_token(job), ann)
+    transitions.confirm(job, transitions.confirm_token(job), ann)
 
     _importing_mid_way(worker_backend, job)
     worker.kill()  # SIGKILL to the worker and anything it forked
@@ -195,14 +195,14 @@ def test_killed_worker_writes_nothing_then_run_again_imports_once(worker_backend
     job = _job(job)
     assert job.state == "importing"  # nobody has told the job yet
     job = worker_backend.wait_for(
-        lambda: lifecycle.fail_if_stale(found := _job(job)) and found,
+        lambda: transitions.fail_if_stale(found := _job(job)) and found,
         "the killed worker's heartbeat to go stale",
     )
     assert job.state == "failed"
     assert "stopped responding" in job.failure
     assert _table() == before
 
-    lifecycle.run_again(job)
+    transitions.run_again(job)
     worker_backend.start()
     job = _reaches(worker_backend, job, "done", "failed")
     assert job.state == "done", job.failure
@@ -248,7 +248,7 @@ def test_cancelled_running_import_writes_nothing(worker_backend):
     worker = worker_backend.start()
 
     _importing_mid_way(worker_backend, job)
-    lifecycle.cancel(job)
+    transitions.cancel(job)
     job = _reaches(worker_backend, job, "cancelled", "done", "failed")
     assert job.state == "cancelled", job.failure
     assert _table() == before

@@ -160,7 +160,7 @@ class Command(BaseCommand):
     # --- background job ---------------------------------------------------------
 
     def _queue_job(self, options: dict[str, Any]) -> None:
-        from admin_bulk_upsert.jobs import lifecycle
+        from admin_bulk_upsert.jobs import transitions
 
         if options["batch_size"] is not None:
             # A job builds its resource from a dotted path in the worker: a
@@ -181,7 +181,7 @@ class Command(BaseCommand):
             raise CommandError(
                 _("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror}
             ) from exc
-        job = lifecycle.create_job(
+        job = transitions.create_job(
             data,
             user=None,
             model_label=resource._meta.model._meta.label,

@@ -3,7 +3,7 @@
 - ``list``: the latest jobs, newest first;
 - ``wait ID``: follow a job's progress until it ends (as ``bulk_import --wait``);
 - ``cancel ID``: cancel a queued job, or ask a running one to stop at its next chunk;
-- ``cleanup``: :func:`admin_bulk_upsert.jobs.lifecycle.delete_expired`, for cron. A project
+- ``cleanup``: :func:`admin_bulk_upsert.jobs.transitions.delete_expired`, for cron. A project
   with a periodic task scheduler can schedule the task
   ``admin_bulk_upsert.jobs.tasks.delete_expired_jobs`` instead.
 """
@@ -71,15 +71,15 @@ class Command(BaseCommand):
         job_waiting.report(job, self.stdout, self.style, verbose=verbose)
 
     def _cancel(self, options: dict[str, Any]) -> None:
-        from admin_bulk_upsert.jobs import lifecycle
+        from admin_bulk_upsert.jobs import transitions
         from admin_bulk_upsert.jobs.models import ImportJob
 
         job = ImportJob.objects.filter(pk=options["job_id"]).first()
         if job is None:
             raise CommandError(_("There is no import job %(id)s.") % {"id": options["job_id"]})
         try:
-            lifecycle.cancel(job)
-        except lifecycle.JobStateError as exc:
+            transitions.cancel(job)
+        except transitions.JobStateError as exc:
             raise CommandError(str(exc)) from exc
         job.refresh_from_db()
         if job.has_ended:
@@ -91,9 +91,9 @@ class Command(BaseCommand):
             )
 
     def _cleanup(self, options: dict[str, Any]) -> None:
-        from admin_bulk_upsert.jobs import lifecycle
+        from admin_bulk_upsert.jobs import transitions
 
-        counts = lifecycle.delete_expired()
+        counts = transitions.delete_expired()
         if options["verbosity"] > 0:
             self.stdout.write(cleanup_summary(counts))
 

@@ -1,7 +1,7 @@
 """Contenders for a background import job's two steps and for the upload request.
 
 ``job_preview`` and ``job_import`` run a job's steps as a worker does
-(``admin_bulk_upsert.jobs.running.run_preview``/``run_import``) but in this
+(``admin_bulk_upsert.jobs.steps.run_preview``/``run_import``) but in this
 process, on a job created before the clock starts: the worker's pickup is
 excluded, everything the step does (claim, read the stored file, the import,
 the progress thread, the preview and report, the final update) is timed. They
@@ -95,7 +95,7 @@ def counting_progress_writes() -> Iterator[list[str]]:
 
 def queue_job(workload: Any, *, preview: bool, admin_site: str = "") -> int:
     """A job for the workload's file, left where a worker would find it (untimed)."""
-    from admin_bulk_upsert.jobs import lifecycle, storage
+    from admin_bulk_upsert.jobs import storage, transitions
     from admin_bulk_upsert.jobs.models import ImportJob
 
     for old in ImportJob.objects.all():
@@ -110,8 +110,8 @@ def queue_job(workload: Any, *, preview: bool, admin_site: str = "") -> int:
         from django.contrib.auth import get_user_model
 
         user = get_user_model()._default_manager.get(username="benchmark-admin")
-    with mock.patch.object(lifecycle, "_enqueue"):  # no worker: the step is run below
-        job = lifecycle.create_job(
+    with mock.patch.object(transitions, "_enqueue"):  # no worker: the step is run below
+        job = transitions.create_job(
             workload.csv_data,
             user=user,
             model_label="ledger.FinancialTransaction",
@@ -126,10 +126,10 @@ def queue_job(workload: Any, *, preview: bool, admin_site: str = "") -> int:
 
 
 def _run_step(step: str, expected_state: str, workload: Any, job_pk: int) -> JobOutcome:
-    from admin_bulk_upsert.jobs import running
+    from admin_bulk_upsert.jobs import steps
 
     with counting_progress_writes() as updates:
-        getattr(running, step)(job_pk)
+        getattr(steps, step)(job_pk)
     return JobOutcome(
         job_pk=job_pk,
         expected_state=expected_state,

@@ -189,7 +189,7 @@ def _create_job(alias: str, path: Path) -> int:
 def _child(options: dict[str, Any]) -> dict[str, Any]:
     from django.db import connection
 
-    from admin_bulk_upsert.jobs import running
+    from admin_bulk_upsert.jobs import steps
 
     connection.ensure_connection()
     step = options["child"]
@@ -200,11 +200,11 @@ def _child(options: dict[str, Any]) -> dict[str, Any]:
     elif step == "job-preview":
 
         def run() -> Any:
-            return running.run_preview(options["job"])
+            return steps.run_preview(options["job"])
     else:
 
         def run() -> Any:
-            return running.run_import(options["job"])
+            return steps.run_import(options["job"])
 
     gc.collect()
     _trim()
