@@ -21,7 +21,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from ..jobs import storage, transitions
+from ..jobs import expiry, storage
 from ..jobs.models import ImportJob
 from . import job_views, revert_views
 
@@ -133,7 +133,7 @@ class ImportJobAdmin(admin.ModelAdmin):
         model_admin = self._importing_admin(job)
         if model_admin is not None:
             return HttpResponseRedirect(job_views.job_url(model_admin, job))
-        transitions.fail_if_stale(job)
+        expiry.fail_if_stale(job)
         return job_views.render_job_page(request, job, model_admin=None, admin_site=self.admin_site)
 
     def delete_model(self, request: HttpRequest, obj: ImportJob) -> None:

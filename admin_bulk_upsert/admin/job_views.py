@@ -46,7 +46,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from ..jobs import transitions
+from ..jobs import expiry, transitions
 from ..jobs.models import ImportJob
 from ..reports.preview import Preview
 from .revert_page import revert_context
@@ -88,7 +88,7 @@ def may_act(model_admin: Any, request: HttpRequest, job: ImportJob) -> bool:
 
 def job_page_view(model_admin: Any, request: HttpRequest, job_pk: int) -> HttpResponse:
     job = visible_job(model_admin, request, job_pk)
-    transitions.fail_if_stale(job)
+    expiry.fail_if_stale(job)
     if job.state == State.DONE and request.GET.get(WATCHED_PARAM) == "1":
         # The page watched the import to its end: finish as a confirm in the request does.
         messages.success(request, success_message(job))
@@ -98,7 +98,7 @@ def job_page_view(model_admin: Any, request: HttpRequest, job_pk: int) -> HttpRe
 
 def progress_view(model_admin: Any, request: HttpRequest, job_pk: int) -> JsonResponse:
     job = visible_job(model_admin, request, job_pk)
-    transitions.fail_if_stale(job)
+    expiry.fail_if_stale(job)
     return JsonResponse(job.progress())
 
 

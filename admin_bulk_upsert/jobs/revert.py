@@ -30,7 +30,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import logging
 import time
 from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
@@ -39,7 +38,6 @@ from typing import Any
 from django.contrib.admin.models import CHANGE, DELETION
 from django.db import models, router, transaction
 from django.db.models import ProtectedError, RestrictedError
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..conf import get_config
@@ -49,8 +47,6 @@ from ..reports.log_entries import write_entries
 from . import storage
 from .models import ImportJob
 from .undo import UndoChunk, chunks_of, decode, iter_payloads
-
-logger = logging.getLogger(__name__)
 
 State = ImportJob.State
 #: Entries of each kind kept in the outcome (the CSV report lists them all).
@@ -140,7 +136,7 @@ def revert(
 ) -> RevertOutcome:
     """Revert the job's import in one transaction; its undo data goes with it.
 
-    Does not change the job's state (see :func:`run_revert`, the task's body);
+    Does not change the job's state (see :func:`.steps.run_revert`, the task's body);
     raises :class:`RevertRefused` when the job has no undo data.
     """
     if job.undo_refusal:
@@ -488,63 +484,3 @@ def _same(field: models.Field, current: Any, written: Any) -> bool:
         except Exception:  # noqa: BLE001 - out of the column's range: not equal
             return False
     return bool(current == written)
-
-
-# -- the job's state ----------------------------------------------------------------------
-
-
-def request_revert(job: ImportJob, user: Any) -> None:
-    """Queue the revert of a done job for ``user`` (who must pass :func:`may_revert`)."""
-    from .transitions import JobStateError, enqueue_step
-
-    if not may_revert(user, job):
-        raise PermissionError(_("You may not revert this import."))
-    reason = refusal(job)
-    if reason is not None:
-        raise JobStateError(reason)
-    if not ImportJob.objects.filter(pk=job.pk, state=State.DONE).update(
-        state=State.REVERT_QUEUED, reverted_by=str(user.pk), revert_summary=None, rows_done=0
-    ):
-        raise JobStateError(_("This import was reverted already or is being reverted."))
-    enqueue_step(job, "revert")
-
-
-def run_revert(job_pk: int) -> None:
-    """The revert task's body: claim the queued revert, run it, record its outcome."""
-    from .heartbeat import JobProgress, worker_name
-
-    now = timezone.now()
-    # The bar counts the revert's records from 0; the import's count comes back at the end.
-    if not ImportJob.objects.filter(pk=job_pk, state=State.REVERT_QUEUED).update(
-        state=State.REVERTING,
-        step_started_at=now,
-        heartbeat_at=now,
-        rows_done=0,
-        worker=worker_name(),
-    ):
-        logger.info("Revert of import job %s not run: it is no longer queued.", job_pk)
-        return
-    job = ImportJob.objects.get(pk=job_pk)
-    rows_done = job.rows_total or 0
-    try:
-        with JobProgress(job, State.REVERTING, import_alias=import_alias(job)) as progress:
-            outcome = revert(job, user_pk=job.reverted_by or None, progress=progress)
-    except Exception as exc:  # noqa: BLE001 - every failure is the job's to report
-        logger.exception("Revert of import job %s failed", job_pk)
-        ImportJob.objects.filter(pk=job_pk, state=State.REVERTING).update(
-            state=State.DONE,
-            rows_done=rows_done,
-            revert_summary={
-                "failure": _("The revert stopped with an error; nothing was changed: %(error)s")
-                % {"error": f"{type(exc).__name__}: {exc}"}
-            },
-        )
-        return
-    state = State.PARTLY_REVERTED if outcome.totals["conflict"] else State.REVERTED
-    ImportJob.objects.filter(pk=job_pk, state=State.REVERTING).update(
-        state=state,
-        rows_done=rows_done,
-        reverted_at=timezone.now(),
-        revert_summary=outcome.as_json(),
-        revert_report=outcome.report,
-    )

@@ -1,4 +1,4 @@
-"""The two steps of a job, as a worker runs them: the dry-run preview, then the import.
+"""The steps of a job, as a worker runs them: the dry-run preview, the import, the revert.
 
 Each step first claims the job with a conditional update (from the state it
 expects to the running state), so a task delivered twice, or a job cancelled
@@ -11,6 +11,10 @@ report and the admin log entries go to temporary files), so a worker's memory
 does not grow with the file. Whatever goes wrong ends in a
 state the page can show (failed, cancelled) with a message: the import itself
 runs in one transaction, so a failed or cancelled step has written nothing.
+
+The revert step (:func:`run_revert`) claims a queued revert the same way and
+runs :func:`.revert.revert`, which does the work; a revert that fails leaves
+the job done, with the reason, since its transaction wrote nothing.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from ..reports.preview import Preview, PreviewBuilder
 from . import storage
 from .heartbeat import ImportCancelled, JobProgress, worker_name
 from .models import ImportJob
+from .revert import revert
 from .undo import UndoRecorder
 
 logger = logging.getLogger(__name__)
@@ -173,6 +178,45 @@ def run_import(job_pk: int) -> None:
         undo_refusal=undo_refusal,
     )
     post_import.send(sender=None, model=job.model)
+
+
+def run_revert(job_pk: int) -> None:
+    """The revert task's body: claim the queued revert, run it, record its outcome."""
+    now = timezone.now()
+    # The bar counts the revert's records from 0; the import's count comes back at the end.
+    if not ImportJob.objects.filter(pk=job_pk, state=State.REVERT_QUEUED).update(
+        state=State.REVERTING,
+        step_started_at=now,
+        heartbeat_at=now,
+        rows_done=0,
+        worker=worker_name(),
+    ):
+        logger.info("Revert of import job %s not run: it is no longer queued.", job_pk)
+        return
+    job = ImportJob.objects.get(pk=job_pk)
+    rows_done = job.rows_total or 0
+    try:
+        with JobProgress(job, State.REVERTING, import_alias=_import_alias(job)) as progress:
+            outcome = revert(job, user_pk=job.reverted_by or None, progress=progress)
+    except Exception as exc:  # noqa: BLE001 - every failure is the job's to report
+        logger.exception("Revert of import job %s failed", job_pk)
+        ImportJob.objects.filter(pk=job_pk, state=State.REVERTING).update(
+            state=State.DONE,
+            rows_done=rows_done,
+            revert_summary={
+                "failure": _("The revert stopped with an error; nothing was changed: %(error)s")
+                % {"error": f"{type(exc).__name__}: {exc}"}
+            },
+        )
+        return
+    state = State.PARTLY_REVERTED if outcome.totals["conflict"] else State.REVERTED
+    ImportJob.objects.filter(pk=job_pk, state=State.REVERTING).update(
+        state=state,
+        rows_done=rows_done,
+        reverted_at=timezone.now(),
+        revert_summary=outcome.as_json(),
+        revert_report=outcome.report,
+    )
 
 
 # -- the steps' parts ------------------------------------------------------------------

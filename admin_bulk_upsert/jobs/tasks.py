@@ -8,7 +8,8 @@ rather than on Django's defaults: the task framework checks a task against its
 backend when the task is declared, and a backend whose ``QUEUES`` do not list
 ``"default"`` (an RQ backend with its own queue names, say) would refuse the
 declaration, and so the import of this module, in the web server and in the
-worker alike. ``transitions`` still names backend and queue at each enqueue.
+worker alike. :mod:`.transitions` still names backend and queue at each enqueue,
+and imports this module only then (its ``_enqueue`` says why).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from typing import Any
 
 from ..conf import get_config
 from .compat import task
-from .steps import run_import, run_preview
+from .expiry import delete_expired
+from .steps import run_import, run_preview, run_revert
 
 
 def _job_task(function: Callable[..., Any]) -> Any:
@@ -41,20 +43,16 @@ def import_job(job_pk: int) -> None:
 @_job_task
 def revert_job(job_pk: int) -> None:
     """Revert a done job's import from its undo data, all or nothing."""
-    from .revert import run_revert
-
     run_revert(job_pk)
 
 
 @_job_task
 def delete_expired_jobs() -> dict[str, int]:
-    """Retire old jobs and their files (:func:`.transitions.delete_expired`); schedule it hourly.
+    """Retire old jobs and their files (:func:`.expiry.delete_expired`); schedule it hourly.
 
     The same as ``manage.py import_jobs cleanup``, for projects whose task
     backend has a periodic scheduler; returns the counts. Declared on the job
     tasks' backend and queue, as they are, or its declaration would refuse a
     backend without a "default" queue and take the whole module down with it.
     """
-    from .transitions import delete_expired
-
     return delete_expired()

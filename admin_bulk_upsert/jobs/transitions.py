@@ -1,15 +1,19 @@
-"""Starting, confirming, cancelling and retiring import jobs: every change of state made
-from outside a worker.
+"""Starting, confirming, cancelling, running again and reverting import jobs: every change
+of state made from outside a worker (the admin's views, the management commands).
 
 Each change is one conditional ``UPDATE`` (``WHERE state = <expected>``), so
 that two clicks, two tabs or a click racing a worker cannot both win: a
 confirm replayed after the import started, or sent for a job that was
-cancelled, changes nothing and queues nothing.
+cancelled, changes nothing and queues nothing. A change that hands the job to
+a worker enqueues the step's task (:mod:`.tasks`) once the row is committed.
+
+The worker's side of each change is in :mod:`.steps`; retiring old and silent
+jobs is in :mod:`.expiry`. This module sits on top of the jobs package: it
+imports them, nothing in the package imports it.
 """
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 from collections.abc import Sequence
 from typing import Any
@@ -22,7 +26,9 @@ from django.utils.translation import gettext as _
 from ..conf import get_config
 from . import storage
 from .compat import ImmediateBackend, task_backends
+from .expiry import drop_files
 from .models import ImportJob
+from .revert import may_revert, refusal
 
 State = ImportJob.State
 CONFIRM_SALT = "admin_bulk_upsert.jobs.confirm"
@@ -116,7 +122,7 @@ def cancel(job: ImportJob) -> None:
     if jobs.filter(state__in=(State.QUEUED, State.CONFIRMED, State.PREVIEWED)).update(
         state=State.CANCELLED, cancel_requested_at=now, finished_at=now
     ):
-        _drop_files(job, keep_report=True)
+        drop_files(job, keep_report=True)
         return
     running = (State.PREVIEWING, State.IMPORTING)
     if not jobs.filter(state__in=running).update(cancel_requested_at=now):
@@ -136,46 +142,6 @@ def run_again(job: ImportJob) -> None:
     _enqueue(job, step)
 
 
-def fail_if_stale(job: ImportJob) -> bool:
-    """Declare a running job failed when its worker went silent; return whether it was.
-
-    A revert whose worker went silent goes back to done instead, with the reason
-    in its ``revert_summary``: it runs in one transaction, so nothing of it was
-    kept, the undo data is still there, and the import can be reverted again.
-    """
-    if not job.heartbeat_is_stale():
-        return False
-    jobs = ImportJob.objects.filter(pk=job.pk, state=job.state, heartbeat_at=job.heartbeat_at)
-    when = timezone.localtime(job.heartbeat_at).strftime("%Y-%m-%d %H:%M:%S")
-    if job.state == State.REVERTING:
-        failed = jobs.update(
-            state=State.DONE,
-            rows_done=job.rows_total or 0,
-            revert_summary={
-                "failure": _(
-                    "The worker running the revert stopped responding (last heard of "
-                    "%(when)s). Nothing was changed: its transaction was rolled back. "
-                    "You can revert again."
-                )
-                % {"when": when}
-            },
-        )
-    else:
-        failed = jobs.update(
-            state=State.FAILED,
-            failed_step="preview" if job.state == State.PREVIEWING else "import",
-            finished_at=timezone.now(),
-            failure=_(
-                "The worker running this import stopped responding (last heard of %(when)s). "
-                "Nothing was written: its transaction was rolled back. You can run it again."
-            )
-            % {"when": when},
-        )
-    if failed:
-        job.refresh_from_db()
-    return bool(failed)
-
-
 def revert_token(job: ImportJob, user: Any) -> str:
     """The "Confirm revert" form's token: this job, this user (who previewed the revert)."""
     return signing.dumps(_token_payload(job, user.pk), salt=REVERT_SALT)
@@ -189,66 +155,22 @@ def confirm_revert(job: ImportJob, token: str, user: Any) -> None:
     (:func:`.revert.may_revert`) and :class:`JobStateError` when it cannot be
     reverted (any more): reverted already, being reverted, no undo data.
     """
-    from .revert import request_revert
-
     _check_token(job, token, user, REVERT_SALT)
     request_revert(job, user)
 
 
-def delete_expired(now: datetime.datetime | None = None) -> dict[str, int]:
-    """Retire old jobs: ``manage.py import_jobs cleanup`` or the task ``delete_expired_jobs``.
-
-    - uploads of jobs that ended, or waited for a confirm longer than
-      ``STAGING_MAX_AGE``, are deleted (the waiting jobs are cancelled);
-    - running jobs whose heartbeat is stale are declared failed;
-    - jobs ended more than ``JOB_MAX_AGE_DAYS`` ago go, with their reports;
-    - undo data older than ``UNDO_MAX_AGE_DAYS`` goes (:func:`.undo.delete_expired_undo`).
-    """
-    from .undo import delete_expired_undo
-
-    now = now or timezone.now()
-    config = get_config()
-    counts = {"expired": 0, "failed": 0, "deleted": 0, "files": 0}
-    counts["undo_chunks"] = delete_expired_undo(
-        now - datetime.timedelta(days=config.UNDO_MAX_AGE_DAYS)
-    )
-    staging_deadline = now - datetime.timedelta(seconds=config.STAGING_MAX_AGE)
-    for job in ImportJob.objects.filter(state=State.PREVIEWED, created_at__lt=staging_deadline):
-        if ImportJob.objects.filter(pk=job.pk, state=State.PREVIEWED).update(
-            state=State.CANCELLED,
-            finished_at=now,
-            failure=_("The preview expired before the import was confirmed."),
-        ):
-            counts["expired"] += 1
-    for job in ImportJob.objects.running():
-        counts["failed"] += fail_if_stale(job)
-    for job in ImportJob.objects.filter(state__in=ImportJob.ENDED_STATES).exclude(file=""):
-        if (
-            job.state != State.FAILED
-            or job.finished_at is None
-            or job.finished_at < (staging_deadline)
-        ):
-            counts["files"] += _drop_files(job, keep_report=True)
-    history_deadline = now - datetime.timedelta(days=config.JOB_MAX_AGE_DAYS)
-    for job in ImportJob.objects.filter(
-        state__in=ImportJob.ENDED_STATES, finished_at__lt=history_deadline
+def request_revert(job: ImportJob, user: Any) -> None:
+    """Queue the revert of a done job for ``user`` (who must pass :func:`.revert.may_revert`)."""
+    if not may_revert(user, job):
+        raise PermissionError(_("You may not revert this import."))
+    reason = refusal(job)
+    if reason is not None:
+        raise JobStateError(reason)
+    if not ImportJob.objects.filter(pk=job.pk, state=State.DONE).update(
+        state=State.REVERT_QUEUED, reverted_by=str(user.pk), revert_summary=None, rows_done=0
     ):
-        counts["files"] += _drop_files(job, keep_report=False)
-        job.delete()
-        counts["deleted"] += 1
-    return counts
-
-
-def _drop_files(job: ImportJob, *, keep_report: bool) -> int:
-    dropped = 0
-    names = [job.file.name] + ([] if keep_report else [job.report.name, job.revert_report.name])
-    for name in names:
-        if name:
-            storage.delete_quietly(name)
-            dropped += 1
-    reports = {} if keep_report else {"report": "", "revert_report": ""}
-    ImportJob.objects.filter(pk=job.pk).update(file="", **reports)
-    return dropped
+        raise JobStateError(_("This import was reverted already or is being reverted."))
+    enqueue_step(job, "revert")
 
 
 def enqueue_step(job: ImportJob, step: str) -> None:
@@ -258,6 +180,10 @@ def enqueue_step(job: ImportJob, step: str) -> None:
 
 def _enqueue(job: ImportJob, step: str) -> None:
     """Enqueue the step once the job's row is committed, so that a worker can read it."""
+    # Imported here, at the first enqueue, not with this module: declaring the tasks checks
+    # TASK_BACKEND and TASK_QUEUE against TASKS (see .tasks), and the admin imports this
+    # module, so a project that never enqueues (BACKGROUND_IMPORTS off) on a backend
+    # without the configured queue would otherwise lose its admin at startup.
     from . import tasks
 
     task = {

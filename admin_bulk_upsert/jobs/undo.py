@@ -18,7 +18,7 @@ the changed columns with the value before and the value written, plus the
 many-to-many links before and after where they changed. Values are stored as
 Django's serializers store them (``value_to_string``, read back with
 ``to_python``), so decimals, aware datetimes, UUIDs and binary data come back
-exactly. The rows are kept ``UNDO_MAX_AGE_DAYS`` (``delete_expired``), and
+exactly. The rows are kept ``UNDO_MAX_AGE_DAYS`` (:func:`.expiry.delete_expired`), and
 deleted by the revert that uses them.
 """
 

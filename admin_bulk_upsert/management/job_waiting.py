@@ -22,7 +22,7 @@ from django.core.management.base import CommandError, OutputWrapper
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from ..jobs import transitions
+from ..jobs import expiry
 from ..jobs.models import ImportJob
 from .progress_bar import ProgressBar
 
@@ -62,7 +62,7 @@ def follow(
     while True:
         job = _get(job_pk)
         if job.is_running:
-            transitions.fail_if_stale(job)
+            expiry.fail_if_stale(job)
         if job.state != last_state:
             if bar is not None:
                 bar.finish()

@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 
-from admin_bulk_upsert.jobs import transitions
+from admin_bulk_upsert.jobs import expiry, transitions
 from admin_bulk_upsert.jobs.models import ImportJob
 from tests.admin.conftest import add_transaction
 from tests.jobs.admin_flow import (
@@ -318,7 +318,7 @@ def test_a_stale_revert_in_the_cleanup_is_back_to_done(background, reverter_clie
     stale = timezone.now() - datetime.timedelta(hours=1)
     ImportJob.objects.filter(pk=job.pk).update(state="reverting", heartbeat_at=stale)
 
-    counts = transitions.delete_expired()
+    counts = expiry.delete_expired()
 
     job.refresh_from_db()
     assert counts["failed"] == 1

@@ -10,7 +10,7 @@ import tablib
 from django.contrib.auth.models import User
 from django.core import signing
 
-from admin_bulk_upsert.jobs import transitions
+from admin_bulk_upsert.jobs import expiry, transitions
 from admin_bulk_upsert.jobs.compat import DUMMY_BACKEND, IMMEDIATE_BACKEND
 from tests.files.test_spreadsheets import rewrite
 from tests.testapp.models import Product
@@ -167,7 +167,7 @@ def test_run_again_repeats_the_step_that_failed_for_an_import_without_preview(se
         state="importing", step_started_at=long_ago, heartbeat_at=long_ago
     )
     job.refresh_from_db()
-    assert transitions.fail_if_stale(job)
+    assert expiry.fail_if_stale(job)
     assert job.state == "failed" and job.failed_step == "import"
 
     settings.ADMIN_BULK_UPSERT = {**settings.ADMIN_BULK_UPSERT, "TASK_BACKEND": "default"}

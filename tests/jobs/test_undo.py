@@ -62,7 +62,7 @@ def _products(*rows):
 
 
 def _revert_now(job, user):
-    revert.request_revert(job, user)  # the immediate backend runs the task at once
+    transitions.request_revert(job, user)  # the immediate backend runs the task at once
     job.refresh_from_db()
     return job
 
@@ -174,7 +174,7 @@ def test_a_job_is_reverted_once_and_a_revert_is_not_revertible(ann):
     assert job.state == "reverted"
     assert LogEntry.objects.filter(change_message="Reverted bulk import of “file.csv”.").count()
     with pytest.raises(transitions.JobStateError):
-        revert.request_revert(job, ann)
+        transitions.request_revert(job, ann)
     with pytest.raises(revert.RevertRefused):
         revert.revert(job)
     assert revert.refusal(job) == "This import was reverted already."
@@ -213,7 +213,7 @@ def test_may_revert_needs_the_importer_or_a_superuser_with_delete_and_change():
     eve.user_permissions.add(Permission.objects.get(codename="delete_product"))
     assert not revert.may_revert(User.objects.get(pk=eve.pk), job)  # not hers
     with pytest.raises(PermissionError):
-        revert.request_revert(job, User.objects.get(pk=eve.pk))
+        transitions.request_revert(job, User.objects.get(pk=eve.pk))
     assert ImportJob.objects.get(pk=job.pk).state == "done"
 
 

@@ -30,7 +30,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from admin_bulk_upsert.jobs import transitions
+from admin_bulk_upsert.jobs import expiry, transitions
 from admin_bulk_upsert.jobs.models import ImportJob
 from tests.testapp.models import Account, LooseTransaction, Product
 
@@ -195,7 +195,7 @@ def test_killed_worker_writes_nothing_then_run_again_imports_once(worker_backend
     job = _job(job)
     assert job.state == "importing"  # nobody has told the job yet
     job = worker_backend.wait_for(
-        lambda: transitions.fail_if_stale(found := _job(job)) and found,
+        lambda: expiry.fail_if_stale(found := _job(job)) and found,
         "the killed worker's heartbeat to go stale",
     )
     assert job.state == "failed"

@@ -3,7 +3,7 @@
 - ``list``: the latest jobs, newest first;
 - ``wait ID``: follow a job's progress until it ends (as ``bulk_import --wait``);
 - ``cancel ID``: cancel a queued job, or ask a running one to stop at its next chunk;
-- ``cleanup``: :func:`admin_bulk_upsert.jobs.transitions.delete_expired`, for cron. A project
+- ``cleanup``: :func:`admin_bulk_upsert.jobs.expiry.delete_expired`, for cron. A project
   with a periodic task scheduler can schedule the task
   ``admin_bulk_upsert.jobs.tasks.delete_expired_jobs`` instead.
 """
@@ -91,9 +91,9 @@ class Command(BaseCommand):
             )
 
     def _cleanup(self, options: dict[str, Any]) -> None:
-        from admin_bulk_upsert.jobs import transitions
+        from admin_bulk_upsert.jobs import expiry
 
-        counts = transitions.delete_expired()
+        counts = expiry.delete_expired()
         if options["verbosity"] > 0:
             self.stdout.write(cleanup_summary(counts))
 
