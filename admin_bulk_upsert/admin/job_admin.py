@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from ..jobs import expiry, storage
 from ..jobs.models import ImportJob
 from . import job_views, revert_views
+from .mixins import BulkUpsertAdminMixin
 
 
 class ImportJobAdmin(admin.ModelAdmin):
@@ -146,8 +147,6 @@ class ImportJobAdmin(admin.ModelAdmin):
         super().delete_queryset(request, queryset)
 
     def _importing_admin(self, job: ImportJob) -> Any:
-        from .mixins import BulkUpsertAdminMixin
-
         try:
             model = job.model
         except LookupError:

@@ -25,6 +25,7 @@ from import_export.admin import ImportExportMixin
 
 from ..checks import check_resource_class
 from ..jobs import transitions
+from ..resources import bulk_resource_factory
 from . import import_views, job_views, revert_views
 from .forms import (
     BulkUpsertConfirmForm,
@@ -55,8 +56,6 @@ class BulkUpsertAdminMixin(ImportExportMixin):
         """DIE's choice of resources, except that the default one is a bulk resource."""
         if not self.resource_classes and not self.resource_class:
             if self._default_resource_class is None:
-                from ..resources import bulk_resource_factory
-
                 # Built once: the confirm step must find the class the preview used.
                 self._default_resource_class = bulk_resource_factory(self.model)
             return [self._default_resource_class]

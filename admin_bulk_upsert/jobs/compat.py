@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from importlib.util import find_spec
 
-if find_spec("django.tasks"):
+if find_spec("django.tasks"):  # Django 6: built in; before it, the django-tasks backport
     from django.tasks import TaskResultStatus, task, task_backends
     from django.tasks.backends.dummy import DummyBackend
     from django.tasks.backends.immediate import ImmediateBackend

@@ -21,6 +21,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..conf import get_config
 from .storage import job_storage
 
 
@@ -175,8 +176,6 @@ class ImportJob(models.Model):
 
     def heartbeat_is_stale(self, now: datetime.datetime | None = None) -> bool:
         """A running job whose worker has not been heard of for ``HEARTBEAT_TIMEOUT``."""
-        from ..conf import get_config
-
         if not self.is_running:
             return False
         last = self.heartbeat_at or self.step_started_at

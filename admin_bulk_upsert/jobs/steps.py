@@ -39,6 +39,7 @@ from ..files.reading import ReadError
 from ..files.streaming import open_dataset
 from ..reports.log_entries import LogEntrySpool, write_log_entries
 from ..reports.preview import Preview, PreviewBuilder
+from ..resources import bulk_resource_factory
 from . import storage
 from .heartbeat import ImportCancelled, JobProgress, worker_name
 from .models import ImportJob
@@ -54,8 +55,6 @@ def resource_class_for(job: ImportJob) -> Any:
     """The job's resource class: its dotted path, or the model's default bulk resource."""
     if job.resource_path:
         return import_string(job.resource_path)
-    from ..resources import bulk_resource_factory
-
     return bulk_resource_factory(job.model)
 
 

@@ -31,7 +31,7 @@ import zlib
 from collections.abc import Iterator
 from typing import Any
 
-from django.db import models, transaction
+from django.db import DatabaseError, connections, models, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -160,8 +160,6 @@ def iter_payloads(job_pk: int, using: str, newest_first: bool = True) -> Iterato
 
 def delete_expired_undo(before: Any) -> int:
     """Delete undo data created before ``before`` in every database it is migrated to."""
-    from django.db import DatabaseError, connections, router
-
     deleted = 0
     for alias in connections:
         if not router.allow_migrate_model(alias, UndoChunk):

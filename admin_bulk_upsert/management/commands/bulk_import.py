@@ -30,10 +30,12 @@ from django.utils.translation import ngettext
 
 from admin_bulk_upsert.files.reading import ReadError, supported_formats
 from admin_bulk_upsert.files.streaming import open_dataset
+from admin_bulk_upsert.jobs import transitions
 from admin_bulk_upsert.management import job_waiting
 from admin_bulk_upsert.management.job_waiting import ROWS_FAILED
 from admin_bulk_upsert.management.progress_bar import ProgressBar
 from admin_bulk_upsert.reports.failed_rows import FailureReport
+from admin_bulk_upsert.resources import BulkUpsertResource, bulk_resource_factory
 
 __all__ = ["ROWS_FAILED", "Command"]
 
@@ -160,8 +162,6 @@ class Command(BaseCommand):
     # --- background job ---------------------------------------------------------
 
     def _queue_job(self, options: dict[str, Any]) -> None:
-        from admin_bulk_upsert.jobs import transitions
-
         if options["batch_size"] is not None:
             # A job builds its resource from a dotted path in the worker: a
             # per-run subclass cannot travel there.
@@ -216,8 +216,6 @@ class Command(BaseCommand):
     # --- setup -----------------------------------------------------------------
 
     def _build_resource(self, options: dict[str, Any]) -> Any:
-        from admin_bulk_upsert import bulk_resource_factory
-
         target: str = options["target"]
         unique_fields = options["unique_fields"] or None
         batch_size = options["batch_size"]
@@ -321,8 +319,6 @@ def _get_model(target: str) -> Any:
 
 
 def _get_resource_class(target: str) -> type[Any]:
-    from admin_bulk_upsert import BulkUpsertResource
-
     try:
         found = import_string(target)
     except ImportError as exc:

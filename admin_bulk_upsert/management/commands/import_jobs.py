@@ -16,6 +16,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from admin_bulk_upsert.jobs import expiry, transitions
+from admin_bulk_upsert.jobs.models import ImportJob
 from admin_bulk_upsert.management import job_waiting
 
 
@@ -42,8 +44,6 @@ class Command(BaseCommand):
         getattr(self, f"_{options['action']}")(options)
 
     def _list(self, options: dict[str, Any]) -> None:
-        from admin_bulk_upsert.jobs.models import ImportJob
-
         jobs = list(ImportJob.objects.all()[: options["limit"]])
         if not jobs:
             self.stdout.write(_("No import jobs."))
@@ -71,9 +71,6 @@ class Command(BaseCommand):
         job_waiting.report(job, self.stdout, self.style, verbose=verbose)
 
     def _cancel(self, options: dict[str, Any]) -> None:
-        from admin_bulk_upsert.jobs import transitions
-        from admin_bulk_upsert.jobs.models import ImportJob
-
         job = ImportJob.objects.filter(pk=options["job_id"]).first()
         if job is None:
             raise CommandError(_("There is no import job %(id)s.") % {"id": options["job_id"]})
@@ -91,8 +88,6 @@ class Command(BaseCommand):
             )
 
     def _cleanup(self, options: dict[str, Any]) -> None:
-        from admin_bulk_upsert.jobs import expiry
-
         counts = expiry.delete_expired()
         if options["verbosity"] > 0:
             self.stdout.write(cleanup_summary(counts))
