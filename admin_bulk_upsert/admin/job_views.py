@@ -49,7 +49,7 @@ from django.utils.translation import gettext_lazy as _
 from ..jobs import expiry, transitions
 from ..jobs.models import ImportJob
 from ..reports.preview import Preview
-from .revert_page import revert_context
+from .revert_context import revert_context
 
 State = ImportJob.State
 #: DIE's msgid, left unmarked here: DIE's catalog translates it.

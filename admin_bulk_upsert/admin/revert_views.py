@@ -12,6 +12,10 @@ so that it lists what a revert would do now, and keeps no file behind.
 (:func:`~admin_bulk_upsert.jobs.transitions.revert_token`), as the import's
 confirm does; the revert is queued and the page follows it like an import.
 
+What the job page shows about reverting, outside these requests (the button,
+the reason there is none, a done revert's outcome), is built by
+:mod:`.revert_context`.
+
 Status codes: a foreign job is a 404 (as on every job page), a user who may
 not revert it gets a 403, a forged or foreign token a 400, and a job that
 cannot be reverted (again) a 409 with the page saying why.
@@ -32,7 +36,7 @@ from django.utils.translation import gettext_lazy as _
 from ..jobs import revert, storage, transitions
 from ..jobs.models import ImportJob
 from .job_views import job_url, render_job_page, stored_csv_response, visible_job
-from .revert_page import entries
+from .revert_context import entries
 
 
 def revert_preview_view(model_admin: Any, request: HttpRequest, job_pk: int) -> HttpResponse:

@@ -1,7 +1,11 @@
-"""What the job page shows about reverting an import: the button, why not, the outcome.
+"""The template context of the job page's revert section: the button, why not, the outcome.
 
-Kept apart from :mod:`.revert_views` (the requests) so that :mod:`.job_views`
-can render it without importing the views that render through it.
+:mod:`.revert_views` answers the revert's requests (preview, confirm, reports)
+and renders the job page through :mod:`.job_views`; this module only builds the
+context they render: the ``revert`` entry of every job page (shown by
+``revert.html``) and the lists of entries (:func:`entries`) of a revert preview
+or a done revert. It cannot join :mod:`.revert_views`: :mod:`.job_views` needs
+it to render any job page, so the views and the page would import each other.
 
 A done job's page offers "Revert this import" to a user who may revert it
 (:func:`~admin_bulk_upsert.jobs.revert.may_revert`: the importer or a
