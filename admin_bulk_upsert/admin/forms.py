@@ -4,7 +4,7 @@ The upload form reads the file while validating, so that every reason a file
 cannot be imported (too big, not a spreadsheet, wrong encoding, empty, header
 only, a key column missing) is a form error next to the file field, and
 nothing is staged or written. For a background import it reads the header
-only (:mod:`..headers`): the upload must return at once, and the worker
+only (:mod:`..files.headers`): the upload must return at once, and the worker
 reports what the rows hold on the job page.
 """
 
