@@ -24,6 +24,8 @@ from django.utils.translation import gettext_lazy as _
 from ..conf import get_config
 from .storage import job_storage
 
+__all__ = ["ImportJob"]
+
 
 class ImportJobQuerySet(models.QuerySet["ImportJob"]):
     def visible_to(self, user: Any) -> ImportJobQuerySet:

@@ -37,6 +37,8 @@ from .models import ImportJob
 from .revert_chunk import KINDS, ChunkRevert, RevertReport
 from .undo import UndoChunk, chunks_of, iter_payloads
 
+__all__ = ["RevertOutcome", "RevertRefused", "may_revert", "refusal", "revert", "revert_preview"]
+
 State = ImportJob.State
 
 

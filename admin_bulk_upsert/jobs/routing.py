@@ -26,6 +26,8 @@ from typing import Any
 
 from django.db.models import Model
 
+__all__ = ["JobDatabaseRouter"]
+
 #: The apps whose every model lives in the jobs database, by app label
 #: (django-tasks-db's app is labelled ``django_tasks_database``).
 _JOB_APPS = frozenset({"django_tasks_database"})

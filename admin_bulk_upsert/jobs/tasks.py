@@ -22,6 +22,8 @@ from .compat import task
 from .expiry import delete_expired
 from .steps import run_import, run_preview, run_revert
 
+__all__ = ["delete_expired_jobs", "import_job", "preview_job", "revert_job"]
+
 
 def _job_task(function: Callable[..., Any]) -> Any:
     config = get_config()

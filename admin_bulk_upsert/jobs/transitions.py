@@ -30,6 +30,8 @@ from .expiry import drop_files
 from .models import ImportJob
 from .revert import may_revert, refusal
 
+__all__ = ["JobStateError", "request_revert"]
+
 State = ImportJob.State
 CONFIRM_SALT = "admin_bulk_upsert.jobs.confirm"
 REVERT_SALT = "admin_bulk_upsert.jobs.revert"
