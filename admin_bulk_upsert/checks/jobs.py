@@ -18,19 +18,22 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.checks import CheckMessage, Warning, register
+from django.core.files.storage import FileSystemStorage, storages
+from django.db import router
 
 from ..conf import get_config
+from ..jobs.compat import ImmediateBackend, task_backends
+from ..jobs.heartbeat import shares_sqlite_database
+from ..jobs.models import ImportJob
+from ..jobs.storage import private_folder
 
 
 @register()
 def check_job_storage(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """W004: the job storage is a folder that a web server publishes."""
-    from django.core.files.storage import FileSystemStorage, storages
-
-    from .storage import private_folder
-
     alias = get_config().STORAGE_ALIAS
     if alias in getattr(settings, "STORAGES", {}):
         storage = storages[alias]
@@ -74,8 +77,6 @@ def check_job_workers(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
 
 def _background_backend() -> Any:
     """The task backend jobs run on, when it runs them outside the request; else None."""
-    from .compat import ImmediateBackend, task_backends
-
     config = get_config()
     if config.BACKGROUND_IMPORTS is False:
         return None
@@ -87,8 +88,6 @@ def _background_backend() -> Any:
 
 
 def _check_shared_storage(backend: Any) -> list[CheckMessage]:
-    from .storage import private_folder
-
     config = get_config()
     if config.STORAGE_ALIAS in getattr(settings, "STORAGES", {}) or config.STAGING_DIR:
         return []
@@ -113,12 +112,6 @@ _QUEUE_APPS = frozenset({"admin_bulk_upsert", "django_tasks_database"})
 
 
 def _check_progress_database() -> list[CheckMessage]:
-    from django.apps import apps
-    from django.db import router
-
-    from .heartbeat import shares_sqlite_database
-    from .models import ImportJob
-
     job_alias = router.db_for_write(ImportJob)
     shared = sorted(
         {
