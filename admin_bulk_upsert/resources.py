@@ -34,7 +34,8 @@ from import_export.widgets import ManyToManyWidget
 
 from .conf import UNDECLARED, declared_option, get_config
 from .engine.chunk_changes import ChunkWrittenCallback
-from .engine.chunks import BlankSnapshots, ReadAhead, import_chunk, read_chunks, record_rows
+from .engine.chunks import ReadAhead, import_chunk, read_chunks, record_rows
+from .engine.finishing import BlankSnapshots
 from .engine.import_lock import model_import_lock
 from .engine.instances import import_instance_keeping_pk
 from .engine.keys import KeySpec
