@@ -11,9 +11,8 @@ replay when the database refuses a chunk.
 
 from __future__ import annotations
 
-import itertools
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import connections, transaction
@@ -39,71 +38,6 @@ logger = logging.getLogger(__name__)
 def failed(work: RowWork) -> bool:
     """Whether stock would report the row as an error or invalid."""
     return bool(work.result.errors or work.result.validation_error)
-
-
-def read_chunks(resource: Any, dataset: Any) -> Iterable[list[RowWork]]:
-    """The dataset's rows in chunks of ``batch_size``, numbered from 1 like stock's."""
-    headers = dataset.headers
-    rows = iter(dataset)
-    size = resource.get_batch_size()
-    row_result_class = resource.get_row_result_class()
-    store_values = resource._meta.store_row_values
-    number = 0
-    while True:
-        batch = list(itertools.islice(rows, size))
-        if not batch:
-            return
-        chunk = []
-        for values in batch:
-            number += 1
-            row = dict(zip(headers, values, strict=False))
-            result = row_result_class()
-            if store_values:
-                result.row_values = row
-            chunk.append(RowWork(number=number, row=row, result=result))
-        yield chunk
-
-
-class ReadAhead:
-    """The chunks of :func:`read_chunks`, of which the next can be read early.
-
-    :meth:`read_next` is work for the time the database spends on the
-    previous chunk's write; an error reading is raised when the chunk is
-    asked for, as it would have been. A chunk read early is also given to
-    ``prepare`` (cleaning its cells ahead of time), which must not raise.
-    """
-
-    def __init__(
-        self,
-        chunks: Iterable[list[RowWork]],
-        prepare: Callable[[list[RowWork]], None] | None = None,
-    ) -> None:
-        self._chunks = iter(chunks)
-        self._prepare = prepare
-        self._next: list[RowWork] | BaseException | None = None
-
-    def __iter__(self) -> ReadAhead:
-        return self
-
-    def __next__(self) -> list[RowWork]:
-        ready, self._next = self._next, None
-        if ready is None:
-            return next(self._chunks)
-        if isinstance(ready, BaseException):
-            raise ready
-        return ready
-
-    def read_next(self) -> None:
-        if self._next is not None:
-            return
-        try:
-            chunk = next(self._chunks)
-        except BaseException as exc:  # StopIteration included: raised by __next__
-            self._next = exc
-            return
-        self._next = chunk
-        if self._prepare is not None:
-            self._prepare(chunk)
 
 
 def import_chunk(
