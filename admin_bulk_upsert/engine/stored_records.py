@@ -27,7 +27,7 @@ from .keys import KeySpec
 from .prefetch import fetch_existing, single
 
 if TYPE_CHECKING:
-    from .planning import RowWork
+    from .planning import RowWork  # annotations only: planning imports this module
 
 
 @dataclasses.dataclass(eq=False)
