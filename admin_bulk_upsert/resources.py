@@ -221,17 +221,9 @@ class BulkUpsertResource(ModelResource):
         reason = self.stock_path_reason()
         if reason is not None:
             logger.info("Importing %s row by row: %s", self._meta.model.__name__, reason)
-            with streaming_result_class(self, self._row_consumer):
-                result = super().import_data_inner(
-                    dataset,
-                    dry_run,
-                    raise_errors,
-                    using_transactions,
-                    collect_failed_rows,
-                    **kwargs,
-                )
-            self._report_progress(len(dataset), len(dataset))
-            return result  # type: ignore[no-any-return]
+            return self._import_row_by_row(
+                dataset, dry_run, raise_errors, using_transactions, collect_failed_rows, **kwargs
+            )
 
         save_reason = self.save_per_row_reason()
         if save_reason is not None:
@@ -283,6 +275,28 @@ class BulkUpsertResource(ModelResource):
         return result
 
     # -- the stages ------------------------------------------------------------------
+
+    def _import_row_by_row(
+        self,
+        dataset: Any,
+        dry_run: bool,
+        raise_errors: bool,
+        using_transactions: bool,
+        collect_failed_rows: bool,
+        **kwargs: Any,
+    ) -> Result:
+        """Stock's ``import_data_inner``, for a resource of :mod:`.engine.stock_fallback`."""
+        with streaming_result_class(self, self._row_consumer):
+            result = super().import_data_inner(
+                dataset,
+                dry_run,
+                raise_errors,
+                using_transactions,
+                collect_failed_rows,
+                **kwargs,
+            )
+        self._report_progress(len(dataset), len(dataset))
+        return result  # type: ignore[no-any-return]
 
     def _key_spec(self, headers: Sequence[str] | None, using: str) -> KeySpec | None:
         """The key used for lookups, or ``None`` when every row is new.
