@@ -244,8 +244,7 @@ def _fast_timestamptz(cursor: Any) -> Any:
         or current.load is not base.load
     ):
         return None
-    # psycopg is optional (the postgres extra); a loader was found, so it is installed.
-    from psycopg.types.datetime import TimestamptzLoader
+    from psycopg.types.datetime import TimestamptzLoader  # optional: the postgres extra
 
     adapters.register_loader(oid, TimestamptzLoader)
     return (current.timezone,)
@@ -271,14 +270,13 @@ def _zone_steps(cursor: Any, zones: tuple[Any]) -> list[tuple[int, Any]]:
 def _tz_loader() -> tuple[Any, Any, int] | None:
     """Django's ``timestamptz`` loader class, the text format and the type's oid."""
     try:
-        # Imports psycopg or psycopg2, optional (the postgres extra).
+        # Imports psycopg or psycopg2: optional, the postgres extra.
         from django.db.backends.postgresql.psycopg_any import BaseTzLoader, is_psycopg3
     except ImportError:  # pragma: no cover - no PostgreSQL driver installed
         return None
     if not is_psycopg3:  # pragma: no cover - psycopg2 has no such loader
         return None
-    # psycopg 3, optional (the postgres extra), known to be installed here.
-    from psycopg.postgres import types
+    from psycopg.postgres import types  # optional: the postgres extra
     from psycopg.pq import Format
 
     return BaseTzLoader, Format.TEXT, types["timestamptz"].oid
