@@ -8,6 +8,6 @@ class AdminBulkUpsertConfig(AppConfig):
     verbose_name = _("Admin bulk upsert")
 
     def ready(self) -> None:
-        # Registers the system checks (admin_bulk_upsert.E00x, W00x).
+        # Registers the system checks (admin_bulk_upsert.E00x, W00x). Imported here, not at
+        # the top: Django loads this module before the models, and the checks import them.
         from . import checks  # noqa: F401
-        from .jobs import checks as job_checks  # noqa: F401

@@ -16,6 +16,8 @@ from django.contrib import admin
 from django.db import models
 from django.http import HttpRequest
 
+from .resources import bulk_resource_factory
+
 #: Set on the classes built here: the ModelAdmin class they were derived from.
 #: Registering again derives from that class, so mixins never stack.
 ORIGINAL_ADMIN_ATTRIBUTE = "_bulk_upsert_original_admin"
@@ -55,8 +57,6 @@ def register(
             "set the key and fields in the resource's Meta."
         )
     if resource_class is None:
-        from .resources import bulk_resource_factory
-
         resource_class = bulk_resource_factory(model, unique_fields=unique_fields, fields=fields)
 
     if site.is_registered(model):
@@ -87,6 +87,8 @@ def build_admin_class(base: type[admin.ModelAdmin[Any]], resource_class: type[An
     The result is named ``BulkUpsert<Base>`` and lives in ``base``'s module, so
     admin check messages and tracebacks point at the class people know.
     """
+    # Django app loading: the admin package imports the job model, and this module
+    # must import before the app registry is ready (as admin_bulk_upsert.register).
     from .admin.mixins import BulkUpsertAdminMixin
 
     attrs: dict[str, Any] = {

@@ -1,61 +1,50 @@
 """``BulkUpsertResource``: django-import-export's ``ModelResource``, chunk by chunk.
 
 Subclass it exactly like ``ModelResource``. Rows are processed in chunks of
-``Meta.batch_size``: per chunk, one query finds the stored records of every
-row by ``import_id_fields`` (:mod:`.engine.lookup`), one query per foreign-key
-column resolves natural keys (:mod:`.engine.prefetch`), the rows go through DIE's
-hooks in stock order (:mod:`.engine.planning`) and the chunk is written in bulk
-(:mod:`.engine.bulk_write`), or, for a model that overrides ``save()`` or has
-``pre_save``/``post_save`` receivers, saved row by row with ``save()``
-(:mod:`.engine.per_row_save`). The outcome (database state, totals, failed rows and their
-messages) is the one stock DIE reaches row by row.
+``Meta.batch_size`` (:mod:`.engine.import_run`): per chunk, one query finds
+the stored records of every row by ``import_id_fields`` (:mod:`.engine.lookup`),
+one query per foreign-key column resolves natural keys (:mod:`.engine.prefetch`),
+the rows go through DIE's hooks in stock order (:mod:`.engine.planning`) and the
+chunk is written in bulk (:mod:`.engine.bulk_write`), or, for a model that
+overrides ``save()`` or has ``pre_save``/``post_save`` receivers, saved row by
+row with ``save()`` (:mod:`.engine.per_row_save`). The outcome (database state,
+totals, failed rows and their messages) is the one stock DIE reaches row by row.
 
 Where a resource customises what the bulk path cannot reproduce (its own
 ``import_row``, ``get_instance``, ``save_instance``, ``do_instance_save``,
 ``for_delete``, ``use_bulk``, a multi-table model), the import runs the stock
-row-by-row path instead and logs why.
+row-by-row path instead and logs why (:mod:`.engine.stock_fallback`).
+
+This module is the public face: the class DIE calls and its options. The
+machinery lives in :mod:`admin_bulk_upsert.engine`, whose modules take the
+resource as an argument and may change between releases.
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
 import logging
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db.models import ForeignKey, Model
+from django.db.models import Model
 from import_export.resources import ModelResource
 from import_export.results import Result, RowResult
 from import_export.utils import atomic_if_using_transaction
 from import_export.widgets import ManyToManyWidget
 
 from .conf import UNDECLARED, declared_option, get_config
+from .engine import stock_fallback, validation
 from .engine.chunk_changes import ChunkWrittenCallback
-from .engine.chunks import BlankSnapshots, ReadAhead, import_chunk, read_chunks, record_rows
 from .engine.import_lock import model_import_lock
+from .engine.import_run import import_chunks
 from .engine.instances import import_instance_keeping_pk
 from .engine.keys import KeySpec
-from .engine.results import LazyDiffRowResult, RowConsumer, StreamingResult
-from .engine.widget_cleaning import fast_widget_cleaning
+from .engine.results import LazyDiffRowResult, RowConsumer, streaming_result_class
 from .engine.write_mode import save_per_row_reason
-from .gc_pause import paused_collection
 
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
-
-#: Methods whose override means the bulk path would not run the user's code.
-_STOCK_ONLY_METHODS = (
-    "import_row",
-    "get_or_init_instance",
-    "get_instance",
-    "save_instance",
-    "do_instance_save",
-    "for_delete",
-)
 
 
 class BulkUpsertResource(ModelResource):
@@ -130,15 +119,11 @@ class BulkUpsertResource(ModelResource):
 
     @classmethod
     def stock_path_reason(cls) -> str | None:
-        """Why this resource must be imported row by row by stock DIE, or ``None``."""
-        if cls._meta.use_bulk:
-            return "Meta.use_bulk is set"
-        for name in _STOCK_ONLY_METHODS:
-            if getattr(cls, name) is not getattr(BulkUpsertResource, name):
-                return f"{cls.__name__} overrides {name}()"
-        if cls._meta.model._meta.parents:
-            return "multi-table inheritance cannot be bulk created"
-        return None
+        """Why this resource must be imported row by row by stock DIE, or ``None``.
+
+        See :mod:`.engine.stock_fallback`.
+        """
+        return stock_fallback.stock_path_reason(cls, BulkUpsertResource)
 
     #: Stock's, except that a blank ``id`` cell leaves a found record its pk.
     import_instance = import_instance_keeping_pk
@@ -168,28 +153,9 @@ class BulkUpsertResource(ModelResource):
         constraints are then enforced by the database at write time, and a
         chunk it refuses is replayed row by row with full stock validation,
         so the failing row gets stock's message. Foreign keys that were just
-        fetched are not fetched again to check they exist.
+        fetched are not fetched again to check they exist (:mod:`.engine.validation`).
         """
-        errors = dict(import_validation_errors or {})
-        if self._meta.clean_model_instances:
-            exclude = set(errors)
-            options: dict[str, bool] = {"validate_unique": validate_unique}
-            if not validate_unique:
-                exclude |= _fetched_foreign_keys(instance)
-                if _takes_validate_constraints(type(instance)):
-                    options["validate_constraints"] = False
-            try:
-                instance.full_clean(exclude=exclude, **options)
-            except ValidationError as exc:
-                errors = exc.update_error_dict(errors)
-            if errors and not validate_unique:
-                # The row is invalid and will not be written, so the database
-                # will not report a taken key for it: stock's full validation
-                # lists every error, uniqueness included (queries for invalid
-                # rows only).
-                ModelResource.validate_instance(self, instance, import_validation_errors)
-        if errors:
-            raise ValidationError(errors)
+        validation.validate_instance(self, instance, import_validation_errors, validate_unique)
 
     # -- import ----------------------------------------------------------------------
 
@@ -255,23 +221,15 @@ class BulkUpsertResource(ModelResource):
         reason = self.stock_path_reason()
         if reason is not None:
             logger.info("Importing %s row by row: %s", self._meta.model.__name__, reason)
-            with self._streaming_result_class():
-                result = super().import_data_inner(
-                    dataset,
-                    dry_run,
-                    raise_errors,
-                    using_transactions,
-                    collect_failed_rows,
-                    **kwargs,
-                )
-            self._report_progress(len(dataset), len(dataset))
-            return result  # type: ignore[no-any-return]
+            return self._import_row_by_row(
+                dataset, dry_run, raise_errors, using_transactions, collect_failed_rows, **kwargs
+            )
 
         save_reason = self.save_per_row_reason()
         if save_reason is not None:
             model_name = self._meta.model.__name__
             logger.info("Importing %s with save() per row: %s", model_name, save_reason)
-        with self._streaming_result_class():
+        with streaming_result_class(self, self._row_consumer):
             result = self.get_result_class()()
         result.diff_headers = self.get_diff_headers()
         result.total_rows = len(dataset)
@@ -295,42 +253,19 @@ class BulkUpsertResource(ModelResource):
         kwargs.update({"dry_run": dry_run, "using_transactions": using_transactions})
         spec = self._key_spec(dataset.headers, using)
         write = using_transactions or not dry_run
-        done = 0
-        import_fields = self.get_import_fields()
-        with (
-            fast_widget_cleaning(
-                [field.widget for field in import_fields],
-                [(field.column_name, field.widget) for field in import_fields],
-            ) as clean_early,
-            self._fixed_import_fields(import_fields),
-            paused_collection() as collect_garbage,
-        ):
-            blanks = BlankSnapshots()
-            chunks = ReadAhead(
-                read_chunks(self, dataset),
-                prepare=lambda chunk: clean_early([work.row for work in chunk]),
-            )
-            for chunk in chunks:
-                import_chunk(
-                    self,
-                    chunk,
-                    spec,
-                    kwargs,
-                    write,
-                    using,
-                    dataset,
-                    raise_errors,
-                    blanks,
-                    idle_work=chunks.read_next,
-                    save_each=save_reason is not None,
-                )
-                record_rows(self, result, chunk, raise_errors, collect_failed_rows)
-                done += len(chunk)
-                # The rows' scaffolding goes now, by reference counting, rather
-                # than being walked by the collection below.
-                chunk.clear()
-                collect_garbage()
-                self._report_progress(done, total)
+        import_chunks(
+            self,
+            dataset,
+            result,
+            spec,
+            kwargs,
+            write=write,
+            using=using,
+            raise_errors=raise_errors,
+            collect_failed_rows=collect_failed_rows,
+            save_each=save_reason is not None,
+            progress=lambda done: self._report_progress(done, total),
+        )
 
         try:
             with atomic_if_using_transaction(using_transactions, using=using):
@@ -341,38 +276,27 @@ class BulkUpsertResource(ModelResource):
 
     # -- the stages ------------------------------------------------------------------
 
-    @contextmanager
-    def _streaming_result_class(self) -> Iterator[None]:
-        """With a row consumer, make ``get_result_class()`` give a :class:`StreamingResult`.
-
-        Stock's row loop (the row-by-row path) makes its result the same way,
-        so it streams too.
-        """
-        consumer = self._row_consumer
-        if consumer is None:
-            yield
-            return
-        self.get_result_class = lambda: functools.partial(  # type: ignore[method-assign]
-            StreamingResult, consumer
-        )
-        try:
-            yield
-        finally:
-            del self.get_result_class
-
-    @contextmanager
-    def _fixed_import_fields(self, import_fields: list[Any]) -> Iterator[None]:
-        """Answer ``get_import_fields()`` from one computation during the import.
-
-        DIE recomputes the ordered field list several times per row
-        (``import_instance``, ``skip_row``, the diff); it cannot change while
-        rows are imported.
-        """
-        self.get_import_fields = lambda: import_fields  # type: ignore[method-assign]
-        try:
-            yield
-        finally:
-            del self.get_import_fields
+    def _import_row_by_row(
+        self,
+        dataset: Any,
+        dry_run: bool,
+        raise_errors: bool,
+        using_transactions: bool,
+        collect_failed_rows: bool,
+        **kwargs: Any,
+    ) -> Result:
+        """Stock's ``import_data_inner``, for a resource of :mod:`.engine.stock_fallback`."""
+        with streaming_result_class(self, self._row_consumer):
+            result = super().import_data_inner(
+                dataset,
+                dry_run,
+                raise_errors,
+                using_transactions,
+                collect_failed_rows,
+                **kwargs,
+            )
+        self._report_progress(len(dataset), len(dataset))
+        return result  # type: ignore[no-any-return]
 
     def _key_spec(self, headers: Sequence[str] | None, using: str) -> KeySpec | None:
         """The key used for lookups, or ``None`` when every row is new.
@@ -394,34 +318,6 @@ class BulkUpsertResource(ModelResource):
         progress = self._progress
         if progress is not None:
             progress(done, total)
-
-
-@functools.cache
-def _takes_validate_constraints(model: type[Model]) -> bool:
-    """Whether ``model.full_clean`` accepts ``validate_constraints`` (Django 4.1+).
-
-    A model may still override it with the older signature
-    ``full_clean(exclude=None, validate_unique=True)``: it is then called as
-    stock calls it, and Django's own default checks its constraints.
-    """
-    try:
-        parameters = inspect.signature(model.full_clean).parameters
-    except (TypeError, ValueError):
-        return False
-    return "validate_constraints" in parameters or any(
-        parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in parameters.values()
-    )
-
-
-def _fetched_foreign_keys(instance: Model) -> set[str]:
-    """Foreign keys holding an object loaded from the database: they exist."""
-    names = set()
-    for field in instance._meta.concrete_fields:
-        if isinstance(field, ForeignKey) and field.is_cached(instance):
-            related = field.get_cached_value(instance)
-            if related is not None and not related._state.adding:
-                names.add(field.name)
-    return names
 
 
 def bulk_resource_factory(

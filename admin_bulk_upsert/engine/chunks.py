@@ -2,19 +2,20 @@
 
 The functions take the resource as their first argument and call its DIE
 hooks; :class:`~admin_bulk_upsert.resources.BulkUpsertResource` strings them
-together for every chunk of an import.
+together for every chunk of an import. The stages have modules of their own:
+:mod:`.planning` (each row's pre-save part), :mod:`.bulk_write` or
+:mod:`.per_row_save` (the write), :mod:`.finishing` (each row's post-save
+part); what stays here is their order, and the fallback to stock's row-by-row
+replay when the database refuses a chunk.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.db import DatabaseError, connections, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Model
+from django.db import connections, transaction
 from import_export import exceptions
 from import_export.instance_loaders import ModelInstanceLoader
 from import_export.resources import Resource
@@ -24,10 +25,11 @@ from import_export.widgets import ManyToManyWidget
 
 from .bulk_write import ChunkWriteError, write_chunk
 from .chunk_changes import ChunkRecorder
+from .finishing import BlankSnapshots, FinishBroken, finish_hooks, finish_rows
 from .instances import overrides
 from .keys import KeySpec
 from .per_row_save import save_chunk
-from .planning import RowWork, fail, plan_chunk, row_kwargs
+from .planning import RowWork, plan_chunk, row_kwargs
 from .prefetch import prefetched_foreign_keys
 
 logger = logging.getLogger(__name__)
@@ -36,71 +38,6 @@ logger = logging.getLogger(__name__)
 def failed(work: RowWork) -> bool:
     """Whether stock would report the row as an error or invalid."""
     return bool(work.result.errors or work.result.validation_error)
-
-
-def read_chunks(resource: Any, dataset: Any) -> Iterable[list[RowWork]]:
-    """The dataset's rows in chunks of ``batch_size``, numbered from 1 like stock's."""
-    headers = dataset.headers
-    rows = iter(dataset)
-    size = resource.get_batch_size()
-    row_result_class = resource.get_row_result_class()
-    store_values = resource._meta.store_row_values
-    number = 0
-    while True:
-        batch = list(itertools.islice(rows, size))
-        if not batch:
-            return
-        chunk = []
-        for values in batch:
-            number += 1
-            row = dict(zip(headers, values, strict=False))
-            result = row_result_class()
-            if store_values:
-                result.row_values = row
-            chunk.append(RowWork(number=number, row=row, result=result))
-        yield chunk
-
-
-class ReadAhead:
-    """The chunks of :func:`read_chunks`, of which the next can be read early.
-
-    :meth:`read_next` is work for the time the database spends on the
-    previous chunk's write; an error reading is raised when the chunk is
-    asked for, as it would have been. A chunk read early is also given to
-    ``prepare`` (cleaning its cells ahead of time), which must not raise.
-    """
-
-    def __init__(
-        self,
-        chunks: Iterable[list[RowWork]],
-        prepare: Callable[[list[RowWork]], None] | None = None,
-    ) -> None:
-        self._chunks = iter(chunks)
-        self._prepare = prepare
-        self._next: list[RowWork] | BaseException | None = None
-
-    def __iter__(self) -> ReadAhead:
-        return self
-
-    def __next__(self) -> list[RowWork]:
-        ready, self._next = self._next, None
-        if ready is None:
-            return next(self._chunks)
-        if isinstance(ready, BaseException):
-            raise ready
-        return ready
-
-    def read_next(self) -> None:
-        if self._next is not None:
-            return
-        try:
-            chunk = next(self._chunks)
-        except BaseException as exc:  # StopIteration included: raised by __next__
-            self._next = exc
-            return
-        self._next = chunk
-        if self._prepare is not None:
-            self._prepare(chunk)
 
 
 def import_chunk(
@@ -259,16 +196,6 @@ class _Once:
             function()
 
 
-def finish_hooks(resource: Any) -> tuple[bool, bool, bool]:
-    """Whether finishing a row calls ``after_save_instance``, ``save_m2m``, ``after_import_row``."""
-    return (
-        overrides(resource, "after_save_instance"),
-        overrides(resource, "save_m2m")
-        or any(isinstance(f.widget, ManyToManyWidget) for f in resource.get_import_fields()),
-        overrides(resource, "after_import_row"),
-    )
-
-
 def skip_reads_written_m2m(resource: Any, chunk: Sequence[RowWork]) -> bool:
     """Whether ``skip_row`` may compare m2m links an earlier row of the chunk writes.
 
@@ -295,122 +222,6 @@ def skip_reads_written_m2m(resource: Any, chunk: Sequence[RowWork]) -> bool:
         isinstance(field.widget, ManyToManyWidget) and field.column_name in columns
         for field in resource.get_import_fields()
     )
-
-
-class BlankSnapshots:
-    """One shared snapshot for the many new rows whose blank instances are alike.
-
-    The diff of a new row compares it with the instance as it was before the
-    row was applied: for most files that is the same blank instance every
-    time, and keeping one copy per row until the diff is read would cost a
-    model instance per new row for the whole import.
-    """
-
-    def __init__(self) -> None:
-        self._shared: Model | None = None
-        # The last snapshot found alike: each chunk's rows share one blank
-        # instance of their own, compared once rather than once per row.
-        self._alike: Model | None = None
-
-    def share(self, snapshot: Model | None) -> Model | None:
-        if snapshot is None or snapshot is self._shared:
-            return snapshot
-        if snapshot is self._alike:
-            return self._shared
-        if self._shared is None:
-            self._shared = snapshot
-        elif _same_values(self._shared, snapshot):
-            self._alike = snapshot
-            return self._shared
-        return snapshot
-
-
-def _same_values(a: Model, b: Model) -> bool:
-    if type(a) is not type(b) or a._state.fields_cache or b._state.fields_cache:
-        return False
-    left = {k: v for k, v in a.__dict__.items() if k != "_state"}
-    right = {k: v for k, v in b.__dict__.items() if k != "_state"}
-    return left == right
-
-
-def finish_rows(
-    resource: Any,
-    chunk: Sequence[RowWork],
-    kwargs: dict[str, Any],
-    blanks: BlankSnapshots,
-    connection: BaseDatabaseWrapper | None = None,
-) -> None:
-    """The post-save part of each row, in stock order, once the chunk is written.
-
-    With ``connection`` (the chunk's write and finish share a savepoint),
-    a row whose hooks leave the transaction unusable (a database error in
-    ``save_m2m``, ``after_save_instance``, ...) raises :class:`FinishBroken`
-    at once: stock, with a savepoint per row, would fail that row only.
-    """
-    finish_row = _RowFinisher(resource, kwargs, blanks)
-    for work in chunk:
-        if work.result.import_type in _FAILED:
-            continue
-        finish_row(work)
-        if connection is not None and (finish_row.database_error or connection.needs_rollback):
-            raise FinishBroken
-
-
-class FinishBroken(Exception):
-    """A row's hooks broke the chunk's transaction; the chunk must be replayed."""
-
-
-_FAILED = (RowResult.IMPORT_TYPE_ERROR, RowResult.IMPORT_TYPE_INVALID)
-#: The keyword arguments of rows that call no hook (never passed to one).
-_NO_KWARGS: dict[str, Any] = {}
-
-
-class _RowFinisher:
-    """Finishes one row: ``after_save_instance``, ``save_m2m``, its result, ``after_import_row``."""
-
-    def __init__(self, resource: Any, kwargs: dict[str, Any], blanks: BlankSnapshots) -> None:
-        self.resource = resource
-        self.kwargs = kwargs
-        self.blanks = blanks
-        meta = resource._meta
-        self.after_save_instance, self.has_m2m, self.after_import_row = finish_hooks(resource)
-        self.hooks = self.after_save_instance or self.has_m2m or self.after_import_row
-        self.diff = not meta.skip_diff
-        self.html_diff = self.diff and not meta.skip_html_diff
-        # Hooks that write before stock reads the diff: read it when stock does.
-        self.diff_now = self.html_diff and (self.has_m2m or self.after_save_instance)
-        self.database_error = False
-
-    def __call__(self, work: RowWork) -> None:
-        resource = self.resource
-        result = work.result
-        hook_kwargs = row_kwargs(self.kwargs, work) if self.hooks else _NO_KWARGS
-        instance = work.instance
-        try:
-            before = work.original
-            if self.html_diff and work.new:
-                before = self.blanks.share(before)
-            diff = resource.get_diff_class()(resource, before, work.new) if self.diff_now else None
-            if work.saved:
-                if self.after_save_instance:
-                    resource.after_save_instance(instance, work.row, **hook_kwargs)
-                if self.has_m2m:
-                    resource.save_m2m(instance, work.row, **hook_kwargs)
-            result.add_instance_info(instance)
-            if resource._store_instance:
-                result.instance = instance
-            if diff is not None:
-                diff.compare_with(resource, instance)
-                result.defer_diff_rendering(diff)
-            elif self.html_diff:
-                result.defer_diff(resource, before, instance, work.new)
-            if self.diff and not work.new:
-                result.original = work.original
-            if self.after_import_row:
-                resource.after_import_row(work.row, result, **hook_kwargs)
-        except Exception as exc:
-            self.database_error = isinstance(exc, DatabaseError)
-            fail(resource, work, exc)
 
 
 def replay_rows(

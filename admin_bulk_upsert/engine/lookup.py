@@ -244,7 +244,7 @@ def _fast_timestamptz(cursor: Any) -> Any:
         or current.load is not base.load
     ):
         return None
-    from psycopg.types.datetime import TimestamptzLoader
+    from psycopg.types.datetime import TimestamptzLoader  # optional: the postgres extra
 
     adapters.register_loader(oid, TimestamptzLoader)
     return (current.timezone,)
@@ -270,12 +270,13 @@ def _zone_steps(cursor: Any, zones: tuple[Any]) -> list[tuple[int, Any]]:
 def _tz_loader() -> tuple[Any, Any, int] | None:
     """Django's ``timestamptz`` loader class, the text format and the type's oid."""
     try:
+        # Imports psycopg or psycopg2: optional, the postgres extra.
         from django.db.backends.postgresql.psycopg_any import BaseTzLoader, is_psycopg3
     except ImportError:  # pragma: no cover - no PostgreSQL driver installed
         return None
     if not is_psycopg3:  # pragma: no cover - psycopg2 has no such loader
         return None
-    from psycopg.postgres import types
+    from psycopg.postgres import types  # optional: the postgres extra
     from psycopg.pq import Format
 
     return BaseTzLoader, Format.TEXT, types["timestamptz"].oid

@@ -3,8 +3,9 @@
 This runs django-import-export's per-row hooks in stock order
 (``before_import_row``, ``after_init_instance``, ``import_instance``,
 ``skip_row``, ``validate_instance``, ``before_save_instance``) but finds
-existing records from one prefetched answer instead of one query per row, and
-defers the saving to :mod:`admin_bulk_upsert.engine.bulk_write`.
+each row's stored record in one batched answer (:mod:`.stored_records`)
+instead of one query per row, and defers the saving to
+:mod:`admin_bulk_upsert.engine.bulk_write`.
 
 Rows of one file that share a key (by the database's equality) form a group:
 the first row creates or updates the record and each later row updates the
@@ -14,13 +15,11 @@ A row that fails leaves its group as it was.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connections
 from django.db.models import Model
 from django.db.transaction import TransactionManagementError
 from import_export.results import RowResult
@@ -32,13 +31,13 @@ from .instances import (
     copy_instance,
     instance_factory,
     keep_stored_pk,
-    key_cleaner,
     overrides,
     row_applier,
     stock_logger,
 )
 from .keys import KeyHint, KeySpec
-from .prefetch import fetch_existing, multiple_returned, remembered_cleaning, single
+from .prefetch import multiple_returned, remembered_cleaning
+from .stored_records import find_existing
 
 
 @dataclasses.dataclass(eq=False, slots=True)
@@ -155,7 +154,7 @@ def plan_chunk(
         else:
             live.append(work)
     with remembered_cleaning(remembered):
-        existing = _find_existing(resource, spec, live)
+        existing = find_existing(resource, spec, live)
         groups = _Registry(spec)
         written: dict[int, Group] = {}
         try:
@@ -178,169 +177,6 @@ def plan_chunk(
 def row_kwargs(kwargs: dict[str, Any], work: RowWork) -> dict[str, Any]:
     """The keyword arguments stock passes a row's hooks: the import's, plus ``row_number``."""
     return {**kwargs, "row_number": work.number}
-
-
-@dataclasses.dataclass(eq=False)
-class _Lookup:
-    """One batched lookup of a chunk's rows, whose answer may still be on its way."""
-
-    rows: list[RowWork] = dataclasses.field(default_factory=list)
-    cleaned: list[list[Any]] = dataclasses.field(default_factory=list)
-    keys: list[tuple[Any, ...]] = dataclasses.field(default_factory=list)
-    result: Callable[[], dict[int, list[Model]]] = dict
-
-
-class _Existing:
-    """Per row (by ``id``): ``(key, stored instance or None)``, or the exception stock raised.
-
-    Rows looked up in a batch get their answer when first asked for: the
-    batch's statement may still be running when the first rows are planned.
-    :meth:`close` must be called once planning is done (it waits for any
-    statement still running, whatever happened meanwhile).
-    """
-
-    def __init__(self, resource: Any, spec: KeySpec | None) -> None:
-        self.resource = resource
-        self.spec = spec
-        self.answers: dict[int, Any] = {}
-        self._pending: list[_Lookup] = []
-        self._waiting: dict[int, _Lookup] = {}
-
-    def expect(self, lookup: _Lookup) -> None:
-        self._pending.append(lookup)
-        for work in lookup.rows:
-            self._waiting[id(work)] = lookup
-
-    def get(self, row_id: int) -> Any:
-        lookup = self._waiting.get(row_id)
-        while lookup is not None and self._pending:
-            current = self._pending.pop(0)
-            try:
-                self._settle(current)
-            except BaseException:
-                self.close()
-                raise
-            if current is lookup:
-                break
-        return self.answers.get(row_id)
-
-    def close(self) -> None:
-        pending, self._pending = self._pending, []
-        self._waiting.clear()
-        for lookup in pending:
-            # Only waited for: an earlier failure is what is being raised.
-            with contextlib.suppress(Exception):
-                lookup.result()
-
-    def _settle(self, lookup: _Lookup) -> None:
-        answers = self.answers
-        for work in lookup.rows:
-            self._waiting.pop(id(work), None)
-        try:
-            found = lookup.result()
-        except DatabaseError:
-            raise
-        except Exception:
-            # A stored record that cannot be read back (a value Django's
-            # converter rejects) fails only the rows whose get() reads it.
-            for work, cleaned in zip(lookup.rows, lookup.cleaned, strict=True):
-                try:
-                    stored = _stock_get(self.resource, self.spec, cleaned)  # type: ignore[arg-type]
-                except Exception as exc:
-                    answers[id(work)] = exc
-                else:
-                    if stored is not None:
-                        answers[id(work)] = (("pk", stored.pk), stored)
-            return
-        model = self.resource._meta.model
-        for index, work in enumerate(lookup.rows):
-            matches = found.get(index)
-            if not matches:
-                continue
-            try:
-                instance = single(model, matches)
-            except Exception as exc:
-                answers[id(work)] = exc
-            else:
-                answers[id(work)] = (answers[id(work)][0], instance)
-
-
-def _find_existing(resource: Any, spec: KeySpec | None, rows: Sequence[RowWork]) -> _Existing:
-    """Clean every row's key and look the keys up; see :class:`_Existing`.
-
-    Keys are cleaned with the resource's own fields (foreign keys answer from
-    the chunk's prefetch); the stored rows come from one batched query.
-    Keys with a NULL part, and keys on attributes that are not plain columns,
-    are looked up with one ``get()`` each, the stock way.
-
-    Where helper threads are allowed (PostgreSQL, see
-    :func:`~admin_bulk_upsert.engine.statement_thread.helper_threads_allowed`), the
-    chunk's keys go in two halves, each looked up on a helper thread: the
-    database looks up the first half while the second half's cells are
-    cleaned, and the second while the first half's rows are planned.
-    Either way, the keys are read from the same transaction with nothing
-    written in between.
-    """
-    existing = _Existing(resource, spec)
-    if spec is None:
-        existing.answers.update({id(w): (None, None) for w in rows})
-        return existing
-    answers = existing.answers
-    clean_key = key_cleaner([resource.fields[name] for name in spec.resource_field_names])
-    background = spec.batchable and len(rows) > 1 and connections[spec.using].vendor == "postgresql"
-    half = len(rows) // 2
-    parts = [rows[:half], rows[half:]] if background else [rows]
-    try:
-        for part in parts:
-            lookup = _Lookup()
-            for work in part:
-                try:
-                    cleaned = work.key_values = clean_key(work.row)
-                    hint = spec.lookup_key(cleaned) if spec.batchable else None
-                    if hint is None:
-                        answers[id(work)] = _look_up_alone(resource, spec, cleaned)
-                        continue
-                except Exception as exc:
-                    answers[id(work)] = exc
-                    continue
-                answers[id(work)] = (hint.key, None)
-                work.key_hint = hint
-                lookup.rows.append(work)
-                lookup.keys.append(hint.db_values)
-                lookup.cleaned.append(cleaned)
-            if lookup.keys:
-                lookup.result = fetch_existing(resource, spec, lookup.keys, background)
-                existing.expect(lookup)
-    except BaseException:
-        existing.close()
-        raise
-    return existing
-
-
-def _look_up_alone(
-    resource: Any, spec: KeySpec, cleaned: Sequence[Any]
-) -> tuple[Any, Model | None]:
-    """``(group key, stored record or None)`` of a key that is not looked up in the batch.
-
-    A blank pk matches nothing: no group key, so that no later row of the
-    file finds this row's record by it (``get(pk=None)`` never would).
-    """
-    if spec.matches_nothing(cleaned):
-        if spec.batchable:
-            spec.prepare_parts(cleaned)
-        else:
-            _stock_get(resource, spec, cleaned)
-        return (None, None)
-    stored = _stock_get(resource, spec, cleaned)
-    return (spec.alone_key(cleaned), stored)
-
-
-def _stock_get(resource: Any, spec: KeySpec, cleaned: Sequence[Any]) -> Model | None:
-    model = resource._meta.model
-    try:
-        return resource.get_queryset().get(**spec.lookup_kwargs(cleaned))  # type: ignore[no-any-return]
-    except model.DoesNotExist:
-        return None
 
 
 class _Registry:

@@ -354,6 +354,7 @@ def _layout(model: type[Model], using: str, update_fields: tuple[str, ...]) -> _
 
 
 def _is_psycopg3() -> bool:
+    # Imports psycopg or psycopg2, optional (the postgres extra): only asked on PostgreSQL.
     from django.db.backends.postgresql.psycopg_any import is_psycopg3
 
     return is_psycopg3

@@ -15,7 +15,9 @@ sees.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+import functools
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from import_export.results import Result, RowResult
@@ -135,3 +137,20 @@ def each_of(*consumers: RowConsumer) -> RowConsumer:
             consumer(row_result, failed)
 
     return consume
+
+
+@contextmanager
+def streaming_result_class(resource: Any, consumer: RowConsumer | None) -> Iterator[None]:
+    """With a row consumer, make ``resource.get_result_class()`` give a :class:`StreamingResult`.
+
+    Stock's row loop (the row-by-row path) makes its result the same way,
+    so it streams too.
+    """
+    if consumer is None:
+        yield
+        return
+    resource.get_result_class = lambda: functools.partial(StreamingResult, consumer)
+    try:
+        yield
+    finally:
+        del resource.get_result_class

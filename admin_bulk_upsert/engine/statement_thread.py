@@ -36,7 +36,7 @@ def statement_sent(connection: Any) -> Callable[[], bool]:
     while no other thread has a statement of its own in progress: the
     writes wait for the lookups' helpers before they start theirs.)
     """
-    from psycopg import pq
+    from psycopg import pq  # optional (the postgres extra): only called on PostgreSQL
 
     pgconn = connection.connection.pgconn
     active = pq.TransactionStatus.ACTIVE

@@ -141,7 +141,7 @@ def _first_rows(
 
 def _xlsx_header(data: bytes) -> tuple[list[Any], list[Any] | None]:
     try:
-        import openpyxl
+        import openpyxl  # optional: the xlsx extra (tablib[xlsx])
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise ReadError(_("Reading XLSX files needs openpyxl (pip install tablib[xlsx]).")) from exc
     if not data.startswith(ZIP_MAGIC):

@@ -8,7 +8,9 @@ import itertools
 import pickle
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
+
+from python_calamine import CalamineSheet, CalamineWorkbook
 
 from ..gc_pause import paused_collection
 from . import xlsx_windows
@@ -22,9 +24,6 @@ from .cells import (
 )
 from .xlsx_parts import error_cells_in
 from .xlsx_windows import RowsOutOfOrder, SheetWindows, WindowError
-
-if TYPE_CHECKING:
-    from python_calamine import CalamineSheet
 
 __all__ = ["WindowedSheetRows"]
 
@@ -135,8 +134,6 @@ class WindowedSheetRows:
             raise SpreadsheetError(self._failure_message) from exc
 
     def _parse(self, xml: bytes) -> CalamineSheet | None:
-        from python_calamine import CalamineWorkbook
-
         with calamine_errors(self._failure_message):
             workbook = CalamineWorkbook.from_object(self._windows.workbook(xml))
             try:

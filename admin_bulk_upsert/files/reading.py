@@ -33,6 +33,7 @@ import tablib
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from import_export.formats.base_formats import DEFAULT_FORMATS
 
 from ..gc_pause import paused_collection
 from . import encodings
@@ -133,8 +134,6 @@ def _resolve_format(data: bytes, filename: str | None, input_format: str | None)
 
 def _die_formats() -> dict[str, Any]:
     """DIE's installed import formats by extension (its list depends on optional packages)."""
-    from import_export.formats.base_formats import DEFAULT_FORMATS
-
     formats = {}
     for format_class in DEFAULT_FORMATS:
         fmt = format_class()

@@ -30,9 +30,10 @@ import itertools
 import os
 import zipfile
 from collections.abc import Iterator
-from typing import IO, TYPE_CHECKING, Any, Literal, overload
+from typing import IO, Any, Literal, overload
 
 from django.utils.translation import gettext as _
+from python_calamine import CalamineSheet, CalamineWorkbook
 
 from ..gc_pause import paused_collection
 from .cells import (
@@ -46,9 +47,6 @@ from .cells import (
 from .large_sheets import WindowedSheetRows
 from .xlsx_parts import error_cells, xlsx_parts
 from .xlsx_windows import SheetWindows
-
-if TYPE_CHECKING:
-    from python_calamine import CalamineSheet
 
 __all__ = [
     "MAX_RATIO",
@@ -239,8 +237,6 @@ def _open_zip(file: IO[bytes], head: bytes, fmt: str) -> zipfile.ZipFile:
 
 def _calamine_sheet(file: IO[bytes], head: bytes, fmt: str, index: int) -> CalamineSheet | None:
     """The parsed sheet at ``index`` (the first if there is none there); ``None``: no sheet."""
-    from python_calamine import CalamineWorkbook
-
     with calamine_errors(not_a_workbook_message(head, fmt)):
         path = _path_of(file)
         # From the path, calamine reads the file as it goes; from a file object

@@ -3,9 +3,9 @@
 Stock DIE renders every row's HTML diff, which makes the page grow with the
 file (1.7 MB for 3,000 rows). This module walks the row results once, keeps
 only ``PREVIEW_ROWS`` changed rows and ``PREVIEW_ERRORS`` errors, and streams
-one CSV line per row to a file for download. It never touches
-``row_result.diff`` (computed lazily by the engine), and renders field values
-only for the rows it shows.
+one CSV line per row to a file for download (a row's errors are named by
+:mod:`.row_errors`). It never touches ``row_result.diff`` (computed lazily by
+the engine), and renders field values only for the rows it shows.
 
 Row numbers follow DIE: 1 is the first data row under the header. They assume
 the resource reports skipped rows (``Meta.report_skipped``, True by default),
@@ -16,17 +16,14 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-from decimal import InvalidOperation
 from typing import Any, TextIO
 
-from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.encoding import force_str
-from django.utils.translation import gettext
 from import_export.results import Result, RowResult
-from import_export.widgets import ForeignKeyWidget
 
 from ..engine.results import FailedRow
-from .error_columns import blame_column, column_names
+from .row_errors import ErrorNamer, PreviewError, describe
 
 CHANGE_TYPES = (
     RowResult.IMPORT_TYPE_NEW,
@@ -48,14 +45,6 @@ class PreviewRow:
     number: int
     import_type: str
     cells: tuple[ChangedCell, ...]
-
-
-@dataclasses.dataclass(frozen=True)
-class PreviewError:
-    number: int | None
-    column: str
-    value: str
-    message: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -180,90 +169,6 @@ def _shown_row(number: int, row: RowResult, changed: list[_Column]) -> PreviewRo
     return PreviewRow(number=number, import_type=row.import_type, cells=cells)
 
 
-def _validation_messages(error: ValidationError) -> list[tuple[str | None, str]]:
-    if hasattr(error, "error_dict"):
-        return [
-            (None if key == NON_FIELD_ERRORS else key, force_str(message))
-            for key, messages in error.message_dict.items()
-            for message in messages
-        ]
-    return [(None, force_str(message)) for message in error.messages]
-
-
-class _ErrorNamer:
-    """Turns a row's errors into (column, value, message), naming the file's column.
-
-    Validation errors name their field. Other errors (a widget that raised, a
-    foreign key not found) only carry the exception; the column at fault is
-    found by :func:`admin_bulk_upsert.reports.error_columns.blame_column`, without a query.
-    """
-
-    def __init__(self, resource: Any, headers: list[str]) -> None:
-        self.resource = resource
-        self.column_by_field = column_names(resource)
-        self.header_index = {force_str(header): i for i, header in enumerate(headers)}
-        self.widget_by_column = {
-            force_str(field.column_name): field.widget for field in resource.get_import_fields()
-        }
-
-    def column(self, field_name: str | None) -> str:
-        if not field_name:
-            return ""
-        return self.column_by_field.get(field_name, field_name)
-
-    def from_invalid(self, row: RowResult, values: tuple[Any, ...]) -> list[PreviewError]:
-        found = []
-        for field_name, message in _validation_messages(row.validation_error):
-            column = self.column(field_name)
-            index = self.header_index.get(column)
-            value = values[index] if index is not None and index < len(values) else ""
-            found.append(PreviewError(None, column, force_str(value), message))
-        return found
-
-    def from_errors(self, row: RowResult) -> list[PreviewError]:
-        found = []
-        for error in row.errors:
-            values = error.row if hasattr(error.row, "get") else {}
-            column = force_str(getattr(error.error, "column", "") or "")
-            if column:
-                found.append(
-                    PreviewError(
-                        error.number,
-                        column,
-                        force_str(values.get(column, "")),
-                        _message(error.error),
-                    )
-                )
-            else:
-                found.append(self._locate(error.number, error.error, values))
-        return found
-
-    def _locate(self, number: int | None, exc: BaseException, values: Any) -> PreviewError:
-        column = blame_column(self.resource, values, exc)
-        if column is None:
-            return PreviewError(number, "", "", _message(exc))
-        cell = values.get(column)
-        value = force_str(cell if cell is not None else "")
-        widget = self.widget_by_column.get(column)
-        if isinstance(widget, ForeignKeyWidget) and isinstance(exc, widget.model.DoesNotExist):
-            message = gettext("No %(model)s has %(field)s “%(value)s”.") % {
-                "model": widget.model._meta.verbose_name,
-                "field": widget.field,
-                "value": value,
-            }
-            return PreviewError(number, column, value, message)
-        return PreviewError(number, column, value, _message(exc))
-
-
-def _message(exc: BaseException) -> str:
-    """What went wrong, in words: some exceptions (decimal's) say nothing useful."""
-    if isinstance(exc, InvalidOperation):
-        return gettext("Enter a number.")
-    if isinstance(exc, ValidationError):
-        return "; ".join(force_str(message) for message in exc.messages)
-    return force_str(exc) or type(exc).__name__
-
-
 class PreviewBuilder:
     """The preview built row by row, as the import records its rows.
 
@@ -295,7 +200,7 @@ class PreviewBuilder:
             if all(column.attname is not None for column in self._columns)
             else None
         )
-        self._namer = _ErrorNamer(resource, headers)
+        self._namer = ErrorNamer(resource, headers)
         self._writer = csv.writer(csv_file) if csv_file is not None else None
         if self._writer is not None:
             self._writer.writerow(CSV_HEADER)
@@ -338,7 +243,7 @@ class PreviewBuilder:
                     number,
                     row.import_type,
                     ";".join(column.name for column in changed),
-                    " | ".join(_describe(error) for error in row_errors),
+                    " | ".join(describe(error) for error in row_errors),
                 )
             )
 
@@ -395,9 +300,3 @@ def build_preview(
     for number, row in enumerate(result.rows, 1):
         builder.add(row, values_by_number.get(number, ()))
     return builder.finish(result)
-
-
-def _describe(error: PreviewError) -> str:
-    if error.column:
-        return f"{error.column}={error.value!r}: {error.message}"
-    return error.message

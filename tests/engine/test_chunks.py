@@ -2,7 +2,7 @@
 
 import pytest
 
-from admin_bulk_upsert.engine.chunks import ReadAhead
+from admin_bulk_upsert.engine.import_run import ReadAhead
 
 
 def chunks_then(error=None, count=3):

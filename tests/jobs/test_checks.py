@@ -7,7 +7,7 @@ from django.core.checks import Warning
 from django.db import connection
 from django.test import override_settings
 
-from admin_bulk_upsert.jobs.checks import check_job_storage, check_job_workers
+from admin_bulk_upsert.checks.jobs import check_job_storage, check_job_workers
 from admin_bulk_upsert.jobs.compat import DUMMY_BACKEND, IMMEDIATE_BACKEND
 from admin_bulk_upsert.jobs.storage import private_folder
 

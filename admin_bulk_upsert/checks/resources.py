@@ -1,76 +1,34 @@
-"""System checks for misconfiguration.
+"""System checks of one resource class: its key, its batch size, how it writes.
 
-Each problem has its own id, never reused once released:
-
-==========================  ====================================================================
-``admin_bulk_upsert.E001``  the admin's resource is not a ``BulkUpsertResource``
-``admin_bulk_upsert.E002``  the resource has no key (``Meta.import_id_fields`` is empty)
-``admin_bulk_upsert.E003``  a key field is not a field of the resource
-``admin_bulk_upsert.E004``  an ``allowed_import_id_fields`` entry is not a field of the resource
-``admin_bulk_upsert.E005``  ``Meta.batch_size`` is not a positive integer
-``admin_bulk_upsert.E006``  a key field is not stored in a concrete, non-m2m model field
-``admin_bulk_upsert.E007``  ``settings.ADMIN_BULK_UPSERT`` is not a dict
-``admin_bulk_upsert.E008``  a key of ``settings.ADMIN_BULK_UPSERT`` has a wrong type or value
-``admin_bulk_upsert.E009``  a key field is left out of ``Meta.allowed_import_id_fields``
-``admin_bulk_upsert.E010``  ``Meta.bulk_writes`` is not ``"auto"``, ``"always"`` or ``"never"``
-``admin_bulk_upsert.W001``  the key has no unique constraint in the database
-``admin_bulk_upsert.W002``  ``settings.ADMIN_BULK_UPSERT`` has a key this version ignores
-``admin_bulk_upsert.W003``  imports call ``save()`` per row: the model overrides ``save()`` or
-                            has ``pre_save``/``post_save`` receivers (``bulk_writes="auto"``)
-``admin_bulk_upsert.W004``  the job storage is a folder under ``MEDIA_ROOT``/``STATIC_ROOT`` or
-                            has a ``base_url``: a web server may publish uploads
-``admin_bulk_upsert.W005``  jobs run on a worker backend but files stay in this machine's
-                            temporary folder (no ``STORAGES`` alias, no ``STAGING_DIR``)
-``admin_bulk_upsert.W006``  jobs run on a worker backend and ``ImportJob`` shares a SQLite
-                            database with imported models: no progress is shown
-==========================  ====================================================================
-
-Per-resource problems are found by :func:`check_resource_class`, which the admin
-mixin's ``check()`` calls for each of its resources (Django's admin checks run
-it for every registered ``ModelAdmin``). The setting is checked project-wide by
-:func:`check_settings`; the jobs' storage and database by :mod:`.jobs.checks`.
+A resource's ``Meta`` is read only when a file is imported, so a misspelt key
+field or a bad ``batch_size`` would otherwise fail an import half-way, or
+silently import row by row. :func:`check_resource_class` reports such problems
+at start-up instead: the admin mixin's ``check()`` calls it for each of its
+resources (Django's admin checks run it for every registered ``ModelAdmin``),
+and a project may call it for resources used elsewhere.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import difflib
-import os
-import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
-from django.conf import settings
-from django.core.checks import CheckMessage, Error, Warning, register
+from django.core.checks import CheckMessage, Error, Warning
 from django.db import models
 
-from .conf import SETTING_NAME, UNDECLARED, Config, declared_option
-from .engine.keys import concrete_field
-from .engine.write_mode import BULK_WRITES_CHOICES, bulk_writes_option, save_reasons
-
-# Keys whose value 0 makes no sense (an empty chunk, an upload limit of nothing,
-# a staged file that expires at once); the other integer keys accept 0.
-_POSITIVE_KEYS = frozenset(
-    {
-        "BATCH_SIZE",
-        "MAX_UPLOAD_SIZE",
-        "STAGING_MAX_AGE",
-        "HEARTBEAT_TIMEOUT",
-        "JOB_MAX_AGE_DAYS",
-        "UNDO_MAX_AGE_DAYS",
-    }
-)
+from ..conf import UNDECLARED, declared_option
+from ..engine.keys import concrete_field
+from ..engine.write_mode import BULK_WRITES_CHOICES, bulk_writes_option, save_reasons
+from ..resources import BulkUpsertResource
+from .settings import is_int
 
 
 def check_resource_class(resource_class: Any, obj: Any = None) -> list[CheckMessage]:
     """Problems of one resource class that would only show up mid-import otherwise.
 
     ``obj`` is what the messages are attached to, usually the ``ModelAdmin``;
-    by default the resource class itself. The import of the engine is deferred
-    so that this module loads in ``AppConfig.ready()`` without importing models.
+    by default the resource class itself.
     """
-    from .resources import BulkUpsertResource
-
     target = resource_class if obj is None else obj
     if not (isinstance(resource_class, type) and issubclass(resource_class, BulkUpsertResource)):
         return [
@@ -108,7 +66,7 @@ def _check_batch_size(resource_class: Any, name: str, target: Any) -> list[Check
     batch_size = declared_option(resource_class, "batch_size")
     if batch_size is UNDECLARED:
         return []
-    if _is_int(batch_size, minimum=1):
+    if is_int(batch_size, minimum=1):
         return []
     return [
         Error(
@@ -288,79 +246,3 @@ def _has_unique_constraint(model: type[models.Model], columns: set[str]) -> bool
     for constraint in model._meta.total_unique_constraints:
         unique_sets.append(constraint.fields)
     return any(set(fields) <= columns for fields in unique_sets)
-
-
-@register()
-def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """Checks ``settings.ADMIN_BULK_UPSERT``, which ``get_config()`` reads without validating."""
-    user = getattr(settings, SETTING_NAME, None)
-    if user is None:
-        return []
-    if not isinstance(user, Mapping):
-        return [
-            Error(
-                f"settings.{SETTING_NAME} is a {type(user).__name__}; it must be a dict.",
-                hint=f"Set {SETTING_NAME} = {{'BATCH_SIZE': 1000, ...}} or remove it to use "
-                "the defaults.",
-                id="admin_bulk_upsert.E007",
-            )
-        ]
-    known = {field.name: field for field in dataclasses.fields(Config)}
-    types = typing.get_type_hints(Config)
-    messages: list[CheckMessage] = []
-    for key, value in user.items():
-        if key not in known:
-            messages.append(_unknown_key(key, known))
-            continue
-        expected = _expected_value(key, types[key], value)
-        if expected is not None:
-            messages.append(
-                Error(
-                    f"settings.{SETTING_NAME}[{key!r}] is {value!r}; it must be {expected}.",
-                    hint=f"Fix the value, or remove the key to use the default "
-                    f"({known[key].default!r}).",
-                    id="admin_bulk_upsert.E008",
-                )
-            )
-    return messages
-
-
-def _unknown_key(key: Any, known: Mapping[str, Any]) -> CheckMessage:
-    close = difflib.get_close_matches(str(key), list(known), n=1)
-    suggestion = f"Did you mean {close[0]!r}? " if close else ""
-    return Warning(
-        f"settings.{SETTING_NAME} has the key {key!r}, which admin_bulk_upsert ignores.",
-        hint=f"{suggestion}Known keys: {', '.join(known)}.",
-        id="admin_bulk_upsert.W002",
-    )
-
-
-def _expected_value(key: str, annotation: Any, value: Any) -> str | None:
-    """What ``value`` should have been, or None when it is acceptable.
-
-    Keys of a type this check does not know are accepted, so that a new key
-    in ``Config`` never fails the checks before a rule is written for it.
-    """
-    if key == "BACKGROUND_IMPORTS":
-        return None if value in (True, False, "auto") else 'True, False or "auto"'
-    if annotation is bool:
-        return None if isinstance(value, bool) else "True or False"
-    optional = type(None) in typing.get_args(annotation)
-    if optional and value is None:
-        return None
-    base = {a for a in typing.get_args(annotation) if a is not type(None)} or {annotation}
-    if base == {int}:
-        minimum = 1 if key in _POSITIVE_KEYS else 0
-        if _is_int(value, minimum=minimum):
-            return None
-        return "a positive integer" if minimum == 1 else "an integer, 0 or more"
-    if base == {str}:
-        if isinstance(value, (str, os.PathLike)):
-            return None
-        return "a path (str or pathlib.Path) or None" if optional else "a string"
-    return None
-
-
-def _is_int(value: Any, *, minimum: int) -> bool:
-    # bool is an int subclass; True as a batch size is a mistake, not 1.
-    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum

@@ -25,10 +25,10 @@ from django.core.files.storage import FileSystemStorage, storages
 from django.db import router
 
 from ..conf import get_config
-from .compat import ImmediateBackend, task_backends
-from .heartbeat import shares_sqlite_database
-from .models import ImportJob
-from .storage import private_folder
+from ..jobs.compat import ImmediateBackend, task_backends
+from ..jobs.heartbeat import shares_sqlite_database
+from ..jobs.models import ImportJob
+from ..jobs.storage import private_folder
 
 
 @register()
