@@ -1,3 +1,5 @@
+"""The app's configuration: its name, label and the system checks it registers when ready."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 

@@ -18,6 +18,8 @@ from django.http import HttpRequest
 
 from .resources import bulk_resource_factory
 
+__all__ = ["register"]
+
 #: Set on the classes built here: the ModelAdmin class they were derived from.
 #: Registering again derives from that class, so mixins never stack.
 ORIGINAL_ADMIN_ATTRIBUTE = "_bulk_upsert_original_admin"

@@ -42,6 +42,8 @@ from .engine.keys import KeySpec
 from .engine.results import LazyDiffRowResult, RowConsumer, streaming_result_class
 from .engine.write_mode import save_per_row_reason
 
+__all__ = ["BulkUpsertResource", "bulk_resource_factory"]
+
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
