@@ -15,6 +15,7 @@ write in bulk too; a ``save()`` doing real work, or a ``FieldTracker``, keeps
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
@@ -310,3 +311,18 @@ def test_statements_do_not_grow_with_rows(model):
         with_signals = statements(SignalledProduct, 10)
     # The signals' own savepoint: two statements per chunk more than plain bulk writes.
     assert with_signals == statements(SignalledProduct, 10) + 2
+
+
+@pytest.mark.django_db
+def test_the_path_is_logged_once_per_import(caplog):
+    scenario = products()
+    resource_class = build_resource_class(BulkUpsertResource, scenario.spec)
+    with (
+        connected((post_save, for_accounts_only, None)),
+        caplog.at_level(logging.INFO, logger="admin_bulk_upsert.resources"),
+    ):
+        resource_class().import_data(scenario.dataset())
+    assert [r.getMessage() for r in caplog.records if r.name == "admin_bulk_upsert.resources"] == [
+        "Importing SignalledProduct with bulk writes, pre_save/post_save sent per row around "
+        "them (receivers: tests.differential.test_save_signals.for_accounts_only)"
+    ]
