@@ -13,6 +13,7 @@ __all__ = [
     "BulkUpsertAdminMixin",
     "BulkUpsertResource",
     "bulk_resource_factory",
+    "bulk_safe_save",
     "register",
 ]
 
@@ -21,6 +22,7 @@ _LOCATIONS = {
     "bulk_resource_factory": "admin_bulk_upsert.resources",
     "BulkUpsertAdminMixin": "admin_bulk_upsert.admin.mixins",
     "register": "admin_bulk_upsert.registration",
+    "bulk_safe_save": "admin_bulk_upsert.engine.write_mode",
 }
 
 

@@ -5,9 +5,10 @@ Subclass it exactly like ``ModelResource``. Rows are processed in chunks of
 the stored records of every row by ``import_id_fields`` (:mod:`.engine.lookup`),
 one query per foreign-key column resolves natural keys (:mod:`.engine.prefetch`),
 the rows go through DIE's hooks in stock order (:mod:`.engine.planning`) and the
-chunk is written in bulk (:mod:`.engine.bulk_write`), or, for a model that
-overrides ``save()`` or has ``pre_save``/``post_save`` receivers, saved row by
-row with ``save()`` (:mod:`.engine.per_row_save`). The outcome (database state,
+chunk is written in bulk (:mod:`.engine.bulk_write`), with ``pre_save`` and
+``post_save`` sent per row around the write for a model with receivers
+(:mod:`.engine.save_signals`), or, for a model whose ``save()`` does real work,
+saved row by row with ``save()`` (:mod:`.engine.per_row_save`). The outcome (database state,
 totals, failed rows and their messages) is the one stock DIE reaches row by row.
 
 Where a resource customises what the bulk path cannot reproduce (its own
@@ -40,7 +41,7 @@ from .engine.import_run import import_chunks
 from .engine.instances import import_instance_keeping_pk
 from .engine.keys import KeySpec
 from .engine.results import LazyDiffRowResult, RowConsumer, streaming_result_class
-from .engine.write_mode import save_per_row_reason
+from .engine.write_mode import WritePath, save_per_row_reason, write_path
 
 __all__ = ["BulkUpsertResource", "bulk_resource_factory"]
 
@@ -137,6 +138,13 @@ class BulkUpsertResource(ModelResource):
         """
         return save_per_row_reason(type(self), self._meta.model)
 
+    def write_path(self) -> WritePath:
+        """How this import writes rows (bulk, bulk with the save signals, ``save()``), and why.
+
+        Read once per import: see :mod:`.engine.write_mode` and ``Meta.bulk_writes``.
+        """
+        return write_path(type(self), self._meta.model)
+
     @classmethod
     def get_row_result_class(cls) -> type[RowResult]:
         return LazyDiffRowResult
@@ -227,10 +235,8 @@ class BulkUpsertResource(ModelResource):
                 dataset, dry_run, raise_errors, using_transactions, collect_failed_rows, **kwargs
             )
 
-        save_reason = self.save_per_row_reason()
-        if save_reason is not None:
-            model_name = self._meta.model.__name__
-            logger.info("Importing %s with save() per row: %s", model_name, save_reason)
+        path = self.write_path()
+        logger.info("Importing %s with %s", self._meta.model.__name__, path.describe())
         with streaming_result_class(self, self._row_consumer):
             result = self.get_result_class()()
         result.diff_headers = self.get_diff_headers()
@@ -265,7 +271,7 @@ class BulkUpsertResource(ModelResource):
             using=using,
             raise_errors=raise_errors,
             collect_failed_rows=collect_failed_rows,
-            save_each=save_reason is not None,
+            write_how=path.how,
             progress=lambda done: self._report_progress(done, total),
         )
 

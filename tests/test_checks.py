@@ -19,10 +19,12 @@ from admin_bulk_upsert.checks import check_resource_class, check_settings
 from admin_bulk_upsert.conf import Config
 from tests.testapp.models import (
     Account,
+    BulkSafeProduct,
     LooseTransaction,
     Product,
     SavingProduct,
     SignalledProduct,
+    StampedProduct,
     Transaction,
 )
 
@@ -317,9 +319,10 @@ def _saving_resource(model=SavingProduct, **meta):
 
 
 W003_HINT = (
-    "Imports of this model call save() per row (slower); set Meta.bulk_writes = 'always' on "
-    "the resource if its save() and signal receivers need not run for imported rows, or "
-    "'never' to keep save() per row and silence this warning."
+    "Imports of this model call save() per row (slower); if that save() does nothing a bulk "
+    "write misses, decorate it with admin_bulk_upsert.bulk_safe_save; set "
+    "Meta.bulk_writes = 'always' on the resource if its save() and signal receivers need not "
+    "run for imported rows, or 'never' to keep save() per row and silence this warning."
 )
 
 
@@ -332,8 +335,8 @@ class TestBulkWritesChecks:
         resource_class = _saving_resource()
         assert check_resource_class(resource_class, obj="the admin") == [
             Warning(
-                "Imports with tests.test_checks.SavingResource save testapp.SavingProduct rows "
-                "one by one with save(): tests.testapp.models.SavingBase overrides save().",
+                "Imports with tests.test_checks.SavingResource write testapp.SavingProduct rows "
+                "with save() per row: tests.testapp.models.SavingBase overrides save().",
                 hint=W003_HINT,
                 obj="the admin",
                 id="admin_bulk_upsert.W003",
@@ -350,10 +353,15 @@ class TestBulkWritesChecks:
             post_save.disconnect(_on_signalled_product, sender=SignalledProduct)
         assert message.id == "admin_bulk_upsert.W003"
         assert message.msg == (
-            "Imports with tests.test_checks.SavingResource save testapp.SignalledProduct rows "
-            "one by one with save(): post_save receivers connected "
-            "(tests.test_checks._on_signalled_product)."
+            "Imports with tests.test_checks.SavingResource write testapp.SignalledProduct rows "
+            "with bulk writes, pre_save/post_save sent per row around them "
+            "(receivers: tests.test_checks._on_signalled_product)."
         )
+        assert "sees them a chunk at a time" in message.hint
+
+    def test_w003_silent_for_a_pass_through_save(self):
+        assert check_resource_class(_saving_resource(StampedProduct)) == []
+        assert check_resource_class(_saving_resource(BulkSafeProduct)) == []
 
     @pytest.mark.parametrize("bulk_writes", ["always", "never"])
     def test_w003_silent_once_the_resource_chooses(self, bulk_writes):
@@ -369,9 +377,9 @@ class TestBulkWritesChecks:
             Error(
                 f"tests.test_checks.SavingResource.Meta.bulk_writes is {bulk_writes!r}; "
                 "it must be one of 'auto', 'always', 'never'.",
-                hint="Use 'auto' (the default: save() per row when the model overrides save() "
-                "or has pre_save/post_save receivers), 'always' (bulk writes) or 'never' "
-                "(save() per row).",
+                hint="Use 'auto' (the default: save() per row when the model's save() does "
+                "real work, bulk writes with pre_save/post_save sent per row when it has "
+                "receivers), 'always' (bulk writes, no signals) or 'never' (save() per row).",
                 obj=resource_class,
                 id="admin_bulk_upsert.E010",
             )

@@ -15,8 +15,9 @@ Each problem has its own id, never reused once released:
 ``admin_bulk_upsert.E010``  ``Meta.bulk_writes`` is not ``"auto"``, ``"always"`` or ``"never"``
 ``admin_bulk_upsert.W001``  the key has no unique constraint in the database
 ``admin_bulk_upsert.W002``  ``settings.ADMIN_BULK_UPSERT`` has a key this version ignores
-``admin_bulk_upsert.W003``  imports call ``save()`` per row: the model overrides ``save()`` or
-                            has ``pre_save``/``post_save`` receivers (``bulk_writes="auto"``)
+``admin_bulk_upsert.W003``  with ``bulk_writes="auto"``, imports call ``save()`` per row (a
+                            ``save()`` doing real work) or send ``pre_save``/``post_save`` per
+                            row around bulk writes (receivers); the message says which and why
 ``admin_bulk_upsert.W004``  the job storage is a folder under ``MEDIA_ROOT``/``STATIC_ROOT`` or
                             has a ``base_url``: a web server may publish uploads
 ``admin_bulk_upsert.W005``  jobs run on a worker backend but files stay in this machine's

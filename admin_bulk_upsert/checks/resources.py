@@ -18,7 +18,14 @@ from django.db import models
 
 from ..conf import UNDECLARED, declared_option
 from ..engine.keys import concrete_field
-from ..engine.write_mode import BULK_WRITES_CHOICES, bulk_writes_option, save_reasons
+from ..engine.write_mode import (
+    BULK,
+    BULK_WITH_SIGNALS,
+    BULK_WRITES_CHOICES,
+    SAVE_PER_ROW,
+    bulk_writes_option,
+    model_write_path,
+)
 from ..resources import BulkUpsertResource
 from .settings import is_int
 
@@ -80,7 +87,8 @@ def _check_batch_size(resource_class: Any, name: str, target: Any) -> list[Check
 
 
 def _check_bulk_writes(resource_class: Any, name: str, target: Any) -> list[CheckMessage]:
-    """E010 for a bad ``Meta.bulk_writes``; W003 when ``"auto"`` means ``save()`` per row.
+    """E010 for a bad ``Meta.bulk_writes``; W003 when ``"auto"`` means ``save()`` per row, or
+    bulk writes with the save signals sent around them.
 
     An explicit ``"always"`` or ``"never"`` is a choice already made: no warning.
     """
@@ -91,9 +99,9 @@ def _check_bulk_writes(resource_class: Any, name: str, target: Any) -> list[Chec
                 f"{name}.Meta.bulk_writes is {option!r}; it must be one of "
                 + ", ".join(repr(choice) for choice in BULK_WRITES_CHOICES)
                 + ".",
-                hint="Use 'auto' (the default: save() per row when the model overrides save() "
-                "or has pre_save/post_save receivers), 'always' (bulk writes) or 'never' "
-                "(save() per row).",
+                hint="Use 'auto' (the default: save() per row when the model's save() does "
+                "real work, bulk writes with pre_save/post_save sent per row when it has "
+                "receivers), 'always' (bulk writes, no signals) or 'never' (save() per row).",
                 obj=target,
                 id="admin_bulk_upsert.E010",
             )
@@ -102,22 +110,29 @@ def _check_bulk_writes(resource_class: Any, name: str, target: Any) -> list[Chec
     if option != "auto" or model is None or resource_class.stock_path_reason() is not None:
         # Imported by stock DIE row by row anyway, with save().
         return []
-    reasons = save_reasons(model)
-    if not reasons:
+    path = model_write_path(model)
+    if path.how == BULK:
         return []
     return [
         Warning(
-            f"Imports with {name} save {model._meta.label} rows one by one with save(): "
-            + "; ".join(reasons)
-            + ".",
-            hint="Imports of this model call save() per row (slower); set "
-            "Meta.bulk_writes = 'always' on the resource if its save() and signal receivers "
-            "need not run for imported rows, or 'never' to keep save() per row and silence "
-            "this warning.",
+            f"Imports with {name} write {model._meta.label} rows with {path.describe()}.",
+            hint=_W003_HINTS[path.how],
             obj=target,
             id="admin_bulk_upsert.W003",
         )
     ]
+
+
+_W003_HINTS = {
+    SAVE_PER_ROW: "Imports of this model call save() per row (slower); if that save() does "
+    "nothing a bulk write misses, decorate it with admin_bulk_upsert.bulk_safe_save; set "
+    "Meta.bulk_writes = 'always' on the resource if its save() and signal receivers need not "
+    "run for imported rows, or 'never' to keep save() per row and silence this warning.",
+    BULK_WITH_SIGNALS: "Each row's pre_save is sent before its chunk is written and its "
+    "post_save after, so a receiver reading other rows of this table sees them a chunk at a "
+    "time; set Meta.bulk_writes = 'never' for save() per row, 'always' for bulk writes without "
+    "signals; either silences this warning.",
+}
 
 
 def _check_key(resource_class: Any, name: str, target: Any) -> list[CheckMessage]:

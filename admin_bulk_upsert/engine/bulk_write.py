@@ -22,6 +22,7 @@ row, the stock way, so the failure lands on the rows that caused it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from django.db import DatabaseError, connections, transaction
 from django.db.models import Model
@@ -29,7 +30,7 @@ from django.db.models import Model
 from .keys import KeySpec
 from .lookup import match_keys
 from .planning import ChunkPlan
-from .postgres_copy import write_round
+from .postgres_copy import reads_attribute, write_round
 
 
 class ChunkWriteError(Exception):
@@ -119,12 +120,52 @@ def _write_round(
 ) -> None:
     """Through COPY on PostgreSQL where it mirrors bulk_create exactly, else bulk_create."""
     fields = tuple(_update_fields(model))
-    if write_round(model, to_create, to_update, using, fields, meanwhile, idle_work):
-        return
-    if to_create:
-        _create(model, to_create, spec, using)
-    if to_update:
-        _upsert_by_pk(model, to_update, using)
+    kept = _pre_save_updates(model, to_update)
+
+    def set_back() -> None:
+        for obj, attname, value in kept:
+            setattr(obj, attname, value)
+
+    def set_back_then_meanwhile() -> None:
+        set_back()
+        meanwhile()  # type: ignore[misc]
+
+    overlap = set_back_then_meanwhile if kept and meanwhile else meanwhile
+    if not write_round(model, to_create, to_update, using, fields, overlap, idle_work):
+        if to_create:
+            _create(model, to_create, spec, using)
+        if to_update:
+            _upsert_by_pk(model, to_update, using)
+    set_back()
+
+
+def _pre_save_updates(model: type[Model], instances: list[Model]) -> list[tuple[Model, str, Any]]:
+    """Run the field ``pre_save`` hooks of updated records as ``save()`` runs them.
+
+    ``save()`` calls ``field.pre_save(obj, add=False)`` for an existing record,
+    ``bulk_create`` (and the COPY that mirrors it) ``add=True``: an ``auto_now``
+    field is set either way, but django-model-utils' ``AutoLastModifiedField``
+    keeps a set value when ``add`` is true, and ``auto_now_add`` sets the time.
+    So each such field is set here to its ``add=False`` value (which the
+    ``add=True`` call then keeps, or writes into a column the update leaves
+    alone), and set back after the write: the instance ends as ``save()``
+    leaves it. Returns what to set back.
+    """
+    fields = [
+        field
+        for field in model._meta.concrete_fields
+        if not field.primary_key and not reads_attribute(field)
+    ]
+    kept = []
+    try:
+        for obj in instances:
+            for field in fields:
+                value = field.pre_save(obj, False)
+                setattr(obj, field.attname, value)
+                kept.append((obj, field.attname, value))
+    except Exception as exc:  # stock's save() would raise it for its row: replay the chunk
+        raise ChunkWriteError(exc) from exc
+    return kept
 
 
 def _create(model: type[Model], instances: list[Model], spec: KeySpec | None, using: str) -> None:

@@ -31,6 +31,8 @@ from .keys import KeySpec
 from .per_row_save import save_chunk
 from .planning import RowWork, plan_chunk, row_kwargs
 from .prefetch import prefetched_foreign_keys
+from .save_signals import write_with_signals
+from .write_mode import BULK, BULK_WITH_SIGNALS, SAVE_PER_ROW
 
 logger = logging.getLogger(__name__)
 
@@ -51,14 +53,15 @@ def import_chunk(
     raise_errors: bool,
     blanks: BlankSnapshots,
     idle_work: Callable[[], None] | None = None,
-    save_each: bool = False,
+    write_how: str = BULK,
 ) -> None:
     """Plan, write (or replay the stock way) and finish one chunk.
 
     ``idle_work`` is done while the database writes the chunk, when it can
     be (reading the next chunk); the caller cannot tell whether it was.
-    With ``save_each``, rows are written through ``Model.save()`` one by one
-    (:mod:`.per_row_save`) instead of in bulk.
+    ``write_how`` (:mod:`.write_mode`) says how the chunk is written: in bulk,
+    in bulk with the save signals sent per row (:mod:`.save_signals`), or
+    through ``Model.save()`` one by one (:mod:`.per_row_save`).
     """
     rows = [work.row for work in chunk]
     with prefetched_foreign_keys(resource, rows, using):
@@ -88,7 +91,7 @@ def import_chunk(
                 raise_errors,
                 blanks,
                 idle_work,
-                save_each,
+                write_how,
             )
             _recorded(recorder, chunk, planned)
             return
@@ -96,11 +99,13 @@ def import_chunk(
         if write:
             # Finishing rows that calls no hook can run while the chunk's
             # last statement does (a replay redoes the rows anyway).
-            meanwhile = None if hooks else finish
+            # Not with post_save receivers, which run after the write and before stock's
+            # results are taken.
+            meanwhile = None if hooks or write_how != BULK else finish
             try:
-                _write(resource, plan, spec, using, save_each, meanwhile, idle_work)
+                _write(resource, plan, spec, using, write_how, meanwhile, idle_work)
             except ChunkWriteError as exc:
-                _log_write_stopped(save_each, exc)
+                _log_write_stopped(write_how, exc)
                 replay_rows(resource, chunk, kwargs, using, dataset, stop_at_failure=raise_errors)
                 _recorded(recorder, chunk, planned=False)
                 return
@@ -132,19 +137,30 @@ def _write(
     plan: Any,
     spec: KeySpec | None,
     using: str,
-    save_each: bool,
+    write_how: str,
     meanwhile: Callable[[], None] | None = None,
     idle_work: Callable[[], None] | None = None,
 ) -> None:
-    """The chunk's write: through ``save()`` per row with ``save_each``, else in bulk."""
-    if save_each:
+    """The chunk's write, the way ``write_how`` says (:mod:`.write_mode`)."""
+    model = resource._meta.model
+    if write_how == SAVE_PER_ROW:
         save_chunk(resource, plan, using)
+    elif write_how == BULK_WITH_SIGNALS:
+        write_with_signals(
+            plan, using, lambda: write_chunk(model, plan, spec, using, idle_work=idle_work)
+        )
     else:
-        write_chunk(resource._meta.model, plan, spec, using, meanwhile, idle_work)
+        write_chunk(model, plan, spec, using, meanwhile, idle_work)
 
 
-def _log_write_stopped(save_each: bool, exc: ChunkWriteError) -> None:
-    how = "Saving with save() per row" if save_each else "Bulk write"
+_WRITE_NAMES = {
+    SAVE_PER_ROW: "Saving with save() per row",
+    BULK_WITH_SIGNALS: "Bulk write with save signals",
+}
+
+
+def _log_write_stopped(write_how: str, exc: ChunkWriteError) -> None:
+    how = _WRITE_NAMES.get(write_how, "Bulk write")
     logger.info("%s stopped (%s); replaying the chunk row by row", how, exc)
 
 
@@ -159,9 +175,9 @@ def _write_then_finish(
     raise_errors: bool,
     blanks: BlankSnapshots,
     idle_work: Callable[[], None] | None,
-    save_each: bool,
+    write_how: str,
 ) -> bool:
-    """Write the chunk (with ``save_each``, through ``save()`` per row) and run its rows'
+    """Write the chunk (as ``write_how`` says) and run its rows'
     post-save hooks in one savepoint.
 
     Stock runs each row in its own savepoint, so a hook the database refuses
@@ -172,10 +188,10 @@ def _write_then_finish(
     """
     try:
         with transaction.atomic(using=using, savepoint=True):
-            _write(resource, plan, spec, using, save_each, idle_work=idle_work)
+            _write(resource, plan, spec, using, write_how, idle_work=idle_work)
             finish_rows(resource, chunk, kwargs, blanks, connections[using])
     except ChunkWriteError as exc:
-        _log_write_stopped(save_each, exc)
+        _log_write_stopped(write_how, exc)
     except FinishBroken:
         logger.info("A row's post-save hooks broke the transaction; replaying the chunk row by row")
     else:

@@ -40,15 +40,15 @@ def import_chunks(
     using: str,
     raise_errors: bool,
     collect_failed_rows: bool,
-    save_each: bool,
+    write_how: str,
     progress: Callable[[int], None],
 ) -> None:
     """Import and record every row of ``dataset``, a chunk at a time.
 
     ``write``: whether chunks are written (a dry run inside a transaction
-    writes too, and is rolled back); ``save_each``: rows go through ``save()``
-    one by one (:mod:`.per_row_save`); ``progress(done)`` is called with the
-    rows done after each chunk.
+    writes too, and is rolled back); ``write_how``: in bulk, in bulk with the
+    save signals, or through ``save()`` one by one (:mod:`.write_mode`);
+    ``progress(done)`` is called with the rows done after each chunk.
     """
     done = 0
     import_fields = resource.get_import_fields()
@@ -77,7 +77,7 @@ def import_chunks(
                 raise_errors,
                 blanks,
                 idle_work=chunks.read_next,
-                save_each=save_each,
+                write_how=write_how,
             )
             record_rows(resource, result, chunk, raise_errors, collect_failed_rows)
             done += len(chunk)

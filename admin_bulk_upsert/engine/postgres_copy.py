@@ -260,7 +260,7 @@ def _rows(
             if blank_auto and isinstance(field, AutoField):
                 columns.append([None] * len(instances))
                 continue
-            if _reads_attribute(field):
+            if reads_attribute(field):
                 raw = list(map(operator.attrgetter(field.attname), instances))
             else:
                 raw = [field.pre_save(obj, True) for obj in instances]
@@ -280,7 +280,7 @@ def _rows(
     return list(zip(*columns, strict=True))
 
 
-def _reads_attribute(field: Field) -> bool:
+def reads_attribute(field: Field) -> bool:
     """Whether ``field.pre_save(obj, add=True)`` is ``getattr(obj, field.attname)``."""
     pre_save = type(field).pre_save
     if pre_save is Field.pre_save:

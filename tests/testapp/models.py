@@ -16,6 +16,10 @@ receivers to: imports of both must call ``save()``.
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.text import slugify
+from model_utils import FieldTracker
+from model_utils.models import TimeStampedModel
+
+from admin_bulk_upsert import bulk_safe_save
 
 
 class Account(models.Model):
@@ -142,6 +146,55 @@ class SignalledProduct(models.Model):
 
     code = models.CharField(max_length=20, unique=True)
     name = models.CharField(max_length=40, blank=True)
+
+    def __str__(self):
+        return self.code
+
+
+class StampedProduct(TimeStampedModel):
+    """django-model-utils' ``created``/``modified`` and its pass-through ``save()``: bulk."""
+
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=40, blank=True)
+
+    def __str__(self):
+        return self.code
+
+
+class StampedTwin(models.Model):
+    """``StampedProduct``'s columns without django-model-utils: the benchmark's plain twin."""
+
+    created = models.DateTimeField(null=True)
+    modified = models.DateTimeField(null=True)
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=40, blank=True)
+
+    def __str__(self):
+        return self.code
+
+
+class BulkSafeProduct(models.Model):
+    """A ``save()`` its project declares bulk-safe: it only passes ``update_fields`` on."""
+
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=40, blank=True)
+
+    def __str__(self):
+        return self.code
+
+    @bulk_safe_save
+    def save(self, *args, **kwargs):
+        if kwargs.get("update_fields"):
+            kwargs["update_fields"] = {*kwargs["update_fields"], "name"}
+        super().save(*args, **kwargs)
+
+
+class TrackedProduct(models.Model):
+    """django-model-utils' ``FieldTracker`` patches ``save_base``: ``save()`` per row."""
+
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=40, blank=True)
+    tracker = FieldTracker()
 
     def __str__(self):
         return self.code

@@ -1,0 +1,71 @@
+"""Write a chunk in bulk with ``pre_save``/``post_save`` sent per row around the write.
+
+This is the write of an import whose model has save receivers but no ``save()``
+doing real work (see :mod:`.write_mode`). Stock saves each row with
+``instance.save()``, whose ``save_base`` sends ``pre_save`` before the row is
+written and ``post_save`` after; here, inside one savepoint:
+
+1. ``pre_save`` for each saving row, in file order, with stock's arguments
+   (``sender`` the instance's class, ``instance`` the row's instance,
+   ``raw=False``, ``using``, ``update_fields=None``): values a receiver sets on
+   the instance are what the bulk write writes (field ``pre_save`` hooks such
+   as ``auto_now`` run after the receivers, as in ``save_base``);
+2. the bulk write (:func:`.bulk_write.write_chunk`), which gives every instance
+   its pk and its saved state (``_state.adding`` false, ``_state.db``);
+3. ``post_save`` for each saving row, in file order, with ``created`` true for
+   a row stock inserts.
+
+The only difference from stock is the interleaving: within a chunk, every
+row's ``pre_save`` comes before the write and every ``post_save`` after it, so
+a receiver reading other rows of the same table sees them at chunk granularity.
+
+If a receiver raises (anything), the savepoint is rolled back and
+:class:`ChunkWriteError` is raised: the caller replays the chunk row by row
+the stock way, so the failure lands on its row with stock's message. A chunk
+where a key repeats (:attr:`RowWork.follows`) raises :class:`RepeatedKey`
+before anything is sent: stock reads that record back after the earlier row's
+save and receivers, so it is replayed too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.db import transaction
+from django.db.models import signals
+
+from .bulk_write import ChunkWriteError
+from .per_row_save import RepeatedKey
+from .planning import ChunkPlan
+
+
+def write_with_signals(plan: ChunkPlan, using: str, write: Callable[[], None]) -> None:
+    """Send ``pre_save`` per saving row, run ``write()``, send ``post_save`` per row."""
+    if any(work.follows for work in plan.rows):
+        raise RepeatedKey("a key is repeated within the chunk")
+    saving = [(work.instance, work.new) for work in plan.rows if work.saved]
+    pre_save, post_save = signals.pre_save, signals.post_save
+    try:
+        with transaction.atomic(using=using, savepoint=True):
+            for instance, _new in saving:
+                pre_save.send(
+                    sender=type(instance),
+                    instance=instance,
+                    raw=False,
+                    using=using,
+                    update_fields=None,
+                )
+            write()
+            for instance, new in saving:
+                post_save.send(
+                    sender=type(instance),
+                    instance=instance,
+                    created=new,
+                    update_fields=None,
+                    raw=False,
+                    using=using,
+                )
+    except ChunkWriteError:
+        raise
+    except Exception as exc:
+        raise ChunkWriteError(exc) from exc
