@@ -15,6 +15,7 @@ __all__ = [
     "bulk_resource_factory",
     "bulk_safe_save",
     "register",
+    "replace_receiver_per_chunk",
 ]
 
 _LOCATIONS = {
@@ -23,6 +24,7 @@ _LOCATIONS = {
     "BulkUpsertAdminMixin": "admin_bulk_upsert.admin.mixins",
     "register": "admin_bulk_upsert.registration",
     "bulk_safe_save": "admin_bulk_upsert.engine.write_mode",
+    "replace_receiver_per_chunk": "admin_bulk_upsert.engine.chunk_receivers",
 }
 
 

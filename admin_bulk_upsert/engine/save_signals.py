@@ -15,6 +15,10 @@ written and ``post_save`` after; here, inside one savepoint:
 3. ``post_save`` for each saving row, in file order, with ``created`` true for
    a row stock inserts.
 
+A receiver the project replaced per chunk (:func:`.chunk_receivers.replace_receiver_per_chunk`,
+the django-simple-history adapter) is not called per row: its replacement is
+called once for the chunk's rows, at the receiver's place among the others.
+
 The only difference from stock is the interleaving: within a chunk, every
 row's ``pre_save`` comes before the write and every ``post_save`` after it, so
 a receiver reading other rows of the same table sees them at chunk granularity.
@@ -35,35 +39,77 @@ from django.db import transaction
 from django.db.models import signals
 
 from .bulk_write import ChunkWriteError
+from .chunk_receivers import chunk_steps, run_steps
 from .per_row_save import RepeatedKey
 from .planning import ChunkPlan
 
 
 def write_with_signals(plan: ChunkPlan, using: str, write: Callable[[], None]) -> None:
-    """Send ``pre_save`` per saving row, run ``write()``, send ``post_save`` per row."""
+    """Send ``pre_save`` per saving row, run ``write()``, send ``post_save`` per row.
+
+    A receiver given a per-chunk replacement (:mod:`.chunk_receivers`) is not
+    called per row; its replacement is called once, at its place among the
+    signal's receivers.
+    """
     if any(work.follows for work in plan.rows):
         raise RepeatedKey("a key is repeated within the chunk")
     saving = [(work.instance, work.new) for work in plan.rows if work.saved]
     pre_save, post_save = signals.pre_save, signals.post_save
+    senders = {type(instance) for instance, _new in saving}
+    sender = senders.pop() if len(senders) == 1 else None
+    pre_steps = None if sender is None else chunk_steps(pre_save, sender)
+    post_steps = None if sender is None else chunk_steps(post_save, sender)
     try:
         with transaction.atomic(using=using, savepoint=True):
-            for instance, _new in saving:
-                pre_save.send(
-                    sender=type(instance),
-                    instance=instance,
-                    raw=False,
-                    using=using,
-                    update_fields=None,
+            if pre_steps is None:
+                for instance, _new in saving:
+                    pre_save.send(
+                        sender=type(instance),
+                        instance=instance,
+                        raw=False,
+                        using=using,
+                        update_fields=None,
+                    )
+            else:
+                run_steps(
+                    pre_save,
+                    pre_steps,
+                    sender,
+                    [instance for instance, _new in saving],
+                    [
+                        {"instance": instance, "raw": False, "using": using, "update_fields": None}
+                        for instance, _new in saving
+                    ],
+                    using,
                 )
             write()
-            for instance, new in saving:
-                post_save.send(
-                    sender=type(instance),
-                    instance=instance,
-                    created=new,
-                    update_fields=None,
-                    raw=False,
-                    using=using,
+            if post_steps is None:
+                for instance, new in saving:
+                    post_save.send(
+                        sender=type(instance),
+                        instance=instance,
+                        created=new,
+                        update_fields=None,
+                        raw=False,
+                        using=using,
+                    )
+            else:
+                run_steps(
+                    post_save,
+                    post_steps,
+                    sender,
+                    list(saving),
+                    [
+                        {
+                            "instance": instance,
+                            "created": new,
+                            "update_fields": None,
+                            "raw": False,
+                            "using": using,
+                        }
+                        for instance, new in saving
+                    ],
+                    using,
                 )
     except ChunkWriteError:
         raise
