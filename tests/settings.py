@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "import_export",
+    "simple_history",  # tests/testapp's history-tracked models
     "admin_bulk_upsert",
     "tests.testapp",
 ]

@@ -18,6 +18,7 @@ from django.db import models
 from django.utils.text import slugify
 from model_utils import FieldTracker
 from model_utils.models import TimeStampedModel
+from simple_history.models import HistoricalRecords
 
 from admin_bulk_upsert import bulk_safe_save
 
@@ -187,6 +188,30 @@ class BulkSafeProduct(models.Model):
         if kwargs.get("update_fields"):
             kwargs["update_fields"] = {*kwargs["update_fields"], "name"}
         super().save(*args, **kwargs)
+
+
+class HistoryProduct(models.Model):
+    """django-simple-history's ``HistoricalRecords``: its ``post_save`` receiver is written
+    a chunk at a time (``admin_bulk_upsert.integrations.simple_history``)."""
+
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=40, blank=True)
+    history = HistoricalRecords()
+
+    def __str__(self):
+        return self.code
+
+
+class StampedHistoryProduct(TimeStampedModel):
+    """``TimeStampedModel`` and ``HistoricalRecords`` together; ``StampedTwin`` is its plain
+    twin in the benchmark."""
+
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=40, blank=True)
+    history = HistoricalRecords()
+
+    def __str__(self):
+        return self.code
 
 
 class TrackedProduct(models.Model):
