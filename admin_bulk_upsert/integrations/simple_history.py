@@ -23,7 +23,8 @@ builds, and writes them all at once:
   ``post_create_historical_record`` for each after it, with the receiver's arguments.
 
 The history rows go in with ``bulk_create`` on the database the receiver would
-use. Where a bulk write would not be the same thing, the receiver itself is
+use (on PostgreSQL through the engine's COPY, which sends what ``bulk_create``
+would send). Where a bulk write would not be the same thing, the receiver itself is
 called for each row of the chunk (still after the whole chunk is written): a
 ``HistoricalRecords`` subclass overriding ``post_save`` or
 ``create_historical_record`` is not replaced at all, and the rows are saved one
@@ -48,6 +49,7 @@ from simple_history.signals import (
 )
 
 from ..engine.chunk_receivers import replace_receiver_per_chunk
+from ..engine.postgres_copy import write_round
 from ..engine.write_mode import save_overriders
 
 __all__ = ["ChunkHistory", "register_history_models"]
@@ -139,9 +141,7 @@ class ChunkHistory:
                 using=history_using,
             )
             built.append((instance, history))
-        history_model._base_manager.using(history_using).bulk_create(
-            [history for _instance, history in built]
-        )
+        _insert(history_model, [history for _instance, history in built], history_using)
         for instance, history in built:
             post_create_historical_record.send(
                 sender=history_model,
@@ -168,6 +168,15 @@ class ChunkHistory:
 
 
 _UNSET = object()
+
+
+def _insert(history_model: type[Model], rows: list[Model], using: str | None) -> None:
+    """``bulk_create`` of the history rows; through COPY on PostgreSQL where the engine's
+    COPY mirrors ``bulk_create`` exactly (:mod:`admin_bulk_upsert.engine.postgres_copy`)."""
+    alias = using or router.db_for_write(history_model)
+    columns = tuple(f.name for f in history_model._meta.concrete_fields if not f.primary_key)
+    if not write_round(history_model, rows, [], alias, columns):
+        history_model._base_manager.using(alias).bulk_create(rows)
 
 
 def _skipped(instance: Model) -> bool:
