@@ -11,14 +11,16 @@ record, in order: history type, values, user, change reason), dry runs included.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 from unittest import mock
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.db.models.signals import post_save, pre_save
 from django.test.utils import CaptureQueriesContext
@@ -402,3 +404,34 @@ def test_only_save_signals_can_be_replaced():
         replace_receiver_per_chunk(post_delete, print, print)
     with pytest.raises(TypeError):
         replace_receiver_per_chunk(post_save, print, "not callable")
+
+
+@pytest.mark.django_db
+def test_the_readme_example_runs():
+    """The README's example, as pasted, then an import of two groups in one chunk."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    (example,) = [
+        block
+        for block in re.findall(r"```python\n(.*?)```", readme, re.S)
+        if "replace_receiver_per_chunk(post_save, audit, audit_chunk)" in block
+    ]
+    namespace: dict[str, Any] = {}
+    exec(compile(example, "README.md", "exec"), namespace)
+    audit, audit_log = namespace["audit"], namespace["audit_log"]
+    chunk = mock.Mock(wraps=namespace["audit_chunk"])
+    replace_receiver_per_chunk(post_save, audit, chunk)  # the same, counting its calls
+    try:
+        staff = Group.objects.create(name="staff")
+        audit_log.clear()  # the group stored beforehand
+        spec = ResourceSpec(Group, ("name",), ("name",))
+        resource_class = build_resource_class(BulkUpsertResource, spec)
+        assert write_path(resource_class, Group).how == BULK_WITH_SIGNALS
+        resource_class().import_data(
+            Scenario("groups", spec, (), ("name",), (("staff",), ("editors",))).dataset()
+        )
+        editors = Group.objects.get(name="editors")
+        assert audit_log == [("Group", staff.pk, False), ("Group", editors.pk, True)]
+        assert chunk.call_count == 1
+    finally:
+        replace_receiver_per_chunk(post_save, audit, None)
+        post_save.disconnect(audit, sender=Group)
