@@ -155,7 +155,8 @@ class ChunkHistory:
 
     def _bulk_writable(self, sender: type[Model], history_model: type[Model], using: Any) -> bool:
         """Whether one ``bulk_create`` writes what ``save()`` per history row would."""
-        if self.records.get_m2m_fields_from_model(sender):
+        m2m_fields = getattr(self.records, "get_m2m_fields_from_model", None)  # 3.4 and later
+        if m2m_fields is not None and m2m_fields(sender):
             return False
         if save_overriders(history_model):
             return False

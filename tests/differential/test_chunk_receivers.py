@@ -222,6 +222,25 @@ def test_a_raising_history_receiver_is_replayed_as_stock():
             assert stock.aspects["row_errors"]
 
 
+@pytest.mark.django_db
+def test_receivers_of_the_history_model_keep_its_saves():
+    """A ``pre_save`` receiver of the historical model: its rows are saved one by one (the
+    receiver called for each, as in stock), still after the chunk's write."""
+    seen = []
+
+    def history_saved(sender, instance, **kwargs):
+        seen.append((instance.code, instance.history_type))
+
+    with connected((pre_save, history_saved, HistoryProduct.history.model)):
+        stock = history_run(ModelResource, history_products(), use_transactions=True)
+        stock_seen, seen[:] = seen[len(STORED) :], []
+        ours = history_run(BulkUpsertResource, history_products(), use_transactions=True)
+        our_seen = seen[len(STORED) :]
+    assert_same(stock[0], ours[0], "history model receivers")
+    assert ours[2] == stock[2]
+    assert our_seen == stock_seen and len(stock_seen) == len(ROWS)
+
+
 def statements(model: type, rows: int) -> int:
     """Statements an import of ``rows`` new records sends, in one chunk."""
     model._base_manager.all()._raw_delete(connection.alias)
