@@ -1,0 +1,307 @@
+"""Many-to-many columns of a chunk, resolved and written set-based.
+
+Stock's ``save_m2m`` runs per row: ``ManyToManyWidget.clean`` builds
+``Tag.objects.filter(<field>__in=values)`` and ``Field.save`` calls
+``instance.tags.set(that)`` (``.add(*that)`` with ``m2m_add``), several
+queries per row. Here, for a chunk written in bulk, each many-to-many
+column costs at most four statements:
+
+1. the chunk's distinct cell values are looked up in one query through
+   :func:`.lookup.match_keys` (the database's equality, as ``__in`` has it),
+   on ``widget.model.objects``, the manager ``clean`` uses;
+2. the current links of the chunk's updated records are read from the
+   through table (records the chunk created have none);
+3. the links ``.set()`` would remove are deleted in one statement;
+4. the links it would add are inserted with one ``bulk_create``.
+
+This leaves exactly the links the rows' ``.set()``/``.add()`` calls leave,
+because it is only used where nothing else can see the links between two
+rows: see :func:`bulk_columns` and :func:`chunk_links` for the conditions.
+A cell stock would fail on (``"abc"`` for an integer pk) fails its row with
+the very exception ``Field.clean`` raises, obtained by calling it; a value
+the batched query cannot compare as ``__in`` would (an integer out of the
+column's range, a NUL character on PostgreSQL) sends the chunk back to
+stock's per-row ``save_m2m``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import router
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Manager, ManyToManyField, Model
+from django.db.models.signals import m2m_changed
+from import_export.fields import Field
+from import_export.widgets import ManyToManyWidget
+
+from .instances import overrides, stock_logger
+from .keys import _integer_range, concrete_field
+from .lookup import match_keys, max_keys_per_query
+from .write_mode import save_per_row_reason
+
+#: The hooks a resource must leave to DIE for its links to be written per chunk:
+#: ``save_m2m``/``import_field`` are what writes them, and ``after_save_instance``
+#: and ``after_import_row`` run between two rows' ``save_m2m`` in stock.
+_STOCK_HOOKS = ("save_m2m", "import_field", "after_save_instance", "after_import_row")
+
+
+class _NotHere(Exception):
+    """The chunk's links cannot be written set-based; stock's per-row path takes them."""
+
+
+@dataclasses.dataclass(frozen=True)
+class M2MColumn:
+    """One many-to-many column written set-based."""
+
+    field: Field
+    widget: ManyToManyWidget
+    through: type[Model]
+    source: str  # the through table's attname pointing at the imported model
+    target: str  # ... and at the related model
+    lookup: Any  # the related model's field that ``widget.field`` names
+    add_only: bool  # ``m2m_add``: ``.add()`` instead of ``.set()``
+
+
+def bulk_columns(resource: Any, headers: Iterable[str], using: str) -> list[M2MColumn] | None:
+    """The file's many-to-many columns, or None where stock's per-row ``save_m2m`` must run.
+
+    Per import: the resource keeps DIE's ``save_m2m``, ``import_field``,
+    ``after_save_instance`` and ``after_import_row``; its rows are written in
+    bulk (not through ``save()``, whose receivers could touch links or tags
+    between two rows); stock's DEBUG lines are off. Per column: a plain
+    :class:`Field` (DIE's ``clean`` and ``save``) with DIE's own
+    ``ManyToManyWidget.clean`` on a forward many-to-many field of the model
+    itself, to another model (no ``self``, so no symmetrical links), through
+    Django's auto-created table without ``m2m_changed`` receivers, whose
+    related model's default manager filters nothing (``.set()`` reads the
+    current links through it) and has an ``objects`` manager (``clean``'s).
+    """
+    if any(overrides(resource, hook) for hook in _STOCK_HOOKS):
+        return None
+    model = resource._meta.model
+    if save_per_row_reason(type(resource), model) is not None:
+        return None
+    if stock_logger().isEnabledFor(logging.DEBUG):
+        return None
+    present = set(headers)
+    columns = []
+    for field in resource.get_import_fields():
+        if not isinstance(field.widget, ManyToManyWidget):
+            continue
+        if not field.attribute or field.column_name not in present or field.readonly:
+            continue  # stock's import_field/Field.save leave it alone
+        column = _column(model, field, using)
+        if column is None:
+            return None
+        columns.append(column)
+    return columns
+
+
+def _column(model: type[Model], field: Any, using: str) -> M2MColumn | None:
+    widget = field.widget
+    if type(field).clean is not Field.clean or type(field).save is not Field.save:
+        return None
+    if "clean" in vars(field) or "save" in vars(field) or "clean" in vars(widget):
+        return None
+    if type(widget).clean is not ManyToManyWidget.clean or "__" in field.attribute:
+        return None
+    try:
+        m2m = model._meta.get_field(field.attribute)
+    except Exception:
+        return None
+    if not isinstance(m2m, ManyToManyField) or m2m.name != field.attribute:
+        return None
+    related = m2m.remote_field.model
+    through = m2m.remote_field.through
+    if widget.model is not related or related is model or not through._meta.auto_created:
+        return None
+    if m2m_changed.has_listeners(through):
+        return None
+    if related._default_manager.all().query.where:
+        return None
+    if not isinstance(getattr(related, "objects", None), Manager):
+        return None
+    lookup = concrete_field(related, widget.field)
+    if lookup is None or lookup.is_relation:
+        return None
+    if router.db_for_read(related) != using or router.db_for_write(through) != using:
+        return None
+    return M2MColumn(
+        field=field,
+        widget=widget,
+        through=through,
+        source=through._meta.get_field(m2m.m2m_field_name()).attname,
+        target=through._meta.get_field(m2m.m2m_reverse_field_name()).attname,
+        lookup=lookup,
+        add_only=bool(field.m2m_add),
+    )
+
+
+class ChunkLinks:
+    """The links each row of a chunk asks for, and the statements that write them."""
+
+    def __init__(self, columns: list[M2MColumn], connection: BaseDatabaseWrapper) -> None:
+        self.columns = columns
+        self.connection = connection
+        # Per row (by id of its RowWork): the target pks per column, in column
+        # order, up to the column whose cell fails, and that failure.
+        self.wanted: dict[int, list[frozenset[Any]]] = {}
+        self.errors: dict[int, Exception] = {}
+
+    def raise_for(self, work: Any) -> None:
+        """Raise what stock's ``save_m2m`` raises for this row, if anything."""
+        error = self.errors.get(id(work))
+        if error is not None:
+            raise error
+
+    def write(self, rows: Sequence[Any]) -> None:
+        """Leave the links the rows' ``.set()``/``.add()`` calls leave, in file order."""
+        for position, column in enumerate(self.columns):
+            wanted: dict[Any, frozenset[Any]] = {}
+            created: set[Any] = set()
+            for work in rows:
+                sets = self.wanted.get(id(work), ())
+                if position < len(sets):
+                    wanted[work.instance.pk] = sets[position]
+                    if work.new:
+                        created.add(work.instance.pk)
+            if wanted:
+                self._write_column(column, wanted, created)
+
+    def _write_column(
+        self, column: M2MColumn, wanted: dict[Any, frozenset[Any]], created: set[Any]
+    ) -> None:
+        manager = column.through._default_manager.db_manager(self.connection.alias)
+        stored = [pk for pk in wanted if pk not in created]
+        current: dict[Any, set[Any]] = {}
+        removed: list[Any] = []
+        step = max_keys_per_query(self.connection.vendor, 1)
+        for start in range(0, len(stored), step):
+            links = manager.filter(**{f"{column.source}__in": stored[start : start + step]})
+            for link_pk, source, target in links.values_list("pk", column.source, column.target):
+                current.setdefault(source, set()).add(target)
+                if not column.add_only and target not in wanted[source]:
+                    removed.append(link_pk)
+        for start in range(0, len(removed), step):
+            manager.filter(pk__in=removed[start : start + step]).delete()
+        through = column.through
+        added = [
+            through(**{column.source: source, column.target: target})
+            for source, targets in wanted.items()
+            for target in targets
+            if target not in current.get(source, ())
+        ]
+        if added:
+            manager.bulk_create(added)
+
+
+def chunk_links(
+    resource: Any, rows: Sequence[Any], connection: BaseDatabaseWrapper
+) -> ChunkLinks | None:
+    """The chunk's links, resolved with one query per column, or None for stock's path.
+
+    ``rows`` are the chunk's rows that will reach ``save_m2m`` (saved, not
+    failed). A chunk in which a record is written by two rows (a repeated
+    key) keeps stock's per-row path: the second row's ``.set()`` starts from
+    the first one's links.
+    """
+    if not rows or any(work.follows for work in rows):
+        return None
+    if len({work.instance.pk for work in rows}) != len(rows):
+        return None  # two rows of one record all the same
+    columns = bulk_columns(resource, rows[0].row.keys(), connection.alias)
+    if not columns:
+        return None
+    links = ChunkLinks(columns, connection)
+    try:
+        for column in columns:
+            _resolve(links, column, rows)
+    except _NotHere:
+        return None
+    return links
+
+
+def _resolve(links: ChunkLinks, column: M2MColumn, rows: Sequence[Any]) -> None:
+    """Each row's target pks for ``column``, from one query for the chunk's values."""
+    connection = links.connection
+    name = column.field.column_name
+    prepared: dict[Any, Any] = {}  # cell value -> database value (None: matches nothing)
+    per_row: list[tuple[Any, tuple[Any, ...]]] = []
+    for work in rows:
+        if id(work) in links.errors:
+            continue  # an earlier column failed: stock's save_m2m stopped there
+        values = _values(column, work.row.get(name), prepared, connection)
+        if values is None:
+            # Stock raises from Field.clean here: the same call gives the same error.
+            try:
+                column.field.clean(work.row)
+            except Exception as exc:
+                links.errors[id(work)] = exc
+                continue
+            raise _NotHere  # no error after all: leave the chunk to stock
+        per_row.append((work, values))
+    keys = [(value,) for value in dict.fromkeys(prepared.values()) if value is not None]
+    found = match_keys(column.widget.model.objects.all(), [column.lookup], keys, connection.alias)
+    pks_by_value = {
+        key[0]: frozenset(obj.pk for obj in found.get(index, ())) for index, key in enumerate(keys)
+    }
+    empty: frozenset[Any] = frozenset()
+    for work, values in per_row:
+        pks: set[Any] = set()
+        for value in values:
+            pks |= pks_by_value.get(prepared[value], empty)
+        links.wanted.setdefault(id(work), []).append(frozenset(pks))
+
+
+def _values(
+    column: M2MColumn, cell: Any, prepared: dict[Any, Any], connection: BaseDatabaseWrapper
+) -> tuple[Any, ...] | None:
+    """The cell's lookup values as ``ManyToManyWidget.clean`` takes them, prepared for the
+    database into ``prepared``; None where ``clean`` would raise or the batched query
+    could not compare a value as ``__in`` does (:class:`_NotHere`)."""
+    if not cell:
+        return ()
+    if isinstance(cell, str):
+        values = tuple(filter(None, [part.strip() for part in cell.split(column.widget.separator)]))
+    elif isinstance(cell, (float, int)):
+        try:
+            values = (int(cell),)
+        except (ValueError, OverflowError):
+            return None
+    else:
+        return None  # stock calls .split() on it
+    lookup = column.lookup
+    for value in values:
+        if value in prepared:
+            continue
+        try:
+            db_value = lookup.get_db_prep_value(
+                lookup.get_prep_value(value), connection, prepared=True
+            )
+        except Exception:
+            return None
+        _check_comparable(lookup, db_value, connection)
+        prepared[value] = db_value
+    return values
+
+
+def _check_comparable(lookup: Any, db_value: Any, connection: BaseDatabaseWrapper) -> None:
+    """Raise :class:`_NotHere` for a value ``__in`` might compare otherwise than the join.
+
+    Only text and integers are taken (pks, names, slugs, codes): an integer out of
+    the column's range (SQLite's driver refuses one past 64 bits where the join
+    would match nothing), text with a NUL (PostgreSQL refuses it) and any other
+    type (dates, decimals, UUIDs) keep stock's per-row path.
+    """
+    if isinstance(db_value, bool):
+        raise _NotHere
+    if isinstance(db_value, int):
+        bounds = _integer_range(connection, lookup)
+        if bounds is not None and not bounds[0] <= db_value <= bounds[1]:
+            raise _NotHere
+    elif not isinstance(db_value, str) or "\x00" in db_value:
+        raise _NotHere
