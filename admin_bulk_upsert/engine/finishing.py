@@ -26,7 +26,7 @@ from import_export.results import RowResult
 from import_export.widgets import ManyToManyWidget
 
 from .instances import overrides
-from .m2m_links import ChunkLinks, chunk_links
+from .m2m_links import ChunkLinks, chunk_links, diff_attributes, forget_links, prefetch_links
 from .planning import RowWork, fail, row_kwargs
 
 logger = logging.getLogger(__name__)
@@ -120,15 +120,23 @@ def _finish_with_links(
     finished as stock does after its ``save_m2m``. Nothing else runs between
     two rows' ``save_m2m`` here (:func:`.m2m_links.bulk_columns`).
     """
-    started = [(work, finish_row.begin(work)) for work in rows]
+    read = diff_attributes(finish_row.resource) if finish_row.diff_now else []
     try:
+        prefetch_links([work.original for work in rows if not work.new], read)
+        started = []
+        for work in rows:
+            started.append((work, finish_row.begin(work)))
+            if not work.new:
+                forget_links(work.original, read)
         links.write([work for work, begun in started if begun is not None and work.saved])
+        prefetch_links([work.instance for work, begun in started if begun is not None], read)
     except DatabaseError as exc:
         logger.info("Writing the chunk's many-to-many links stopped (%s)", exc)
         raise FinishBroken from exc
     for work, begun in started:
         if begun is not None:
             finish_row.end(work, begun, links)
+            forget_links(work.instance, read)
         if finish_row.database_error or connection.needs_rollback:
             raise FinishBroken
 

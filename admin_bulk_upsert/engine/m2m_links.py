@@ -33,7 +33,7 @@ from typing import Any
 
 from django.db import router
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Manager, ManyToManyField, Model
+from django.db.models import Manager, ManyToManyField, Model, prefetch_related_objects
 from django.db.models.signals import m2m_changed
 from import_export.fields import Field
 from import_export.widgets import ManyToManyWidget
@@ -305,3 +305,69 @@ def _check_comparable(lookup: Any, db_value: Any, connection: BaseDatabaseWrappe
             raise _NotHere
     elif not isinstance(db_value, str) or "\x00" in db_value:
         raise _NotHere
+
+
+def diff_attributes(resource: Any) -> list[str]:
+    """The many-to-many attributes the rows' diffs read that one query per chunk can serve.
+
+    Stock's diff renders ``instance.<m2m>.all()`` per row, before and after its
+    ``save_m2m``. One ``prefetch_related_objects`` query for the chunk gives each
+    record the same objects in the same order when the related model's default
+    manager filters and orders nothing of its own and its ``Meta.ordering``
+    is total (it reaches the pk or a unique, non-null column), so that no two
+    objects tie and the database orders each record's objects as the per-row
+    query would. Otherwise the diff keeps its per-row reads.
+    """
+    model = resource._meta.model
+    attributes: dict[str, None] = {}
+    for field in resource.get_import_fields():
+        if not isinstance(field.widget, ManyToManyWidget) or not field.attribute:
+            continue
+        try:
+            m2m = model._meta.get_field(field.attribute)
+        except Exception:
+            continue
+        if not isinstance(m2m, ManyToManyField) or m2m.name != field.attribute:
+            continue
+        query = m2m.remote_field.model._default_manager.all().query
+        if query.where or query.order_by or not query.default_ordering:
+            continue
+        if _total_order(m2m.remote_field.model):
+            attributes[m2m.name] = None
+    return list(attributes)
+
+
+def _total_order(model: type[Model]) -> bool:
+    for item in model._meta.ordering:
+        if not isinstance(item, str) or "__" in item or item == "?":
+            return False
+        name = item.removeprefix("-")
+        if name == "pk":
+            return True
+        try:
+            column = model._meta.get_field(name)
+        except Exception:
+            return False
+        if column.is_relation or not getattr(column, "concrete", False):
+            return False
+        if column.primary_key or (column.unique and not column.null):
+            return True
+    return False
+
+
+def prefetch_links(instances: Iterable[Any], attributes: Sequence[str]) -> None:
+    """Read these records' links for the diff, one query per attribute (:func:`diff_attributes`)."""
+    stored = [record for record in instances if record is not None and record.pk is not None]
+    if stored and attributes:
+        prefetch_related_objects(stored, *attributes)
+
+
+def forget_links(instance: Any, attributes: Sequence[str]) -> None:
+    """Drop what :func:`prefetch_links` left on the instance: stock's instance has no cache."""
+    cache = getattr(instance, "_prefetched_objects_cache", None)
+    if cache is None:
+        return
+    for attribute in attributes:
+        cache.pop(attribute, None)
+    if not cache:
+        del instance._prefetched_objects_cache

@@ -244,3 +244,16 @@ def test_m2m_changed_receiver_keeps_the_per_row_path(labels, receiver):
     engine = _link_statements(bulk_base(), scenario)
     stock = _link_statements(ModelResource, scenario)
     assert len(engine) == len(stock)
+
+
+@pytest.mark.django_db
+def test_diff_reads_one_query_per_chunk(labels):
+    """The diff shows each record's labels before and after its row: one read of the
+    chunk's stored records before the links are written, one of all its records after
+    (``M2MLabel`` is ordered by name and pk, so the batched read orders each record's
+    labels as stock's per-row read does)."""
+    scenario = posts(*_eight_rows(labels), stored=STORED, batch_size=4)
+    kinds = [_kind(sql) for sql in _link_statements(bulk_base(), scenario)]
+    chunk_1 = ["SELECT", "SELECT", "SELECT", "DELETE", "INSERT", "SELECT"]
+    chunk_2 = ["SELECT", "SELECT", "SELECT", "INSERT", "SELECT"]
+    assert kinds == chunk_1 + chunk_2
