@@ -31,16 +31,16 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db import router
+from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Manager, ManyToManyField, Model, prefetch_related_objects
+from django.db.models import IntegerField, Manager, ManyToManyField, Model
 from django.db.models.signals import m2m_changed
 from import_export.fields import Field
 from import_export.widgets import ManyToManyWidget
 
 from .instances import overrides, stock_logger
 from .keys import _integer_range, concrete_field
-from .lookup import match_keys, max_keys_per_query
+from .lookup import _pg_array_literal, _pg_array_type, match_keys, max_keys_per_query
 from .write_mode import save_per_row_reason
 
 #: The hooks a resource must leave to DIE for its links to be written per chunk:
@@ -62,6 +62,8 @@ class M2MColumn:
     through: type[Model]
     source: str  # the through table's attname pointing at the imported model
     target: str  # ... and at the related model
+    source_field: Any  # those two foreign keys
+    target_field: Any
     lookup: Any  # the related model's field that ``widget.field`` names
     add_only: bool  # ``m2m_add``: ``.add()`` instead of ``.set()``
 
@@ -136,6 +138,8 @@ def _column(model: type[Model], field: Any, using: str) -> M2MColumn | None:
         through=through,
         source=through._meta.get_field(m2m.m2m_field_name()).attname,
         target=through._meta.get_field(m2m.m2m_reverse_field_name()).attname,
+        source_field=through._meta.get_field(m2m.m2m_field_name()),
+        target_field=through._meta.get_field(m2m.m2m_reverse_field_name()),
         lookup=lookup,
         add_only=bool(field.m2m_add),
     )
@@ -188,15 +192,41 @@ class ChunkLinks:
                     removed.append(link_pk)
         for start in range(0, len(removed), step):
             manager.filter(pk__in=removed[start : start + step]).delete()
-        through = column.through
         added = [
-            through(**{column.source: source, column.target: target})
+            (source, target)
             for source, targets in wanted.items()
             for target in targets
             if target not in current.get(source, ())
         ]
         if added:
-            manager.bulk_create(added)
+            self._insert(column, added)
+
+    def _insert(self, column: M2MColumn, links: list[tuple[Any, Any]]) -> None:
+        """``INSERT`` the links: what ``bulk_create`` of through rows sends, without the
+        instances (an auto-created through table has its id and the two keys only)."""
+        connection = self.connection
+        qn = connection.ops.quote_name
+        meta = column.through._meta
+        source, target = column.source_field, column.target_field
+        head = f"INSERT INTO {qn(meta.db_table)} ({qn(source.column)}, {qn(target.column)}) VALUES "
+        sources = [source.get_db_prep_save(pk, connection) for pk, _ in links]
+        targets = [target.get_db_prep_save(pk, connection) for _, pk in links]
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                arrays = (_pg_array_literal(sources), _pg_array_literal(targets))
+                if None not in arrays:
+                    # One array per column, as the lookup sends keys: the fastest shape there.
+                    types = (_pg_array_type(source, connection), _pg_array_type(target, connection))
+                    unnest = f"SELECT * FROM unnest(%s::{types[0]}, %s::{types[1]})"
+                    cursor.execute(head.replace(" VALUES ", f" {unnest}"), list(arrays))
+                    return
+            step = max_keys_per_query(connection.vendor, 1)
+            for start in range(0, len(links), step):
+                end = start + step
+                params = []
+                for pair in zip(sources[start:end], targets[start:end], strict=True):
+                    params.extend(pair)
+                cursor.execute(head + ", ".join(["(%s, %s)"] * (len(params) // 2)), params)
 
 
 def chunk_links(
@@ -332,6 +362,8 @@ def diff_attributes(resource: Any) -> list[str]:
         query = m2m.remote_field.model._default_manager.all().query
         if query.where or query.order_by or not query.default_ordering:
             continue
+        if not isinstance(model._meta.pk, IntegerField):
+            continue  # the source column is read raw: integers compare as they are
         if _total_order(m2m.remote_field.model):
             attributes[m2m.name] = None
     return list(attributes)
@@ -356,10 +388,45 @@ def _total_order(model: type[Model]) -> bool:
 
 
 def prefetch_links(instances: Iterable[Any], attributes: Sequence[str]) -> None:
-    """Read these records' links for the diff, one query per attribute (:func:`diff_attributes`)."""
+    """Read these records' links for the diff, one query per attribute (:func:`diff_attributes`).
+
+    What ``prefetch_related_objects`` does (the related model's default
+    manager filtered on the through table, the join's source column selected
+    beside it, one cached queryset per record), without building a manager
+    and a queryset chain per record.
+    """
     stored = [record for record in instances if record is not None and record.pk is not None]
-    if stored and attributes:
-        prefetch_related_objects(stored, *attributes)
+    if not stored or not attributes:
+        return
+    alias = stored[0]._state.db
+    connection = connections[alias]
+    qn = connection.ops.quote_name
+    model = type(stored[0])
+    pks = list(dict.fromkeys(record.pk for record in stored))
+    step = max_keys_per_query(connection.vendor, 1)
+    for attribute in attributes:
+        m2m = model._meta.get_field(attribute)
+        related = m2m.remote_field.model
+        through = m2m.remote_field.through._meta
+        source = f"{qn(through.db_table)}.{qn(through.get_field(m2m.m2m_field_name()).column)}"
+        manager = related._default_manager.db_manager(alias)
+        by_source: dict[Any, list[Model]] = {}
+        for start in range(0, len(pks), step):
+            queryset = manager.filter(
+                **{f"{m2m.related_query_name()}__in": pks[start : start + step]}
+            ).extra(select={_SOURCE: source})
+            for linked in queryset:
+                by_source.setdefault(linked.__dict__.pop(_SOURCE), []).append(linked)
+        queryset_class = manager._queryset_class
+        for record in stored:
+            cached = queryset_class(model=related, using=alias)
+            cached._result_cache = by_source.get(record.pk, [])
+            cached._prefetch_done = True
+            record.__dict__.setdefault("_prefetched_objects_cache", {})[attribute] = cached
+
+
+#: The name under which :func:`prefetch_links` selects the through table's source column.
+_SOURCE = "_admin_bulk_upsert_source"
 
 
 def forget_links(instance: Any, attributes: Sequence[str]) -> None:
