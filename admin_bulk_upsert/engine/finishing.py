@@ -26,7 +26,15 @@ from import_export.results import RowResult
 from import_export.widgets import ManyToManyWidget
 
 from .instances import overrides
-from .m2m_links import ChunkLinks, chunk_links, diff_attributes, forget_links, prefetch_links
+from .m2m_links import (
+    ChunkLinks,
+    chunk_links,
+    diff_attributes,
+    diff_reads_only,
+    forget_links,
+    prefetch_links,
+    snapshot,
+)
 from .planning import RowWork, fail, row_kwargs
 
 logger = logging.getLogger(__name__)
@@ -121,11 +129,19 @@ def _finish_with_links(
     two rows' ``save_m2m`` here (:func:`.m2m_links.bulk_columns`).
     """
     read = diff_attributes(finish_row.resource) if finish_row.diff_now else []
+    # With every link the diff shows held by a snapshot, the diff is rendered when
+    # first read, as for a model without many-to-many columns.
+    defer = diff_reads_only(finish_row.resource, read)
+    if defer:
+        finish_row.diff_now = False
     try:
         prefetch_links([work.original for work in rows if not work.new], read)
         started = []
         for work in rows:
-            started.append((work, finish_row.begin(work)))
+            begun = finish_row.begin(work)
+            if begun is not None and defer and not work.new:
+                begun = (snapshot(begun[0]), None, begun[2])
+            started.append((work, begun))
             if not work.new:
                 forget_links(work.original, read)
         links.write([work for work, begun in started if begun is not None and work.saved])
@@ -135,7 +151,8 @@ def _finish_with_links(
         raise FinishBroken from exc
     for work, begun in started:
         if begun is not None:
-            finish_row.end(work, begun, links)
+            after = snapshot(work.instance) if defer else None
+            finish_row.end(work, begun, links, after)
             forget_links(work.instance, read)
         if finish_row.database_error or connection.needs_rollback:
             raise FinishBroken
@@ -187,8 +204,15 @@ class _RowFinisher:
             return None
         return before, diff, hook_kwargs
 
-    def end(self, work: RowWork, begun: _Begun, links: ChunkLinks | None = None) -> None:
-        """The row from its ``save_m2m`` on (with ``links``, already written but its errors)."""
+    def end(
+        self,
+        work: RowWork,
+        begun: _Begun,
+        links: ChunkLinks | None = None,
+        after: Model | None = None,
+    ) -> None:
+        """The row from its ``save_m2m`` on (with ``links``, already written but its errors);
+        a deferred diff compares with ``after`` (a snapshot of the instance) if given."""
         resource = self.resource
         result = work.result
         instance = work.instance
@@ -206,7 +230,7 @@ class _RowFinisher:
                 diff.compare_with(resource, instance)
                 result.defer_diff_rendering(diff)
             elif self.html_diff:
-                result.defer_diff(resource, before, instance, work.new)
+                result.defer_diff(resource, before, instance if after is None else after, work.new)
             if self.diff and not work.new:
                 result.original = work.original
             if self.after_import_row:

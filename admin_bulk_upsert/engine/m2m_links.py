@@ -415,8 +415,11 @@ def prefetch_links(instances: Iterable[Any], attributes: Sequence[str]) -> None:
             queryset = manager.filter(
                 **{f"{m2m.related_query_name()}__in": pks[start : start + step]}
             ).extra(select={_SOURCE: source})
+            seen: dict[Any, Model] = {}
             for linked in queryset:
-                by_source.setdefault(linked.__dict__.pop(_SOURCE), []).append(linked)
+                source_pk = linked.__dict__.pop(_SOURCE)
+                # One object per related record: the diff only renders it.
+                by_source.setdefault(source_pk, []).append(seen.setdefault(linked.pk, linked))
         queryset_class = manager._queryset_class
         for record in stored:
             cached = queryset_class(model=related, using=alias)
@@ -438,3 +441,29 @@ def forget_links(instance: Any, attributes: Sequence[str]) -> None:
         cache.pop(attribute, None)
     if not cache:
         del instance._prefetched_objects_cache
+
+
+def diff_reads_only(resource: Any, attributes: Sequence[str]) -> bool:
+    """Whether every many-to-many field the diff reads is one of ``attributes``."""
+    if not attributes:
+        return False
+    model = resource._meta.model
+    m2m_names = {field.name for field in model._meta.many_to_many}
+    for field in resource.get_import_fields():
+        name = (field.attribute or "").split("__")[0]
+        if name in m2m_names and (
+            name not in attributes or not isinstance(field.widget, ManyToManyWidget)
+        ):
+            return False
+    return True
+
+
+def snapshot(instance: Model) -> Model:
+    """A copy of the instance with its own copy of the links read for it, for a diff
+    rendered later: the instance itself is left without them, as stock's is."""
+    copy = object.__new__(type(instance))
+    copy.__dict__.update(instance.__dict__)
+    cache = instance.__dict__.get("_prefetched_objects_cache")
+    if cache is not None:
+        copy.__dict__["_prefetched_objects_cache"] = dict(cache)
+    return copy
