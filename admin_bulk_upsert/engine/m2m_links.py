@@ -411,15 +411,20 @@ def prefetch_links(instances: Iterable[Any], attributes: Sequence[str]) -> None:
         source = f"{qn(through.db_table)}.{qn(through.get_field(m2m.m2m_field_name()).column)}"
         manager = related._default_manager.db_manager(alias)
         by_source: dict[Any, list[Model]] = {}
+        attnames = [column.attname for column in related._meta.concrete_fields]
+        built: dict[Any, Model] = {}  # one object per related record: the diff only renders it
         for start in range(0, len(pks), step):
-            queryset = manager.filter(
-                **{f"{m2m.related_query_name()}__in": pks[start : start + step]}
-            ).extra(select={_SOURCE: source})
-            seen: dict[Any, Model] = {}
-            for linked in queryset:
-                source_pk = linked.__dict__.pop(_SOURCE)
-                # One object per related record: the diff only renders it.
-                by_source.setdefault(source_pk, []).append(seen.setdefault(linked.pk, linked))
+            queryset = (
+                manager.filter(**{f"{m2m.related_query_name()}__in": pks[start : start + step]})
+                .extra(select={_SOURCE: source})
+                .values_list(_SOURCE, *attnames)
+            )
+            for source_pk, *values in queryset:
+                linked = built.get(values[0]) if attnames[0] == related._meta.pk.attname else None
+                if linked is None:
+                    linked = related.from_db(alias, attnames, values)
+                    built[linked.pk] = linked
+                by_source.setdefault(source_pk, []).append(linked)
         queryset_class = manager._queryset_class
         for record in stored:
             cached = queryset_class(model=related, using=alias)
