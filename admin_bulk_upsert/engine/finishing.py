@@ -134,8 +134,16 @@ def _finish_with_links(
     defer = diff_reads_only(finish_row.resource, read)
     if defer:
         finish_row.diff_now = False
+    # The links of the chunk's columns are known from the chunk (one query orders the
+    # related records); other many-to-many fields the diff shows are read with a join.
+    known = [attribute for attribute in read if attribute in links.attributes()]
+    joined = [attribute for attribute in read if attribute not in known]
+    stored = [work.original for work in rows if not work.new and work.original is not None]
     try:
-        prefetch_links([work.original for work in rows if not work.new], read)
+        links.read_current([work.instance.pk for work in rows if not work.new])
+        ranks = links.ranked(known) if known else {}
+        links.attach(stored, ranks, after=False)
+        prefetch_links(stored, joined)
         started = []
         for work in rows:
             begun = finish_row.begin(work)
@@ -145,7 +153,9 @@ def _finish_with_links(
             if not work.new:
                 forget_links(work.original, read)
         links.write([work for work, begun in started if begun is not None and work.saved])
-        prefetch_links([work.instance for work, begun in started if begun is not None], read)
+        finished = [work.instance for work, begun in started if begun is not None]
+        links.attach(finished, ranks, after=True)
+        prefetch_links(finished, joined)
     except DatabaseError as exc:
         logger.info("Writing the chunk's many-to-many links stopped (%s)", exc)
         raise FinishBroken from exc

@@ -97,8 +97,8 @@ def bulk_columns(resource: Any, headers: Iterable[str], using: str) -> list[M2MC
         if not field.attribute or field.column_name not in present or field.readonly:
             continue  # stock's import_field/Field.save leave it alone
         column = _column(model, field, using)
-        if column is None:
-            return None
+        if column is None or any(c.field.attribute == field.attribute for c in columns):
+            return None  # two columns of one field: the second starts from the first's links
         columns.append(column)
     return columns
 
@@ -155,6 +155,10 @@ class ChunkLinks:
         # order, up to the column whose cell fails, and that failure.
         self.wanted: dict[int, list[frozenset[Any]]] = {}
         self.errors: dict[int, Exception] = {}
+        # Per column, from read_current: each stored record's links, target pk -> link pk.
+        self.current: list[dict[Any, dict[Any, Any]]] = []
+        # Per column, from write: the targets of each record written.
+        self.final: list[dict[Any, frozenset[Any]]] = []
 
     def raise_for(self, work: Any) -> None:
         """Raise what stock's ``save_m2m`` raises for this row, if anything."""
@@ -162,44 +166,101 @@ class ChunkLinks:
         if error is not None:
             raise error
 
+    def read_current(self, stored: Sequence[Any]) -> None:
+        """The links these stored records have now: one read of the through table per column."""
+        step = max_keys_per_query(self.connection.vendor, 1)
+        pks = list(dict.fromkeys(stored))
+        for column in self.columns:
+            manager = column.through._default_manager.db_manager(self.connection.alias)
+            current: dict[Any, dict[Any, Any]] = {}
+            for start in range(0, len(pks), step):
+                links = manager.filter(**{f"{column.source}__in": pks[start : start + step]})
+                for link_pk, source, target in links.values_list(
+                    "pk", column.source, column.target
+                ):
+                    current.setdefault(source, {})[target] = link_pk
+            self.current.append(current)
+
     def write(self, rows: Sequence[Any]) -> None:
-        """Leave the links the rows' ``.set()``/``.add()`` calls leave, in file order."""
+        """Leave the links the rows' ``.set()``/``.add()`` calls leave (after :meth:`read_current`
+        for the rows' stored records)."""
+        step = max_keys_per_query(self.connection.vendor, 1)
         for position, column in enumerate(self.columns):
             wanted: dict[Any, frozenset[Any]] = {}
-            created: set[Any] = set()
             for work in rows:
                 sets = self.wanted.get(id(work), ())
                 if position < len(sets):
                     wanted[work.instance.pk] = sets[position]
-                    if work.new:
-                        created.add(work.instance.pk)
-            if wanted:
-                self._write_column(column, wanted, created)
+            current = self.current[position]
+            final = {}
+            removed: list[Any] = []
+            added: list[tuple[Any, Any]] = []
+            for source, targets in wanted.items():
+                linked = current.get(source, {})
+                added.extend((source, target) for target in targets if target not in linked)
+                if column.add_only:
+                    final[source] = targets | linked.keys()
+                else:
+                    removed.extend(pk for target, pk in linked.items() if target not in targets)
+                    final[source] = targets
+            self.final.append(final)
+            manager = column.through._default_manager.db_manager(self.connection.alias)
+            for start in range(0, len(removed), step):
+                manager.filter(pk__in=removed[start : start + step]).delete()
+            if added:
+                self._insert(column, added)
 
-    def _write_column(
-        self, column: M2MColumn, wanted: dict[Any, frozenset[Any]], created: set[Any]
+    def attributes(self) -> list[str]:
+        return [column.field.attribute for column in self.columns]
+
+    def ranked(self, attributes: Sequence[str]) -> dict[str, dict[Any, tuple[int, Model]]]:
+        """Per attribute, the related records the chunk's links name (before and after),
+        in the order of the related model's default manager: one query per column.
+
+        The order is total (:func:`diff_attributes`), so each record's links, sorted
+        by it, come in the order stock's per-row ``instance.<m2m>.all()`` gives.
+        """
+        ranks = {}
+        for position, column in enumerate(self.columns):
+            if column.field.attribute not in attributes:
+                continue
+            targets: set[Any] = set()
+            for linked in self.current[position].values():
+                targets.update(linked)
+            for chosen in self.wanted.values():
+                if position < len(chosen):
+                    targets.update(chosen[position])
+            related = column.widget.model
+            manager = related._default_manager.db_manager(self.connection.alias)
+            found: dict[Any, tuple[int, Model]] = {}
+            pks = list(targets)
+            step = max_keys_per_query(self.connection.vendor, 1)
+            for start in range(0, len(pks), step):
+                for record in manager.filter(pk__in=pks[start : start + step]):
+                    found[record.pk] = (len(found), record)
+            ranks[column.field.attribute] = found
+        return ranks
+
+    def attach(
+        self, records: Sequence[Model], ranks: dict[str, dict[Any, tuple[int, Model]]], after: bool
     ) -> None:
-        manager = column.through._default_manager.db_manager(self.connection.alias)
-        stored = [pk for pk in wanted if pk not in created]
-        current: dict[Any, set[Any]] = {}
-        removed: list[Any] = []
-        step = max_keys_per_query(self.connection.vendor, 1)
-        for start in range(0, len(stored), step):
-            links = manager.filter(**{f"{column.source}__in": stored[start : start + step]})
-            for link_pk, source, target in links.values_list("pk", column.source, column.target):
-                current.setdefault(source, set()).add(target)
-                if not column.add_only and target not in wanted[source]:
-                    removed.append(link_pk)
-        for start in range(0, len(removed), step):
-            manager.filter(pk__in=removed[start : start + step]).delete()
-        added = [
-            (source, target)
-            for source, targets in wanted.items()
-            for target in targets
-            if target not in current.get(source, ())
-        ]
-        if added:
-            self._insert(column, added)
+        """Give each record its links as stock's diff reads them, before or after the write."""
+        alias = self.connection.alias
+        for position, column in enumerate(self.columns):
+            attribute = column.field.attribute
+            ranked = ranks.get(attribute)
+            if ranked is None:
+                continue
+            current = self.current[position]
+            final = self.final[position] if after else {}
+            for record in records:
+                if record.pk is None:
+                    continue  # stock's diff reads nothing for it (Field.get_value: None)
+                targets = final.get(record.pk)
+                if targets is None:
+                    targets = current.get(record.pk, {}).keys()
+                linked = sorted((ranked[target] for target in targets), key=_first)
+                _cache(record, attribute, column.widget.model, [obj for _, obj in linked], alias)
 
     def _insert(self, column: M2MColumn, links: list[tuple[Any, Any]]) -> None:
         """``INSERT`` the links: what ``bulk_create`` of through rows sends, without the
@@ -227,6 +288,18 @@ class ChunkLinks:
                 for pair in zip(sources[start:end], targets[start:end], strict=True):
                     params.extend(pair)
                 cursor.execute(head + ", ".join(["(%s, %s)"] * (len(params) // 2)), params)
+
+
+def _first(pair: tuple[int, Any]) -> int:
+    return pair[0]
+
+
+def _cache(record: Model, attribute: str, related: Any, linked: list[Model], alias: str) -> None:
+    """What ``prefetch_related_objects`` leaves on a record: a queryset holding its links."""
+    cached = related._default_manager._queryset_class(model=related, using=alias)
+    cached._result_cache = linked
+    cached._prefetch_done = True
+    record.__dict__.setdefault("_prefetched_objects_cache", {})[attribute] = cached
 
 
 def chunk_links(
@@ -425,12 +498,8 @@ def prefetch_links(instances: Iterable[Any], attributes: Sequence[str]) -> None:
                     linked = related.from_db(alias, attnames, values)
                     built[linked.pk] = linked
                 by_source.setdefault(source_pk, []).append(linked)
-        queryset_class = manager._queryset_class
         for record in stored:
-            cached = queryset_class(model=related, using=alias)
-            cached._result_cache = by_source.get(record.pk, [])
-            cached._prefetch_done = True
-            record.__dict__.setdefault("_prefetched_objects_cache", {})[attribute] = cached
+            _cache(record, attribute, related, by_source.get(record.pk, []), alias)
 
 
 #: The name under which :func:`prefetch_links` selects the through table's source column.
