@@ -26,15 +26,8 @@ from import_export.results import RowResult
 from import_export.widgets import ManyToManyWidget
 
 from .instances import overrides
-from .m2m_links import (
-    ChunkLinks,
-    chunk_links,
-    diff_attributes,
-    diff_reads_only,
-    forget_links,
-    prefetch_links,
-    snapshot,
-)
+from .m2m_diff import diff_attributes, diff_reads_only, forget_links, prefetch_links, snapshot
+from .m2m_links import ChunkLinks, chunk_links
 from .planning import RowWork, fail, row_kwargs
 
 logger = logging.getLogger(__name__)
