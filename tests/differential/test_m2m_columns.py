@@ -256,3 +256,18 @@ def test_diff_reads_one_query_per_chunk(labels):
     chunk_1 = ["SELECT", "SELECT", "SELECT", "DELETE", "INSERT"]
     chunk_2 = ["SELECT", "SELECT", "SELECT", "INSERT"]
     assert kinds == chunk_1 + chunk_2
+
+
+@pytest.mark.django_db
+def test_raise_errors_stops_at_the_failing_cell(labels):
+    red, blue = str(labels[0].pk), str(labels[2].pk)
+    rows = (("new-1", "fine", red), ("new-2", "not a pk", "abc"), ("old-1", "after", blue))
+    scenario = posts(*rows, stored=STORED, declare=by_pk)
+    assert_equivalent(scenario, use_transactions=True, raise_errors=True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_transactions(labels):
+    """No chunk savepoint to replay from: stock's per-row links, as stock."""
+    scenario = posts(*CHANGES, stored=STORED)
+    assert_equivalent(scenario, use_transactions=False)
