@@ -159,8 +159,24 @@ def snapshot(instance: Model) -> Model:
 def cache_links(
     record: Model, attribute: str, related: Any, linked: list[Model], alias: str
 ) -> None:
-    """What ``prefetch_related_objects`` leaves on a record: a queryset holding its links."""
-    cached = related._default_manager._queryset_class(model=related, using=alias)
+    """What ``prefetch_related_objects`` leaves on a record: a queryset holding its links.
+
+    Each is a copy of one empty queryset per related model and database (building a
+    ``Query`` per record costs more than the rest of the row's diff), with its own
+    result list and dictionaries; chaining it (``.filter()``) clones the query.
+    """
+    template = _templates.get((related, alias))
+    if template is None:
+        template = related._default_manager._queryset_class(model=related, using=alias)
+        _templates[related, alias] = template
+    cached = object.__new__(type(template))
+    cached.__dict__.update(template.__dict__)
+    cached._hints = {}
+    cached._known_related_objects = {}
     cached._result_cache = linked
     cached._prefetch_done = True
     record.__dict__.setdefault("_prefetched_objects_cache", {})[attribute] = cached
+
+
+#: The empty queryset :func:`cache_links` copies, per related model and database.
+_templates: dict[tuple[Any, str], Any] = {}
