@@ -15,6 +15,7 @@ per row would have failed that row only.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,7 +26,11 @@ from import_export.results import RowResult
 from import_export.widgets import ManyToManyWidget
 
 from .instances import overrides
+from .m2m_diff import diff_attributes, diff_reads_only, forget_links, prefetch_links, snapshot
+from .m2m_links import ChunkLinks, chunk_links
 from .planning import RowWork, fail, row_kwargs
+
+logger = logging.getLogger(__name__)
 
 
 def finish_hooks(resource: Any) -> tuple[bool, bool, bool]:
@@ -89,11 +94,70 @@ def finish_rows(
     at once: stock, with a savepoint per row, would fail that row only.
     """
     finish_row = _RowFinisher(resource, kwargs, blanks)
+    if finish_row.has_m2m and connection is not None:
+        rows = [work for work in chunk if work.result.import_type not in _FAILED]
+        links = chunk_links(resource, [work for work in rows if work.saved], connection)
+        if links is not None:
+            _finish_with_links(finish_row, rows, links, connection)
+            return
     for work in chunk:
         if work.result.import_type in _FAILED:
             continue
         finish_row(work)
         if connection is not None and (finish_row.database_error or connection.needs_rollback):
+            raise FinishBroken
+
+
+def _finish_with_links(
+    finish_row: _RowFinisher,
+    rows: Sequence[RowWork],
+    links: ChunkLinks,
+    connection: BaseDatabaseWrapper,
+) -> None:
+    """Finish the rows with the chunk's links written set-based (:mod:`.m2m_links`).
+
+    What each row reads before its ``save_m2m`` (the diff's stored links) is
+    read first, for every row; then the links are written; then each row is
+    finished as stock does after its ``save_m2m``. Nothing else runs between
+    two rows' ``save_m2m`` here (:func:`.m2m_links.bulk_columns`).
+    """
+    read = diff_attributes(finish_row.resource) if finish_row.diff_now else []
+    # With every link the diff shows held by a snapshot, the diff is rendered when
+    # first read, as for a model without many-to-many columns.
+    defer = diff_reads_only(finish_row.resource, read)
+    if defer:
+        finish_row.diff_now = False
+    # The links of the chunk's columns are known from the chunk (one query orders the
+    # related records); other many-to-many fields the diff shows are read with a join.
+    known = [attribute for attribute in read if attribute in links.attributes()]
+    joined = [attribute for attribute in read if attribute not in known]
+    stored = [work.original for work in rows if not work.new and work.original is not None]
+    try:
+        links.read_current([work.instance.pk for work in rows if not work.new])
+        ranks = links.ranked(known) if known else {}
+        links.attach(stored, ranks, after=False)
+        prefetch_links(stored, joined)
+        started = []
+        for work in rows:
+            begun = finish_row.begin(work)
+            if begun is not None and defer and not work.new:
+                begun = (snapshot(begun[0]), None, begun[2])
+            started.append((work, begun))
+            if not work.new:
+                forget_links(work.original, read)
+        links.write([work for work, begun in started if begun is not None and work.saved])
+        finished = [work.instance for work, begun in started if begun is not None]
+        links.attach(finished, ranks, after=True)
+        prefetch_links(finished, joined)
+    except DatabaseError as exc:
+        logger.info("Writing the chunk's many-to-many links stopped (%s)", exc)
+        raise FinishBroken from exc
+    for work, begun in started:
+        if begun is not None:
+            after = snapshot(work.instance) if defer else None
+            finish_row.end(work, begun, links, after)
+            forget_links(work.instance, read)
+        if finish_row.database_error or connection.needs_rollback:
             raise FinishBroken
 
 
@@ -123,20 +187,45 @@ class _RowFinisher:
         self.database_error = False
 
     def __call__(self, work: RowWork) -> None:
+        begun = self.begin(work)
+        if begun is not None:
+            self.end(work, begun)
+
+    def begin(self, work: RowWork) -> _Begun | None:
+        """The row up to its ``save_m2m``; None if it failed there."""
         resource = self.resource
-        result = work.result
         hook_kwargs = row_kwargs(self.kwargs, work) if self.hooks else _NO_KWARGS
-        instance = work.instance
         try:
             before = work.original
             if self.html_diff and work.new:
                 before = self.blanks.share(before)
             diff = resource.get_diff_class()(resource, before, work.new) if self.diff_now else None
-            if work.saved:
-                if self.after_save_instance:
-                    resource.after_save_instance(instance, work.row, **hook_kwargs)
-                if self.has_m2m:
+            if work.saved and self.after_save_instance:
+                resource.after_save_instance(work.instance, work.row, **hook_kwargs)
+        except Exception as exc:
+            self._fail(work, exc)
+            return None
+        return before, diff, hook_kwargs
+
+    def end(
+        self,
+        work: RowWork,
+        begun: _Begun,
+        links: ChunkLinks | None = None,
+        after: Model | None = None,
+    ) -> None:
+        """The row from its ``save_m2m`` on (with ``links``, already written but its errors);
+        a deferred diff compares with ``after`` (a snapshot of the instance) if given."""
+        resource = self.resource
+        result = work.result
+        instance = work.instance
+        before, diff, hook_kwargs = begun
+        try:
+            if work.saved and self.has_m2m:
+                if links is None:
                     resource.save_m2m(instance, work.row, **hook_kwargs)
+                else:
+                    links.raise_for(work)
             result.add_instance_info(instance)
             if resource._store_instance:
                 result.instance = instance
@@ -144,11 +233,19 @@ class _RowFinisher:
                 diff.compare_with(resource, instance)
                 result.defer_diff_rendering(diff)
             elif self.html_diff:
-                result.defer_diff(resource, before, instance, work.new)
+                result.defer_diff(resource, before, instance if after is None else after, work.new)
             if self.diff and not work.new:
                 result.original = work.original
             if self.after_import_row:
                 resource.after_import_row(work.row, result, **hook_kwargs)
         except Exception as exc:
-            self.database_error = isinstance(exc, DatabaseError)
-            fail(resource, work, exc)
+            self._fail(work, exc)
+
+    def _fail(self, work: RowWork, exc: Exception) -> None:
+        self.database_error = isinstance(exc, DatabaseError)
+        fail(self.resource, work, exc)
+
+
+#: What :meth:`_RowFinisher.begin` hands to :meth:`_RowFinisher.end`: the diff's
+#: snapshot, the diff (when read before ``save_m2m``) and the hooks' arguments.
+_Begun = tuple[Any, Any, dict[str, Any]]

@@ -301,3 +301,40 @@ def _wide_post_save(sender, instance, created, **kwargs):
 
 models.signals.pre_save.connect(_wide_pre_save, sender=WideSignalledRecord)
 models.signals.post_save.connect(_wide_post_save, sender=WideSignalledRecord)
+
+
+# --- many-to-many columns written per chunk (issue 22) ----------------------------------
+
+
+class M2MLabel(models.Model):
+    """A label whose name need not be unique: a cell naming two labels links both."""
+
+    name = models.CharField(max_length=20)
+
+    class Meta:
+        # The diff lists a record's labels in this order (SQL gives none without one).
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class M2MPost(models.Model):
+    """A ``labels`` column given by label pk or by name."""
+
+    code = models.CharField(max_length=20, unique=True)
+    title = models.CharField(max_length=40, blank=True)
+    labels = models.ManyToManyField(M2MLabel, blank=True)
+
+    def __str__(self):
+        return self.code
+
+
+class M2MPlainPost(models.Model):
+    """``M2MPost`` without its many-to-many field: the benchmark's plain twin."""
+
+    code = models.CharField(max_length=20, unique=True)
+    title = models.CharField(max_length=40, blank=True)
+
+    def __str__(self):
+        return self.code
