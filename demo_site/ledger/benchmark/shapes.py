@@ -328,9 +328,13 @@ def reset_items(model: type[models.Model], count: int, alias: str) -> None:
     m2m = _m2m(model)
     names = {f.name for f in model._meta.concrete_fields}
     with transaction.atomic(using=alias):
-        model.objects.using(alias).all().delete()  # type: ignore[attr-defined]
         history = getattr(model, "history", None)
-        if history is not None:  # after the delete, which records a deletion per row
+        if history is None:
+            model.objects.using(alias).all().delete()  # type: ignore[attr-defined]
+        else:
+            # Without the post_delete that records a deletion per row (minutes at 100,000
+            # rows); nothing references the table.
+            model.objects.using(alias).all()._raw_delete(alias)  # type: ignore[attr-defined]
             history.using(alias).all().delete()
         instances = []
         for item in starting:
