@@ -247,3 +247,34 @@ def test_benchmark_times_a_background_jobs_steps_and_the_upload_request(tmp_path
         )
         assert reported, table[key]["reported"]
         assert 1 <= int(reported.group(1)) <= 1 + 2
+
+
+def test_benchmark_shapes_contenders_agree_on_every_shape(tmp_path):
+    results = tmp_path / "results"
+    out = manage(
+        tmp_path, "benchmark", "--shapes", "--rows", "50", "--no-memory", "--output", str(results)
+    )
+
+    assert "DIFFERENT" not in out
+    assert "Outcomes differ" not in out
+    assert out.count("Outcomes agree: every contender reported new 25 update 25") == 4
+    for shape in ("m2m", "history", "receiver", "save"):
+        assert f"{shape} / {shape}_twin: " in out
+        assert f"{shape}_die / {shape}: " in out
+    with (results / "benchmark_shapes_sqlite.csv").open(encoding="utf-8") as handle:
+        table = {r["contender"]: r for r in csv.DictReader(handle)}
+    assert list(table) == [
+        f"{shape}{suffix}"
+        for shape in ("m2m", "history", "receiver", "save")
+        for suffix in ("_twin", "", "_die")
+    ]
+    # Same totals, same rows (the end state's fingerprint and the shape's own work).
+    assert {row["reported"] for row in table.values()} == {"new 25 update 25"}
+    assert {row["end_state"] for row in table.values()} == {"same"}
+    markdown = (results / "benchmark_shapes_sqlite.md").read_text(encoding="utf-8")
+    assert markdown.startswith(
+        "`python demo_site/manage.py benchmark --rows 50 --no-memory --shapes`"
+    )
+    assert "| rows | shape | plain twin s | shape s | stock s | shape / twin | stock / shape |" in (
+        markdown
+    )

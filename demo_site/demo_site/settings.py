@@ -25,6 +25,7 @@ This is a demo: the secret key is public and DEBUG is on unless
 from __future__ import annotations
 
 import os
+from importlib.util import find_spec
 from pathlib import Path
 
 from demo_site.database_url import parse_database_url
@@ -48,6 +49,10 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "ledger",
 ]
+# The benchmark's TimeStampedModel + history shape, where both packages are installed
+# (the demo extra installs them); `benchmark --shapes` says why it skips it otherwise.
+if find_spec("model_utils") and find_spec("simple_history"):
+    INSTALLED_APPS += ["simple_history", "ledger_history"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -239,3 +239,40 @@ def _total_memory() -> str:
     except OSError:
         pass
     return "unknown"
+
+
+def shapes_markdown_table(rows: Sequence[ResultRow], shapes: Sequence[tuple[str, str]]) -> str:
+    """Per size and shape: the twin's, the shape's and stock's seconds and their ratios."""
+    by_key = {(r.rows, r.key): r for r in rows}
+
+    def seconds(size: int, key: str) -> float | None:
+        row = by_key.get((size, key))
+        return None if row is None or row.measurement is None else row.measurement.seconds
+
+    def queries(size: int, key: str) -> str:
+        row = by_key.get((size, key))
+        return "-" if row is None or row.measurement is None else f"{row.measurement.queries:,}"
+
+    def shown(value: float | None, unit: str = "") -> str:
+        return "skipped" if value is None else f"{value:,.2f}{unit}"
+
+    lines = [
+        "| rows | shape | plain twin s | shape s | stock s | shape / twin | stock / shape "
+        "| queries twin / shape / stock | end states |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for size in sorted({r.rows for r in rows}):
+        for key, title in shapes:
+            keys = (f"{key}_twin", key, f"{key}_die")
+            if (size, key) not in by_key:
+                continue
+            twin, shape, stock = (seconds(size, k) for k in keys)
+            states = {by_key[size, k].state for k in keys if by_key[size, k].measurement}
+            lines.append(
+                f"| {size:,} | {key}: {title} | {shown(twin)} | {shown(shape)} | {shown(stock)} "
+                f"| {shown(shape / twin if shape and twin else None, 'x')} "
+                f"| {shown(stock / shape if stock and shape else None, 'x')} "
+                f"| {' / '.join(queries(size, k) for k in keys)} "
+                f"| {', '.join(sorted(states))} |"
+            )
+    return "\n".join(lines)

@@ -22,9 +22,20 @@ from ledger.benchmark.reporting import (
     draw_chart,
     machine_description,
     markdown_table,
+    shapes_markdown_table,
     text_table,
     write_csv,
 )
+from ledger.benchmark.shapes import (
+    SHAPE_KEYS,
+    Shape,
+    expected_items,
+    item_state,
+    items_csv,
+    reset_items,
+    shapes,
+)
+from ledger.benchmark.shapes import contenders as shape_contenders
 from ledger.routing import pinned_database
 from ledger.sample_data import csv_bytes
 from ledger.seeding import (
@@ -47,6 +58,19 @@ NOTES = (
     "keeps every statement's SQL in memory). "
     "Queries are statements sent through Django's cursor. Peak memory comes from a separate, "
     "untimed pass under tracemalloc (Python allocations only)."
+)
+
+SHAPES_NOTES = (
+    "Per shape, the same CSV bytes (code, name, amount, tags; half of the codes already in "
+    "the table, one in five of those with a new name and new tags) are imported by the plugin "
+    "into the shaped model, by the plugin into its plain twin (the same columns, nothing "
+    "else) and by stock DIE row by row into the shaped model; each table is reset to the "
+    "starting state before every run (untimed), and the three runs are interleaved. "
+    "shape / twin is the plugin's time on the shaped model over its time on the twin; "
+    "stock / shape is stock DIE's time over the plugin's, both on the shaped model. The "
+    "project-wide receiver is connected only during the receiver shape's runs (plugin and "
+    "stock). End state: the table's codes, names, amounts and tags match a correct import, "
+    "and the shape's own work is there (every slug filled; one history record per row)."
 )
 
 
@@ -92,6 +116,17 @@ class Command(BaseCommand):
             help="Run these only.",
         )
         parser.add_argument(
+            "--shapes",
+            nargs="*",
+            choices=SHAPE_KEYS,
+            metavar="SHAPE",
+            help=(
+                "Run the model shapes instead of the ledger's contenders: per shape, the "
+                "plugin on the shaped model, the plugin on its plain twin and stock DIE on the "
+                f"shaped model. SHAPE: {', '.join(SHAPE_KEYS)} (default: all)."
+            ),
+        )
+        parser.add_argument(
             "--jobs",
             action="store_true",
             help="Also time a background job's preview and import (in process) and the "
@@ -122,6 +157,11 @@ class Command(BaseCommand):
         sizes: list[int] = sorted(set(options["rows"]))
         if sizes[0] < 2 or options["repeat"] < 1:
             raise CommandError("--rows must be at least 2 and --repeat at least 1.")
+        if options["shapes"] is not None:
+            if options["only"] or options["jobs"] or options["admin"] or options["admin_callable"]:
+                raise CommandError("--shapes runs on its own: drop --only, --jobs and --admin.")
+            self._handle_shapes(alias, sizes, options)
+            return
         contenders = self._contenders(options)
 
         _create_sqlite_folder(alias)
@@ -142,6 +182,137 @@ class Command(BaseCommand):
             reset_ledger(alias)
 
         self._report(results, alias, machine, options)
+
+    def _handle_shapes(self, alias: str, sizes: list[int], options: dict[str, Any]) -> None:
+        available, skipped = shapes()
+        wanted = options["shapes"] or list(SHAPE_KEYS)
+        chosen = [shape for shape in available if shape.key in wanted]
+        _create_sqlite_folder(alias)
+        with pinned_database(alias), override_settings(DEBUG=False):
+            self.stdout.write(f"Migrating the shapes' tables on {alias!r} ...")
+            call_command("migrate", database=alias, interactive=False, verbosity=0)
+            machine = machine_description(alias)
+            self.stdout.write(machine)
+            for key in wanted:
+                if key in skipped:
+                    self.stdout.write(self.style.WARNING(f"Shape {key} skipped: {skipped[key]}."))
+            results: list[ResultRow] = []
+            for size in sizes:
+                for shape in chosen:
+                    results.extend(self._run_shape(shape, size, alias, options))
+            for shape in chosen:
+                for model in (shape.model, shape.twin):
+                    reset_items(model, 0, alias)
+        self._report_shapes(results, chosen, skipped, wanted, alias, machine, options)
+
+    def _run_shape(
+        self, shape: Shape, size: int, alias: str, options: dict[str, Any]
+    ) -> list[ResultRow]:
+        workload = Workload(alias=alias, rows=size, csv_data=items_csv(size))
+        expected = expected_items(size)
+        self.stdout.write(
+            f"\n{size:,} rows, shape {shape.key} ({shape.title}): expecting {expected}"
+        )
+        timed: list[Contender] = []
+        rows: list[ResultRow] = []
+        for contender in shape_contenders(shape):
+            if contender.stock and size > options["skip_stock_above"]:
+                note = f"skipped above {options['skip_stock_above']:,} rows (--skip-stock-above)"
+                self.stdout.write(f"  {contender.label}: {note}")
+                rows.append(
+                    ResultRow(size, contender.key, contender.label, None, None, "", "", note)
+                )
+            else:
+                timed.append(contender)
+        verdicts: dict[int, str] = {}
+
+        def check(index: int, outcome: Any) -> None:
+            shaped = timed[index].key != f"{shape.key}_twin"
+            state = item_state(shape.model if shaped else shape.twin, alias)
+            problems = shape.extra_check(alias, size) if shaped else []
+            if state.same_content(expected) and not problems:
+                verdicts[index] = "same"
+            else:
+                verdicts[index] = f"DIFFERENT: {'; '.join([str(state), *problems])}"
+
+        measured = measure_interleaved(
+            [
+                Timed(
+                    run=lambda prepared, c=contender: c.run(workload, prepared),
+                    reset=lambda c=contender: c.prepare(workload),
+                    check=lambda outcome: outcome.check(),
+                )
+                for contender in timed
+            ],
+            alias=alias,
+            repeat=options["repeat"],
+            memory=options["memory"],
+            after_last=check,
+            on_round=lambda number: self.stdout.write(
+                f"  round {number} of {options['repeat']}: {len(timed)} contenders"
+            ),
+        )
+        for index, (contender, (measurement, outcome)) in enumerate(
+            zip(timed, measured, strict=True)
+        ):
+            self.stdout.write(
+                f"  {contender.label}: {measurement.seconds:.2f} s, "
+                f"{measurement.queries:,} queries, end state {verdicts[index]}"
+            )
+            rows.append(
+                ResultRow(
+                    size,
+                    contender.key,
+                    contender.label,
+                    measurement,
+                    None,
+                    _outcome_summary(outcome),
+                    verdicts[index],
+                )
+            )
+        self._ratios(timed, measured)
+        order = {c.key: i for i, c in enumerate(shape_contenders(shape))}
+        rows.sort(key=lambda row: order[row.key])
+        measured_rows = [r for r in rows if r.measurement is not None]
+        if (
+            all(r.state == "same" for r in measured_rows)
+            and len({r.totals for r in measured_rows}) == 1
+        ):
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"  Outcomes agree: every contender reported {measured_rows[0].totals} "
+                    f"and left {expected}."
+                )
+            )
+        else:
+            self.stdout.write(self.style.ERROR("  Outcomes differ: see the table."))
+        return rows
+
+    def _report_shapes(
+        self,
+        results: list[ResultRow],
+        chosen: list[Shape],
+        skipped: dict[str, str],
+        wanted: list[str],
+        alias: str,
+        machine: str,
+        options: dict[str, Any],
+    ) -> None:
+        command = "python demo_site/manage.py benchmark " + _argv(options)
+        ratios = shapes_markdown_table(results, [(s.key, s.title) for s in chosen])
+        skips = "".join(f"\n\nShape {k} skipped: {skipped[k]}." for k in wanted if k in skipped)
+        markdown = (
+            f"`{command}`\n\n{machine}\n\n{ratios}{skips}\n\n{markdown_table(results)}\n\n"
+            f"{SHAPES_NOTES}\n"
+        )
+        self.stdout.write("\n" + text_table(results) + "\n")
+        self.stdout.write("\nTo paste (also written to the .md file below):\n\n" + markdown)
+        folder: Path = options["output"]
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = folder / f"benchmark_shapes_{database_slug(alias)}"
+        write_csv(stem.with_suffix(".csv"), results)
+        stem.with_suffix(".md").write_text(markdown, encoding="utf-8")
+        self.stdout.write(f"\nWrote {stem}.csv and .md")
 
     def _contenders(self, options: dict[str, Any]) -> list[Contender]:
         available = (*CONTENDERS, *JOB_CONTENDERS) if options["jobs"] else CONTENDERS
@@ -322,6 +493,8 @@ def _argv(options: dict[str, Any]) -> str:
         parts.append("--no-memory")
     if options["only"]:
         parts += ["--only", *options["only"]]
+    if options["shapes"] is not None:
+        parts += ["--shapes", *options["shapes"]]
     if options["jobs"]:
         parts.append("--jobs")
     if options["admin"]:
