@@ -34,12 +34,14 @@ save and receivers, so it is replayed too.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.db import transaction
 from django.db.models import signals
+from django.dispatch import Signal
 
 from .bulk_write import ChunkWriteError
-from .chunk_receivers import chunk_steps, run_steps
+from .chunk_receivers import Step, chunk_steps, run_steps
 from .per_row_save import RepeatedKey
 from .planning import ChunkPlan
 
@@ -59,59 +61,38 @@ def write_with_signals(plan: ChunkPlan, using: str, write: Callable[[], None]) -
     sender = senders.pop() if len(senders) == 1 else None
     pre_steps = None if sender is None else chunk_steps(pre_save, sender)
     post_steps = None if sender is None else chunk_steps(post_save, sender)
+    pre_arguments = [
+        {"instance": instance, "raw": False, "using": using, "update_fields": None}
+        for instance, _new in saving
+    ]
     try:
         with transaction.atomic(using=using, savepoint=True):
-            if pre_steps is None:
-                for instance, _new in saving:
-                    pre_save.send(
-                        sender=type(instance),
-                        instance=instance,
-                        raw=False,
-                        using=using,
-                        update_fields=None,
-                    )
-            else:
-                run_steps(
-                    pre_save,
-                    pre_steps,
-                    sender,
-                    [instance for instance, _new in saving],
-                    [
-                        {"instance": instance, "raw": False, "using": using, "update_fields": None}
-                        for instance, _new in saving
-                    ],
-                    using,
-                )
+            instances = [instance for instance, _new in saving]
+            _send(pre_save, pre_steps, sender, instances, pre_arguments, using)
             write()
-            if post_steps is None:
-                for instance, new in saving:
-                    post_save.send(
-                        sender=type(instance),
-                        instance=instance,
-                        created=new,
-                        update_fields=None,
-                        raw=False,
-                        using=using,
-                    )
-            else:
-                run_steps(
-                    post_save,
-                    post_steps,
-                    sender,
-                    list(saving),
-                    [
-                        {
-                            "instance": instance,
-                            "created": new,
-                            "update_fields": None,
-                            "raw": False,
-                            "using": using,
-                        }
-                        for instance, new in saving
-                    ],
-                    using,
-                )
+            post_arguments = [
+                {**arguments, "created": new}
+                for arguments, (_instance, new) in zip(pre_arguments, saving, strict=True)
+            ]
+            _send(post_save, post_steps, sender, saving, post_arguments, using)
     except ChunkWriteError:
         raise
     except Exception as exc:
         raise ChunkWriteError(exc) from exc
+
+
+def _send(
+    signal: Signal,
+    steps: list[Step] | None,
+    sender: type | None,
+    rows: list[Any],
+    arguments: list[dict[str, Any]],
+    using: str,
+) -> None:
+    """``signal`` for each row (``arguments[i]`` is row ``i``'s ``send``), or, where a
+    receiver is replaced per chunk, the chunk's steps (:mod:`.chunk_receivers`)."""
+    if steps is None:
+        for named in arguments:
+            signal.send(sender=type(named["instance"]), **named)
+    else:
+        run_steps(signal, steps, sender, rows, arguments, using)
