@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from argparse import ArgumentParser
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -213,17 +214,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"\n{size:,} rows, shape {shape.key} ({shape.title}): expecting {expected}"
         )
-        timed: list[Contender] = []
-        rows: list[ResultRow] = []
-        for contender in shape_contenders(shape):
-            if contender.stock and size > options["skip_stock_above"]:
-                note = f"skipped above {options['skip_stock_above']:,} rows (--skip-stock-above)"
-                self.stdout.write(f"  {contender.label}: {note}")
-                rows.append(
-                    ResultRow(size, contender.key, contender.label, None, None, "", "", note)
-                )
-            else:
-                timed.append(contender)
+        timed, rows = self._leave_out_stock(shape_contenders(shape), size, options)
         verdicts: dict[int, str] = {}
 
         def check(index: int, outcome: Any) -> None:
@@ -235,41 +226,10 @@ class Command(BaseCommand):
             else:
                 verdicts[index] = f"DIFFERENT: {'; '.join([str(state), *problems])}"
 
-        measured = measure_interleaved(
-            [
-                Timed(
-                    run=lambda prepared, c=contender: c.run(workload, prepared),
-                    reset=lambda c=contender: c.prepare(workload),
-                    check=lambda outcome: outcome.check(),
-                )
-                for contender in timed
-            ],
-            alias=alias,
-            repeat=options["repeat"],
-            memory=options["memory"],
-            after_last=check,
-            on_round=lambda number: self.stdout.write(
-                f"  round {number} of {options['repeat']}: {len(timed)} contenders"
-            ),
+        measured = self._measure(
+            timed, workload, options, lambda c: c.prepare(workload), after_last=check
         )
-        for index, (contender, (measurement, outcome)) in enumerate(
-            zip(timed, measured, strict=True)
-        ):
-            self.stdout.write(
-                f"  {contender.label}: {measurement.seconds:.2f} s, "
-                f"{measurement.queries:,} queries, end state {verdicts[index]}"
-            )
-            rows.append(
-                ResultRow(
-                    size,
-                    contender.key,
-                    contender.label,
-                    measurement,
-                    None,
-                    _outcome_summary(outcome),
-                    verdicts[index],
-                )
-            )
+        rows.extend(self._measured_rows(size, timed, measured, verdicts, floor_seconds=None))
         self._ratios(timed, measured)
         order = {c.key: i for i, c in enumerate(shape_contenders(shape))}
         rows.sort(key=lambda row: order[row.key])
@@ -329,8 +289,35 @@ class Command(BaseCommand):
         workload = Workload(alias=alias, rows=size, csv_data=csv_bytes(size))
         expected, starting = expected_state(size), starting_state(size)
         self.stdout.write(f"\n{size:,} rows: expecting {expected}; starting from {starting}")
-        rows: list[ResultRow] = []
+        timed, rows = self._leave_out_stock(contenders, size, options)
+        verdicts: dict[int, str] = {}
+
+        def check(index: int, outcome: Any) -> None:
+            state = ledger_state(alias)
+            wanted = expected if timed[index].writes else starting
+            verdicts[index] = "same" if state == wanted else f"DIFFERENT: {state}"
+
+        measured = self._measure(
+            timed, workload, options, lambda c: _reset(c, workload), after_last=check
+        )
+        floor_seconds = next(
+            (m.seconds for c, (m, _) in zip(timed, measured, strict=True) if c.key == "floor"),
+            None,
+        )
+        rows.extend(self._measured_rows(size, timed, measured, verdicts, floor_seconds))
+        self._ratios(timed, measured)
+        # Skipped contenders keep their place in the table's order.
+        order = {c.key: i for i, c in enumerate(contenders)}
+        rows.sort(key=lambda row: order[row.key])
+        self._state_summary(rows, expected, starting)
+        return rows
+
+    def _leave_out_stock(
+        self, contenders: list[Contender], size: int, options: dict[str, Any]
+    ) -> tuple[list[Contender], list[ResultRow]]:
+        """The contenders to time, and a row for each stock one left out at this size."""
         timed: list[Contender] = []
+        rows: list[ResultRow] = []
         for contender in contenders:
             if contender.stock and size > options["skip_stock_above"]:
                 note = f"skipped above {options['skip_stock_above']:,} rows (--skip-stock-above)"
@@ -349,37 +336,49 @@ class Command(BaseCommand):
                 )
             else:
                 timed.append(contender)
-        verdicts: dict[int, str] = {}
+        return timed, rows
 
-        def check(index: int, outcome: Any) -> None:
-            state = ledger_state(alias)
-            wanted = expected if timed[index].writes else starting
-            verdicts[index] = "same" if state == wanted else f"DIFFERENT: {state}"
+    def _measure(
+        self,
+        timed: list[Contender],
+        workload: Workload,
+        options: dict[str, Any],
+        reset: Callable[[Contender], Any],
+        after_last: Callable[[int, Any], None],
+    ) -> list[Any]:
+        """The contenders run interleaved, ``repeat`` rounds, each reset before its run."""
 
         def progress(number: int) -> None:
             self.stdout.write(f"  round {number} of {options['repeat']}: {len(timed)} contenders")
             self.stdout.flush()
 
-        measured = measure_interleaved(
+        return measure_interleaved(
             [
                 Timed(
                     run=lambda prepared, c=contender: c.run(workload, prepared),
-                    reset=lambda c=contender: _reset(c, workload),
+                    reset=lambda c=contender: reset(c),
                     # The outcome's own check: a job's reads the job's row back.
                     check=lambda outcome: outcome.check(),
                 )
                 for contender in timed
             ],
-            alias=alias,
+            alias=workload.alias,
             repeat=options["repeat"],
             memory=options["memory"],
-            after_last=check,
+            after_last=after_last,
             on_round=progress,
         )
-        floor_seconds = next(
-            (m.seconds for c, (m, _) in zip(timed, measured, strict=True) if c.key == "floor"),
-            None,
-        )
+
+    def _measured_rows(
+        self,
+        size: int,
+        timed: list[Contender],
+        measured: list[Any],
+        verdicts: dict[int, str],
+        floor_seconds: float | None,
+    ) -> list[ResultRow]:
+        """A line and a table row per timed contender."""
+        rows = []
         for index, (contender, (measurement, outcome)) in enumerate(
             zip(timed, measured, strict=True)
         ):
@@ -398,11 +397,6 @@ class Command(BaseCommand):
                     verdicts[index],
                 )
             )
-        self._ratios(timed, measured)
-        # Skipped contenders keep their place in the table's order.
-        order = {c.key: i for i, c in enumerate(contenders)}
-        rows.sort(key=lambda row: order[row.key])
-        self._state_summary(rows, expected, starting)
         return rows
 
     def _ratios(self, timed: list[Contender], measured: list[Any]) -> None:
