@@ -91,7 +91,7 @@ class KeySpec:
             attribute == "pk" or getattr(concrete_field(model, attribute), "primary_key", False)
             for attribute in attributes
         )
-        ranges = tuple(_integer_range(connection, f) for f in model_fields or ())
+        ranges = tuple(integer_range(connection, f) for f in model_fields or ())
         return cls(
             tuple(field_names),
             attributes,
@@ -292,7 +292,7 @@ def _concrete_fields(
     return tuple(fields)  # type: ignore[arg-type]
 
 
-def _integer_range(connection: Any, field: Field[Any, Any]) -> tuple[int, int] | None:
+def integer_range(connection: Any, field: Field[Any, Any]) -> tuple[int, int] | None:
     """The values an integer column holds on this database (a foreign key: its target's)."""
     column = field.target_field if isinstance(field, ForeignObject) else field
     if not isinstance(column, IntegerField):

@@ -321,11 +321,11 @@ def _match_statement(
     if connection.vendor == "postgresql":
         # One array per column instead of a placeholder per value: the
         # statement stays small and the driver adapts whole lists at once.
-        casts = ", ".join(f"%s::{_pg_array_type(field, connection)}" for field in fields)
+        casts = ", ".join(f"%s::{pg_array_type(field, connection)}" for field in fields)
         keys_sql = f"unnest(%s::bigint[], {casts}) AS k (i, {key_columns})"
-        params.append(_pg_array_literal(range(first_index, first_index + len(keys))))
+        params.append(pg_array_literal(range(first_index, first_index + len(keys))))
         for column in zip(*keys, strict=True):
-            literal = _pg_array_literal(column)
+            literal = pg_array_literal(column)
             params.append(literal if literal is not None else list(column))
     else:
         row_placeholder = "(" + ", ".join(["%s"] * (width + 1)) + ")"
@@ -348,7 +348,7 @@ def _match_statement(
     return sql, params
 
 
-def _pg_array_literal(values: Sequence[Any]) -> str | None:
+def pg_array_literal(values: Sequence[Any]) -> str | None:
     """PostgreSQL's text form of an array of these values, or None to let the driver dump them.
 
     The driver adapts a list element by element in Python and then quotes the
@@ -384,7 +384,7 @@ def _escape_array_text(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def _pg_array_type(field: Field[Any, Any], connection: Any) -> str:
+def pg_array_type(field: Field[Any, Any], connection: Any) -> str:
     """The array type of a column, for ``unnest(%s::<type>[])``, without its modifier.
 
     ``varchar(20)`` or ``numeric(12, 3)`` would truncate or round the file's

@@ -39,8 +39,8 @@ from import_export.fields import Field
 from import_export.widgets import ManyToManyWidget
 
 from .instances import overrides, stock_logger
-from .keys import _integer_range, concrete_field
-from .lookup import _pg_array_literal, _pg_array_type, match_keys, max_keys_per_query
+from .keys import concrete_field, integer_range
+from .lookup import match_keys, max_keys_per_query, pg_array_literal, pg_array_type
 from .m2m_diff import cache_links
 from .write_mode import save_per_row_reason
 
@@ -281,10 +281,10 @@ class ChunkLinks:
         targets = [target.get_db_prep_save(pk, connection) for _, pk in links]
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                arrays = (_pg_array_literal(sources), _pg_array_literal(targets))
+                arrays = (pg_array_literal(sources), pg_array_literal(targets))
                 if None not in arrays:
                     # One array per column, as the lookup sends keys: the fastest shape there.
-                    types = (_pg_array_type(source, connection), _pg_array_type(target, connection))
+                    types = (pg_array_type(source, connection), pg_array_type(target, connection))
                     unnest = f"SELECT * FROM unnest(%s::{types[0]}, %s::{types[1]})"
                     cursor.execute(head.replace(" VALUES ", f" {unnest}"), list(arrays))
                     return
@@ -402,7 +402,7 @@ def _check_comparable(lookup: Any, db_value: Any, connection: BaseDatabaseWrappe
     if isinstance(db_value, bool):
         raise _NotHere
     if isinstance(db_value, int):
-        bounds = _integer_range(connection, lookup)
+        bounds = integer_range(connection, lookup)
         if bounds is not None and not bounds[0] <= db_value <= bounds[1]:
             raise _NotHere
     elif not isinstance(db_value, str) or "\x00" in db_value:
