@@ -189,7 +189,7 @@ def _write_then_finish(
     try:
         with transaction.atomic(using=using, savepoint=True):
             _write(resource, plan, spec, using, write_how, idle_work=idle_work)
-            finish_rows(resource, chunk, kwargs, blanks, connections[using])
+            finish_rows(resource, chunk, kwargs, blanks, connections[using], write_how)
     except ChunkWriteError as exc:
         _log_write_stopped(write_how, exc)
     except FinishBroken:

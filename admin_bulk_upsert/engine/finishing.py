@@ -29,6 +29,7 @@ from .instances import overrides
 from .m2m_diff import diff_attributes, diff_reads_only, forget_links, prefetch_links, snapshot
 from .m2m_links import ChunkLinks, chunk_links
 from .planning import RowWork, fail, row_kwargs
+from .write_mode import BULK
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ def finish_rows(
     kwargs: dict[str, Any],
     blanks: BlankSnapshots,
     connection: BaseDatabaseWrapper | None = None,
+    write_how: str = BULK,
 ) -> None:
     """The post-save part of each row, in stock order, once the chunk is written.
 
@@ -92,11 +94,14 @@ def finish_rows(
     a row whose hooks leave the transaction unusable (a database error in
     ``save_m2m``, ``after_save_instance``, ...) raises :class:`FinishBroken`
     at once: stock, with a savepoint per row, would fail that row only.
+    ``write_how`` is how the import writes its rows (:mod:`.write_mode`): the
+    links of rows saved through ``save()`` are written per row, as in stock.
     """
     finish_row = _RowFinisher(resource, kwargs, blanks)
     if finish_row.has_m2m and connection is not None:
         rows = [work for work in chunk if work.result.import_type not in _FAILED]
-        links = chunk_links(resource, [work for work in rows if work.saved], connection)
+        saved = [work for work in rows if work.saved]
+        links = chunk_links(resource, saved, connection, write_how)
         if links is not None:
             _finish_with_links(finish_row, rows, links, connection)
             return

@@ -42,7 +42,7 @@ from .instances import overrides, stock_logger
 from .keys import concrete_field, integer_range
 from .lookup import match_keys, max_keys_per_query, pg_array_literal, pg_array_type
 from .m2m_diff import cache_links
-from .write_mode import save_per_row_reason
+from .write_mode import SAVE_PER_ROW
 
 #: The hooks a resource must leave to DIE for its links to be written per chunk:
 #: ``save_m2m``/``import_field`` are what writes them, and ``after_save_instance``
@@ -73,9 +73,8 @@ def bulk_columns(resource: Any, headers: Iterable[str], using: str) -> list[M2MC
     """The file's many-to-many columns, or None where stock's per-row ``save_m2m`` must run.
 
     Per import: the resource keeps DIE's ``save_m2m``, ``import_field``,
-    ``after_save_instance`` and ``after_import_row``; its rows are written in
-    bulk (not through ``save()``, whose receivers could touch links or tags
-    between two rows); stock's DEBUG lines are off. Per column: a plain
+    ``after_save_instance`` and ``after_import_row``; stock's DEBUG lines are
+    off (:func:`chunk_links` also asks that the rows are written in bulk). Per column: a plain
     :class:`Field` (DIE's ``clean`` and ``save``) with DIE's own
     ``ManyToManyWidget.clean`` on a forward many-to-many field of the model
     itself, to another model (no ``self``, so no symmetrical links), through
@@ -86,8 +85,6 @@ def bulk_columns(resource: Any, headers: Iterable[str], using: str) -> list[M2MC
     if any(overrides(resource, hook) for hook in _STOCK_HOOKS):
         return None
     model = resource._meta.model
-    if save_per_row_reason(type(resource), model) is not None:
-        return None
     if stock_logger().isEnabledFor(logging.DEBUG):
         return None
     present = set(headers)
@@ -302,16 +299,18 @@ def _first(pair: tuple[int, Any]) -> int:
 
 
 def chunk_links(
-    resource: Any, rows: Sequence[Any], connection: BaseDatabaseWrapper
+    resource: Any, rows: Sequence[Any], connection: BaseDatabaseWrapper, write_how: str
 ) -> ChunkLinks | None:
     """The chunk's links, resolved with one query per column, or None for stock's path.
 
     ``rows`` are the chunk's rows that will reach ``save_m2m`` (saved, not
-    failed). A chunk in which a record is written by two rows (a repeated
+    failed), written as ``write_how`` says (:mod:`.write_mode`): rows saved
+    through ``save()``, whose receivers could touch links between two rows,
+    keep stock's per-row path. A chunk in which a record is written by two rows (a repeated
     key) keeps stock's per-row path: the second row's ``.set()`` starts from
     the first one's links.
     """
-    if not rows or any(work.follows for work in rows):
+    if write_how == SAVE_PER_ROW or not rows or any(work.follows for work in rows):
         return None
     if len({work.instance.pk for work in rows}) != len(rows):
         return None  # two rows of one record all the same
