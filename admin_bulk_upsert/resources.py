@@ -41,7 +41,7 @@ from .engine.import_run import import_chunks
 from .engine.instances import import_instance_keeping_pk
 from .engine.keys import KeySpec
 from .engine.results import LazyDiffRowResult, RowConsumer, streaming_result_class
-from .engine.write_mode import WritePath, save_per_row_reason, write_path
+from .engine.write_mode import WritePath, write_path
 
 __all__ = ["BulkUpsertResource", "bulk_resource_factory"]
 
@@ -130,13 +130,6 @@ class BulkUpsertResource(ModelResource):
 
     #: Stock's, except that a blank ``id`` cell leaves a found record its pk.
     import_instance = import_instance_keeping_pk
-
-    def save_per_row_reason(self) -> str | None:
-        """Why this import writes rows through ``Model.save()`` one by one, or ``None``.
-
-        Read once per import: see :mod:`.engine.write_mode` and ``Meta.bulk_writes``.
-        """
-        return save_per_row_reason(type(self), self._meta.model)
 
     def write_path(self) -> WritePath:
         """How this import writes rows (bulk, bulk with the save signals, ``save()``), and why.
