@@ -90,8 +90,8 @@ def _files(guide: str) -> dict[str, str]:
 
 
 def _csv_files(guide: str) -> dict[str, str]:
-    """``Save this as `name`:`` (or ``these rows``) followed by a ``csv`` block."""
-    found = re.findall(r"as `([\w.]+)`[^`]*?:\s*\n\n```csv\n(.*?)```", guide, re.S)
+    """``Save this as `name`:`` (or ``these rows``) followed by a ``text`` block."""
+    found = re.findall(r"as `([\w.]+)`[^`]*?:\s*\n\n```text\n(.*?)```", guide, re.S)
     return dict(found)
 
 

@@ -36,7 +36,7 @@ from .forms import (
 
 
 class BulkUpsertAdminMixin(ImportExportMixin):
-    """Mix into a ``ModelAdmin`` whose ``resource_classes`` are ``BulkUpsertResource``s."""
+    """Mix into a ``ModelAdmin`` whose ``resource_classes`` are ``BulkUpsertResource`` classes."""
 
     import_template_name = "admin/admin_bulk_upsert/import.html"
     import_form_class = BulkUpsertImportForm
