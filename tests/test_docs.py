@@ -75,7 +75,7 @@ def test_every_setting_is_on_the_settings_page_with_its_default(key):
     page = (DOCS / "settings.md").read_text()
     (row,) = [line for line in page.splitlines() if line.startswith(f"| `{key}` |")]
     default = row.split(" | ")[1].strip().strip("`")
-    assert eval(default) == getattr(Config(), key)  # the page's own expression, e.g. 50 * 1024 * 1024
+    assert eval(default) == getattr(Config(), key)  # the page's expression: 50 * 1024 * 1024
 
 
 def test_the_docs_name_no_owner_nor_issue():
