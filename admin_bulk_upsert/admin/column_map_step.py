@@ -29,13 +29,13 @@ from django.utils.translation import gettext_lazy as _
 
 from ..column_mapping.matching import headers_match, match_columns
 from ..column_mapping.remembered import recall, remember
+from ..column_mapping.renames import apply_column_map
 from ..column_mapping.targets import (
     all_column_names,
     import_targets,
     key_columns,
     mapping_enabled,
 )
-from ..column_mapping.renames import apply_column_map
 from . import staging
 from .column_map_form import PREFIX, ColumnMapForm
 from .forms import BulkUpsertImportForm

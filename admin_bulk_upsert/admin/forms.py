@@ -3,9 +3,10 @@
 The upload form reads the file while validating, so that every reason a file
 cannot be imported (too big, not a spreadsheet, wrong encoding, empty, header
 only, a key column missing while the resource has no mapping step) is a form
-error next to the file field, and nothing is staged or written. For a background import it reads the header
-only (:mod:`..files.headers`): the upload must return at once, and the worker
-reports what the rows hold on the job page.
+error next to the file field, and nothing is staged or written. For a
+background import it reads the header only (:mod:`..files.headers`): the
+upload must return at once, and the worker reports what the rows hold on the
+job page.
 """
 
 from __future__ import annotations
