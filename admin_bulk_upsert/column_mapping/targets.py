@@ -62,15 +62,18 @@ def column_aliases(resource_class: Any) -> dict[str, tuple[str, ...]]:
 
 
 def import_targets(resource: Any) -> list[ColumnTarget]:
-    """The fields a file column may be mapped to, in the resource's import order.
+    """The fields a file column may be mapped to, in the resource's import order
+    (``Meta.import_order``, then ``Meta.fields``).
 
     Only fields that import something (an ``attribute``, not read-only), as
     DIE's ``import_field`` would write them.
     """
     aliases = column_aliases(type(resource))
+    name_of = {id(field): name for name, field in resource.fields.items()}
     targets = []
     seen: set[str] = set()
-    for field_name, field in resource.fields.items():
+    for field in resource.get_import_fields():
+        field_name = name_of[id(field)]
         if not field.attribute or getattr(field, "readonly", False):
             continue
         column = force_str(field.column_name)
