@@ -130,9 +130,7 @@ def test_match_columns_keeps_file_order_and_every_header():
         (["SKU"], False),  # close is not the same
     ],
 )
-def test_headers_match_only_when_every_header_is_a_column_and_the_key_is_there(
-    headers, expected
-):
+def test_headers_match_only_when_every_header_is_a_column_and_the_key_is_there(headers, expected):
     columns = {"code", "sku", "name", "price", "stock"}
 
     assert headers_match(headers, columns, ["sku"]) is expected

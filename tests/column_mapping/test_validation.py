@@ -47,9 +47,7 @@ def renames(column_map):
 
 
 def test_mapped_headers_become_column_names_and_others_stay():
-    assert renames({"SKU": "product_sku", "code": "code", "Notes": ""}) == {
-        "SKU": "product_sku"
-    }
+    assert renames({"SKU": "product_sku", "code": "code", "Notes": ""}) == {"SKU": "product_sku"}
 
 
 def test_an_ignored_column_named_like_a_column_is_moved_out_of_the_way():

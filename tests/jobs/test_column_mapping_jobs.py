@@ -31,9 +31,7 @@ def mapped_background(background):
 
 
 def start(client):
-    mapping_page = upload(
-        client, product_file(), model="product", import_id_fields=["product_sku"]
-    )
+    mapping_page = upload(client, product_file(), model="product", import_id_fields=["product_sku"])
     assert not ImportJob.objects.exists()  # the header was read, nothing queued yet
     return continue_mapping(client, mapping_page)
 
