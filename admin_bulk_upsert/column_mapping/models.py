@@ -20,7 +20,7 @@ class RememberedMapping(models.Model):
     model_label = models.CharField(_("model"), max_length=200)
     #: ``{file header: field name}``, the latest choices last.
     columns = models.JSONField(_("columns"), default=dict)
-    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    updated_at = models.DateTimeField(_("last used"), default=timezone.now)
 
     class Meta:
         verbose_name = _("remembered column mapping")

@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
                 ('user_pk', models.CharField(max_length=64, verbose_name='user id')),
                 ('model_label', models.CharField(max_length=200, verbose_name='model')),
                 ('columns', models.JSONField(default=dict, verbose_name='columns')),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='updated')),
+                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='last used')),
             ],
             options={
                 'verbose_name': 'remembered column mapping',
