@@ -4,7 +4,8 @@ The file's headers are the model's verbose names in capitals ("SKU", "NAME",
 "PRICE") while the resource reads ``product_sku``, ``product_name`` and
 ``unit_price``, plus a "Notes" column nobody imports. After the upload the page
 pairs each column with a field, already chosen; Continue shows the dry-run
-preview, Confirm imports, and the rows are in the database.
+preview, Confirm imports, and the rows are in the database. A background job
+shows the mapping on its page.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import pytest
 from django.urls import reverse
 
 from admin_bulk_upsert.column_mapping.models import RememberedMapping
+from admin_bulk_upsert.jobs.compat import IMMEDIATE_BACKEND
+from admin_bulk_upsert.jobs.models import ImportJob
 from tests.testapp.models import Product
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -107,3 +110,29 @@ def test_verbose_name_headers_are_mapped_previewed_and_imported(
         "PRICE": "unit_price",
         "Notes": "",
     }
+
+
+def test_a_background_job_shows_its_mapping(admin_page, artifacts_dir, tmp_path, settings):
+    settings.TASKS = {"default": {"BACKEND": IMMEDIATE_BACKEND}}
+    settings.ADMIN_BULK_UPSERT = {**settings.ADMIN_BULK_UPSERT, "BACKGROUND_IMPORTS": True}
+    page = admin_page
+    path = tmp_path / "products.csv"
+    path.write_text(CSV, encoding="utf-8")
+
+    page.goto(reverse("admin:testapp_product_import"))
+    page.set_input_files("#id_import_file", str(path))
+    page.select_option("#id_format", label="csv")
+    page.locator("input[type=submit][value=Submit]").click()
+    page.get_by_role("button", name="Continue").click()
+
+    mapping = page.locator("td.job-column-map li")
+    mapping.first.wait_for()
+    assert [" ".join(text.split()) for text in mapping.all_inner_texts()] == [
+        "“SKU” → product_sku",
+        "“CODE” → code",
+        "“NAME” → product_name",
+        "“PRICE” → unit_price",
+        "“Notes” → ignored",
+    ]
+    assert ImportJob.objects.get().state == "previewed"
+    shoot(page, artifacts_dir, "column-mapping-job-page.png")

@@ -211,7 +211,7 @@ class Command(BaseCommand):
             raise CommandError(
                 _("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror}
             ) from exc
-        column_map = {}
+        column_map: dict[str, str] = {}
         if given_map := _given_map(options):
             column_map = column_map_for(resource, self._header(data, path, options), given_map)
         job = transitions.create_job(
