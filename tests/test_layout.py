@@ -148,6 +148,16 @@ FORBIDDEN = {
     "integrations": ("admin", "jobs", "files", "reports", "management", "resources"),
     "reports": ("admin", "jobs", "management"),
     "jobs": ("admin", "management"),
+    # Matching headers to fields knows resources only by the instance it is given.
+    "column_mapping": (
+        "admin",
+        "jobs",
+        "management",
+        "engine",
+        "reports",
+        "resources",
+        "integrations",
+    ),
 }
 
 
