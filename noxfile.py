@@ -270,7 +270,8 @@ def package(session: nox.Session) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="admin-bulk-upsert-package-"))
     try:
         dist = workdir / "dist"
-        session.run("python", "-m", "build", "--outdir", str(dist), str(ROOT))
+        # Its output (every file added) is shown only if the build fails.
+        session.run("python", "-m", "build", "--outdir", str(dist), str(ROOT), silent=True)
         built = sorted(str(path) for path in dist.iterdir())
         session.run("twine", "check", "--strict", *built)
         wheel = next(path for path in built if path.endswith(".whl"))
