@@ -62,8 +62,11 @@ class _ReadHere:
         return _die_can(super(), "can_export")
 
     def create_dataset(self, in_stream: bytes | str, **kwargs: Any) -> tablib.Dataset:
-        data = in_stream.encode() if isinstance(in_stream, str) else in_stream
-        return read_dataset(data, input_format=self.name, encoding=getattr(self, "encoding", None))
+        """The file read as the admin reads it; text already decoded is read as such."""
+        if isinstance(in_stream, str):
+            return read_dataset(in_stream.encode(), input_format=self.name, encoding="utf-8")
+        encoding = getattr(self, "encoding", None)
+        return read_dataset(in_stream, input_format=self.name, encoding=encoding)
 
 
 class CSV(_ReadHere, base_formats.CSV):

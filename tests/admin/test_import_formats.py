@@ -54,7 +54,9 @@ def test_the_plugins_format_reads_with_the_plugins_reader():
     dataset = tablib.Dataset(["A1", 12], headers=["account", "amount"])
     read = formats.XLSX().create_dataset(dataset.export("xlsx"))
     assert (read.headers, read[0]) == (["account", "amount"], ("A1", 12))
-    assert formats.CSV().create_dataset("sku,name\n1,a\n").dict == [{"sku": "1", "name": "a"}]
+    assert formats.CSV().create_dataset("sku,name\n1,é\n").dict == [{"sku": "1", "name": "é"}]
+    latin = formats.CSV(encoding="latin-1").create_dataset("sku,name\n1,é\n".encode("latin-1"))
+    assert latin.dict == [{"sku": "1", "name": "é"}]
 
 
 def test_spreadsheets_import_in_the_admin_without_openpyxl(tmp_path):
