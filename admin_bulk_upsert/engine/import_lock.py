@@ -28,7 +28,9 @@ outlive the import. Each database gets the lock that does both:
   ends (:func:`lock_around_transaction`): released any earlier, the next
   import could read the table before this one's rows are committed. MariaDB
   has no pooler that moves a session between transactions, so the session
-  holds it throughout.
+  holds it throughout. An import inside a caller's transaction still
+  releases it when the import returns, before that transaction commits: run
+  concurrent imports in no outer transaction there.
 - SQLite needs none: it lets one writer in at a time.
 
 An import without a transaction (DIE's ``use_transactions=False``, outside a
@@ -50,6 +52,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.db import connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
@@ -148,10 +151,15 @@ def locked_transaction(model: type[Model], using: str, timeout: float) -> Iterat
 
 
 def _poll(
-    connection: object, function: str, lock_id: int, model: type[Model], timeout: float
+    connection: BaseDatabaseWrapper,
+    function: str,
+    lock_id: int,
+    model: type[Model],
+    timeout: float,
 ) -> None:
+    """Try ``function`` (a ``pg_try_advisory_*lock``) until it succeeds or ``timeout`` ends."""
     deadline = time.monotonic() + timeout
-    with connection.cursor() as cursor:  # type: ignore[attr-defined]
+    with connection.cursor() as cursor:
         while True:
             cursor.execute(f"SELECT {function}(%s)", [lock_id])
             if cursor.fetchone()[0]:
