@@ -26,7 +26,8 @@ def w007(cause, who, databases, obj=None):
     return Warning(
         f"With {cause}, {who} without a transaction on the PostgreSQL database {databases}, "
         "whose DISABLE_SERVER_SIDE_CURSORS = True says a pooler in transaction mode may be in "
-        "front of it. There the import lock cannot keep two imports of one model apart, and "
+        "front of it (the admin and import jobs always import in one transaction). "
+        "There the import lock cannot keep two imports of one model apart, and "
         "it may stay held after the import, making later imports wait LOCK_TIMEOUT and fail.",
         hint=HINT,
         obj=obj,
@@ -79,7 +80,8 @@ class TestProjectWide:
             assert check_pooled_imports() == [
                 w007(
                     "IMPORT_EXPORT_USE_TRANSACTIONS = False",
-                    "resources that do not set Meta.use_transactions = True import",
+                    "the bulk_import command and code calling import_data() import resources "
+                    "that do not set Meta.use_transactions = True",
                     "'default', 'reports'",
                 )
             ]
@@ -91,7 +93,7 @@ class TestPerResource:
             assert check_resource_class(NoTransactionResource) == [
                 w007(
                     f"{NAME}.Meta.use_transactions = False",
-                    "its imports",
+                    "the bulk_import command and code calling import_data() import it",
                     "'default'",
                     obj=NoTransactionResource,
                 )

@@ -4,7 +4,9 @@ Behind a pooler in transaction mode (PgBouncer's ``pool_mode = transaction``)
 each transaction may run on another server connection. An import in one
 transaction holds its lock inside that transaction
 (:mod:`admin_bulk_upsert.engine.import_lock`) and is safe there; an import
-without one (DIE's ``use_transactions=False``) can only take a session lock,
+without one (DIE's ``use_transactions=False``, which the ``bulk_import``
+command and a project's own ``import_data()`` calls honour; the admin and
+import jobs always import in one transaction) can only take a session lock,
 whose release may reach another server connection: two imports of one model
 then run at once, and the lock stays held until the pooler closes the server
 connection, making later imports wait ``LOCK_TIMEOUT`` and fail.
@@ -57,7 +59,8 @@ def check_pooled_imports(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
     return [
         _warning(
             "IMPORT_EXPORT_USE_TRANSACTIONS = False",
-            "resources that do not set Meta.use_transactions = True import",
+            "the bulk_import command and code calling import_data() import resources that "
+            "do not set Meta.use_transactions = True",
             pooled,
             obj=None,
         )
@@ -75,7 +78,14 @@ def check_resource_pooling(resource_class: Any, name: str, target: Any) -> list[
     alias = getattr(meta, "using_db", None) or router.db_for_write(model)
     if not maybe_pooled(alias):
         return []
-    return [_warning(f"{name}.Meta.use_transactions = False", "its imports", [alias], target)]
+    return [
+        _warning(
+            f"{name}.Meta.use_transactions = False",
+            "the bulk_import command and code calling import_data() import it",
+            [alias],
+            target,
+        )
+    ]
 
 
 def _warning(cause: str, who: str, aliases: list[str], obj: Any) -> Warning:
@@ -83,7 +93,8 @@ def _warning(cause: str, who: str, aliases: list[str], obj: Any) -> Warning:
     return Warning(
         f"With {cause}, {who} without a transaction on the PostgreSQL database {databases}, "
         "whose DISABLE_SERVER_SIDE_CURSORS = True says a pooler in transaction mode may be "
-        "in front of it. There the import lock cannot keep two imports of one model apart, "
+        "in front of it (the admin and import jobs always import in one transaction). "
+        "There the import lock cannot keep two imports of one model apart, "
         "and it may stay held after the import, making later imports wait LOCK_TIMEOUT "
         "and fail.",
         hint="Import in one transaction (use_transactions = True, django-import-export's "
