@@ -34,8 +34,12 @@ class Config:
     STAGING_MAX_AGE: int = 3600
     #: Folder for staged uploads; ``None`` means a folder under the system temp dir.
     STAGING_DIR: str | None = None
-    #: Seconds an import waits for another import of the same model to finish.
+    #: Seconds an import (a job, the ``bulk_import`` command) waits for another import
+    #: of the same model to finish.
     LOCK_TIMEOUT: int = 300
+    #: Seconds an import or preview run in the admin's request waits for it, holding a
+    #: web server thread; then the page says another import is running.
+    REQUEST_LOCK_TIMEOUT: int = 5
     #: Whether the admin runs uploads as import jobs (:mod:`admin_bulk_upsert.jobs`):
     #: ``"auto"`` does when the task backend is not Django's immediate one.
     BACKGROUND_IMPORTS: bool | str = "auto"

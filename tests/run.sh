@@ -40,7 +40,7 @@ install_system_packages() {
     # chromium + chromium-driver: the browser tests drive Debian's Chromium (Playwright must not
     # download one); libmariadb-dev + pkg-config: mysqlclient compiles against them; gettext: the
     # translation test runs makemessages to check that the catalog holds every marked string.
-    local wanted=(chromium chromium-driver libmariadb-dev pkg-config gettext)
+    local wanted=(chromium chromium-driver libmariadb-dev pkg-config gettext pgbouncer)
     # A bare Debian may also lack what building mysqlclient and creating a venv need.
     command -v gcc >/dev/null 2>&1 || wanted+=(gcc)
     if ! python3 -c 'import ensurepip' >/dev/null 2>&1; then wanted+=(python3-venv); fi

@@ -4,6 +4,13 @@ They are functions of the ModelAdmin so that :mod:`.mixins` stays a thin layer
 over DIE's ``ImportMixin`` hooks (``create_import_form``,
 ``get_import_resource_kwargs``, ``get_import_data_kwargs`` ...), which keep
 working for projects that override them.
+
+A preview or import run in the request waits for another import of the model
+(its lock, :mod:`admin_bulk_upsert.engine.import_lock`) only
+``REQUEST_LOCK_TIMEOUT`` seconds, not the ``LOCK_TIMEOUT`` of workers and the
+command, so that a web server thread is not held for minutes; the page then
+says that another import is running and, when import jobs run on a worker,
+offers to run this one as a job, which waits for its turn there.
 """
 
 from __future__ import annotations
@@ -22,14 +29,16 @@ from import_export.signals import post_import
 
 from ..column_mapping.renames import apply_column_map
 from ..conf import get_config
+from ..engine.import_lock import ImportLockTimeout
 from ..files.encodings import requested_encoding
 from ..files.reading import ReadError, read_dataset
 from ..gc_pause import paused_collection
+from ..jobs import transitions
 from ..reports.log_entries import write_log_entries
 from ..reports.preview import Preview, build_preview
 from . import column_map_step, staging
 from .forms import BulkUpsertImportForm
-from .job_start import JobNotStartable, start_job
+from .job_start import JobNotStartable, start_job, start_staged_job
 from .job_views import job_url
 
 
@@ -73,16 +82,20 @@ def import_view(model_admin: Any, request: HttpRequest, **kwargs: Any) -> HttpRe
             encoding=form.text_encoding,
             column_map=form.column_map,
         )
-        result = resource.import_data(
-            form.dataset,
-            dry_run=True,
-            raise_errors=False,
-            unique_fields=unique_fields,
-            retain_instance_in_row_result=True,
-            file_name=file_name,
-            user=request.user,
-            **import_kwargs,
-        )
+        try:
+            result = resource.import_data(
+                form.dataset,
+                dry_run=True,
+                raise_errors=False,
+                unique_fields=unique_fields,
+                retain_instance_in_row_result=True,
+                file_name=file_name,
+                user=request.user,
+                lock_timeout=get_config().REQUEST_LOCK_TIMEOUT,
+                **import_kwargs,
+            )
+        except ImportLockTimeout:
+            return _busy(model_admin, request, form.staged_upload, form)
         with staging.open_preview_csv(form.staged_upload) as csv_file:
             preview = _preview(result, resource, csv_file)
         del result  # the instances it retains are no longer needed for rendering
@@ -133,6 +146,8 @@ def confirm_view(model_admin: Any, request: HttpRequest, **kwargs: Any) -> HttpR
         resource_class = model_admin.get_import_resource_classes(request)[upload.resource_index]
     except IndexError:
         return HttpResponse(gettext("Unknown import resource."), status=400)
+    if "_background" in request.POST:
+        return _start_staged_job(model_admin, request, confirm_form, upload, resource_class)
     try:
         data = staging.claim_upload(upload)
     except staging.MissingUpload:
@@ -158,6 +173,9 @@ def confirm_view(model_admin: Any, request: HttpRequest, **kwargs: Any) -> HttpR
             upload.file_name,
             import_kwargs,
         )
+    except ImportLockTimeout:
+        # Staged again, under a new token, for the offer of a background job.
+        return _busy(model_admin, request, staging.restage(upload, data), None)
     except ReadError as exc:  # only if the reader changed between preview and confirm
         return _restart(model_admin, request, exc.message)
     finally:
@@ -298,6 +316,7 @@ def _write(
         unique_fields=unique_fields,
         file_name=file_name,
         user=request.user,
+        lock_timeout=get_config().REQUEST_LOCK_TIMEOUT,
         **import_kwargs,
     )
     failed = result.has_errors() or result.has_validation_errors()
@@ -331,6 +350,63 @@ def _write(
             current_app=model_admin.admin_site.name,
         )
     )
+
+
+def _busy(
+    model_admin: Any,
+    request: HttpRequest,
+    upload: staging.StagedUpload | None,
+    form: BulkUpsertImportForm | None,
+) -> TemplateResponse:
+    """The page saying another import of the model is running, with nothing imported.
+
+    When import jobs run on a worker, it offers to run this file as a job (the
+    staged ``upload``): the job waits there for the other import to end.
+    """
+    offer = upload is not None and transitions.jobs_run_on_workers()
+    if upload is not None and not offer:
+        staging.discard(upload)
+    message = _(
+        "Another import of %(model)s is running, so nothing was imported. Try again when it "
+        "has finished."
+    ) % {"model": model_admin.opts.verbose_name_plural}
+    context: dict[str, Any] = {"restart_message": message}
+    if offer:
+        context["background_token"] = upload.token  # type: ignore[union-attr]
+    return render_import_page(model_admin, request, form, context, status=409)
+
+
+def _start_staged_job(
+    model_admin: Any,
+    request: HttpRequest,
+    confirm_form: Any,
+    upload: staging.StagedUpload,
+    resource_class: Any,
+) -> HttpResponse:
+    """The offer of :func:`_busy` taken: the staged file becomes a job, previewed first.
+
+    Previewed again rather than imported at once: the other import is changing
+    the rows this file's preview (if any) was made from.
+    """
+    if not transitions.jobs_run_on_workers():
+        return HttpResponse(gettext("Import jobs do not run on a worker here."), status=400)
+    try:
+        data = staging.claim_upload(upload)
+    except staging.MissingUpload:
+        return _restart(
+            model_admin,
+            request,
+            _("The uploaded file is no longer available: it expired. Please upload it again."),
+        )
+    try:
+        job = start_staged_job(
+            model_admin, request, confirm_form, upload, data, resource_class, preview=True
+        )
+    except JobNotStartable as exc:
+        return _restart(model_admin, request, exc.message)
+    finally:
+        staging.discard(upload)
+    return HttpResponseRedirect(job_url(model_admin, job))
 
 
 def _import_at_once(

@@ -175,6 +175,20 @@ def stage_upload(
     return upload
 
 
+def restage(upload: StagedUpload, data: bytes) -> StagedUpload:
+    """Stage ``data`` (claimed from ``upload``) again, under a new id and token."""
+    return stage_upload(
+        data,
+        user_pk=upload.user_pk,
+        model_label=upload.model_label,
+        input_format=upload.input_format,
+        resource_index=upload.resource_index,
+        unique_fields=upload.unique_fields,
+        file_name=upload.file_name,
+        encoding=upload.encoding,
+    )
+
+
 def load_token(token: str, *, user_pk: Any, model_label: str) -> StagedUpload:
     """Verify ``token`` for this user and model, without touching the disk.
 

@@ -28,6 +28,7 @@ from ..engine.write_mode import (
     model_write_path,
 )
 from ..resources import BulkUpsertResource
+from .pooling import check_resource_pooling
 from .settings import is_int
 
 
@@ -59,6 +60,7 @@ def check_resource_class(resource_class: Any, obj: Any = None) -> list[CheckMess
     messages += _check_column_mapping(resource_class, name, target)
     if not key_messages:
         messages += _check_key_constraint(resource_class, name, target)
+    messages += check_resource_pooling(resource_class, name, target)
     return messages
 
 

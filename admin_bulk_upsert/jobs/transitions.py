@@ -50,6 +50,18 @@ def background_imports_enabled() -> bool:
     return bool(setting)
 
 
+def jobs_run_on_workers() -> bool:
+    """Whether import jobs are on and run outside the request (not the immediate backend).
+
+    Only then can a job wait for another import without holding a web server thread.
+    """
+    config = get_config()
+    if config.BACKGROUND_IMPORTS is False:
+        return False
+    backend = task_backends[config.TASK_BACKEND]
+    return not isinstance(backend, ImmediateBackend)
+
+
 def create_job(
     data: bytes,
     *,
