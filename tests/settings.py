@@ -102,6 +102,8 @@ INSTALLED_APPS = [
 # The task backends the worker tests start real workers for (tests/jobs/workers.py);
 # those tests skip when the package is missing.
 INSTALLED_APPS += [app for app in ("django_tasks_db", "django_rq") if find_spec(app)]
+# The HTTP API (admin_bulk_upsert.drf) and its tests (tests/drf), when DRF is installed.
+INSTALLED_APPS += [app for app in ("rest_framework",) if find_spec(app)]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
