@@ -48,8 +48,12 @@ class OutcomeCollector:
         else:
             return
         self.errors.extend(
-            {"index": index, "field": error.column or None, "value": error.value,
-             "message": error.message}
+            {
+                "index": index,
+                "field": error.column or None,
+                "value": error.value,
+                "message": error.message,
+            }
             for error in found
         )
 

@@ -19,7 +19,9 @@ __all__ = ["CanImport"]
 def import_permissions(model: Any) -> list[str]:
     """``app_label.add_model`` and ``app_label.change_model``, as the admin checks them."""
     opts = model._meta
-    return [f"{opts.app_label}.{get_permission_codename(action, opts)}" for action in ("add", "change")]
+    return [
+        f"{opts.app_label}.{get_permission_codename(action, opts)}" for action in ("add", "change")
+    ]
 
 
 class CanImport(BasePermission):

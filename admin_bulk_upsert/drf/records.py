@@ -122,9 +122,13 @@ def _cell(index: int, name: str, value: Any, widget: Any) -> str:
     if isinstance(value, list) and isinstance(widget, ManyToManyWidget):
         return _joined(index, name, value, widget.separator)
     if isinstance(value, list):
-        message = _("Record %(index)s, field %(field)s: a list is accepted only for a many-to-many field.")
+        message = _(
+            "Record %(index)s, field %(field)s: a list is accepted only for a many-to-many field."
+        )
     else:
-        message = _("Record %(index)s, field %(field)s: give a string, a number, a boolean or null.")
+        message = _(
+            "Record %(index)s, field %(field)s: give a string, a number, a boolean or null."
+        )
     raise PayloadError(
         message % {"index": index, "field": name}, code="invalid_value", index=index, field=name
     )

@@ -99,7 +99,8 @@ class BulkUpsertMixin:
             return records_to_dataset(resource, request.data)
         if upload.size > get_config().MAX_UPLOAD_SIZE:
             raise PayloadError(
-                _("The file is larger than %(size)s bytes.") % {"size": get_config().MAX_UPLOAD_SIZE},
+                _("The file is larger than %(size)s bytes.")
+                % {"size": get_config().MAX_UPLOAD_SIZE},
                 code="too_large",
             )
         try:

@@ -5,7 +5,7 @@ pytest.importorskip("rest_framework", reason="the HTTP API needs djangorestframe
 
 @pytest.fixture
 def importer(django_user_model):
-    """A staff user with nothing but the import permissions is made in each test; this one may all."""
+    """A superuser: every permission (tests/drf/test_permissions.py narrows them)."""
     return django_user_model.objects.create_superuser("importer", "i@example.com", "pw")
 
 

@@ -28,7 +28,10 @@ def _seed():
     first = Account.objects.create(number="A1")
     second = Account.objects.create(number="A2")
     Transaction.objects.create(
-        account=first, datetime=_at("2024-01-01 10:00:00"), amount=Decimal("10.500"), description="old"
+        account=first,
+        datetime=_at("2024-01-01 10:00:00"),
+        amount=Decimal("10.500"),
+        description="old",
     )
     Transaction.objects.create(
         account=second, datetime=_at("2024-01-02 10:00:00"), amount=Decimal("7"), description="same"
@@ -37,9 +40,19 @@ def _seed():
 
 RECORDS = [
     # an update (description changes), a skip-or-update, two new rows
-    {"account_number": "A1", "datetime": "2024-01-01 10:00:00", "amount": 10.5, "description": "new text"},
+    {
+        "account_number": "A1",
+        "datetime": "2024-01-01 10:00:00",
+        "amount": 10.5,
+        "description": "new text",
+    },
     {"account_number": "A2", "datetime": "2024-01-02 10:00:00", "amount": 7, "description": "same"},
-    {"account_number": "A1", "datetime": "2024-01-03 10:00:00", "amount": "1.250", "description": None},
+    {
+        "account_number": "A1",
+        "datetime": "2024-01-03 10:00:00",
+        "amount": "1.250",
+        "description": None,
+    },
     {"account_number": "A2", "datetime": "2024-01-04 10:00:00", "amount": 3e2, "description": "x"},
 ]
 #: The same records as a CSV file holds them.
@@ -92,14 +105,18 @@ def test_records_give_the_table_and_totals_of_the_same_rows_in_a_csv(api):
     assert body["committed"] is True
     assert body["errors"] == []
     outcomes = [(r["index"], r["outcome"]) for r in body["records"]]
-    assert outcomes == [(0, "update"), (1, "skip" if expected.totals["skip"] else "update"),
-                        (2, "new"), (3, "new")]
+    assert outcomes == [
+        (0, "update"),
+        (1, "skip" if expected.totals["skip"] else "update"),
+        (2, "new"),
+        (3, "new"),
+    ]
 
 
 def test_each_record_gets_the_pk_of_its_stored_row(api):
     _seed()
     body = api.post(reverse(URL), RECORDS, format="json").json()
-    for record, sent in zip(body["records"], RECORDS):
+    for record, sent in zip(body["records"], RECORDS, strict=True):
         stored = Transaction.objects.get(pk=record["pk"])
         assert stored.account.number == sent["account_number"]
         assert stored.datetime == _at(sent["datetime"])

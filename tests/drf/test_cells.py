@@ -29,7 +29,10 @@ def test_a_list_fills_a_many_to_many_field(api):
     FidelityTag.objects.create(name="blue")
     response = api.post(
         reverse("article-bulk-upsert"),
-        [{"code": "P1", "title": "One", "tags": ["red", "blue"]}, {"code": "P2", "title": "", "tags": []}],
+        [
+            {"code": "P1", "title": "One", "tags": ["red", "blue"]},
+            {"code": "P2", "title": "", "tags": []},
+        ],
         format="json",
     )
     assert response.status_code == 200, response.json()
@@ -46,4 +49,3 @@ def test_a_list_for_a_plain_field_is_refused(api):
     assert response.json()["code"] == "invalid_value"
     assert response.json()["field"] == "number"
     assert not Account.objects.exists()
-
