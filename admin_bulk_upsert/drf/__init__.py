@@ -7,7 +7,8 @@ without DRF never needs it. See ``docs/http-api.md``.
 
 from __future__ import annotations
 
+from .job_views import ImportJobViewSet
 from .permissions import CanImport
 from .views import BulkUpsertMixin, BulkUpsertViewSet
 
-__all__ = ["BulkUpsertMixin", "BulkUpsertViewSet", "CanImport"]
+__all__ = ["BulkUpsertMixin", "BulkUpsertViewSet", "CanImport", "ImportJobViewSet"]

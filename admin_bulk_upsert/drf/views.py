@@ -6,12 +6,15 @@ resource's ``import_data``, all or nothing as the admin's confirm does: one
 invalid or failed record and nothing is written. Query parameters:
 ``unique_fields`` (comma-separated, among the resource's allowed key fields)
 and ``dry_run``. Bad input (not a list, an unknown field, an unknown key field,
-malformed JSON, more records than ``API_SYNC_MAX_ROWS``) is a 400 whose body
-says what is wrong; records that fail are a 400 listing each one's errors.
+malformed JSON) is a 400 whose body says what is wrong; records that fail are
+a 400 listing each one's errors. More records than ``API_SYNC_MAX_ROWS`` become
+an import job when jobs run in the background (``202 Accepted``, the job's URL
+in ``Location``, :mod:`.job_views`), and a 400 otherwise.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -23,6 +26,9 @@ from rest_framework.response import Response
 
 from ..conf import get_config
 from ..files.reading import ReadError, read_dataset
+from ..jobs.transitions import background_imports_enabled
+from .job_start import dataset_as_csv, start_job
+from .job_views import JOB_URL_NAME, job_body
 from .outcomes import OutcomeCollector
 from .parsers import BulkUpsertJSONParser
 from .permissions import CanImport
@@ -44,6 +50,8 @@ class BulkUpsertMixin:
     """
 
     resource_class: Any = None
+    #: The URL name of :class:`~.job_views.ImportJobViewSet`'s detail route.
+    import_job_url_name = JOB_URL_NAME
 
     def get_import_model(self) -> Any:
         return self.resource_class._meta.model
@@ -72,9 +80,10 @@ class BulkUpsertMixin:
         try:
             dry_run = _flag(request.query_params.get("dry_run", ""))
             _choose_key(resource, request.query_params.get("unique_fields", ""))
-            dataset = self._dataset(request, resource)
+            dataset, upload = self._dataset(request, resource)
             _check_key_columns(resource, list(dataset.headers))
-            _check_size(len(dataset))
+            if len(dataset) > get_config().API_SYNC_MAX_ROWS:
+                return self._start_job(request, resource, dataset, upload, dry_run=dry_run)
         except PayloadError as exc:
             return Response(exc.detail, status=status.HTTP_400_BAD_REQUEST)
         collector = OutcomeCollector(resource, list(dataset.headers))
@@ -91,29 +100,66 @@ class BulkUpsertMixin:
         failed = bool(body["errors"])
         return Response(body, status=status.HTTP_400_BAD_REQUEST if failed else status.HTTP_200_OK)
 
-    def _dataset(self, request: Request, resource: Any) -> Any:
+    def _start_job(
+        self,
+        request: Request,
+        resource: Any,
+        dataset: Any,
+        upload: _Upload | None,
+        *,
+        dry_run: bool,
+    ) -> Response:
+        """More records than one request imports: an import job, if jobs run in the background."""
+        limit = get_config().API_SYNC_MAX_ROWS
+        if not background_imports_enabled():
+            raise PayloadError(
+                _(
+                    "%(count)s records is more than the %(limit)s one request may import, "
+                    "and import jobs are not enabled (BACKGROUND_IMPORTS)."
+                )
+                % {"count": len(dataset), "limit": limit},
+                code="too_many_records",
+                limit=limit,
+            )
+        if upload is None:
+            upload = _Upload(dataset_as_csv(dataset), "records.csv", "csv", "utf-8")
+        job = start_job(
+            self,
+            request,
+            resource,
+            data=upload.data,
+            file_name=upload.name,
+            input_format=upload.input_format,
+            encoding=upload.encoding,
+            preview=dry_run,
+        )
+        body = job_body(job, request, self.import_job_url_name)
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
+
+    def _dataset(self, request: Request, resource: Any) -> tuple[Any, _Upload | None]:
         upload = request.FILES.get("file") if hasattr(request, "FILES") else None
         if upload is None and request.content_type.startswith(("multipart/", "application/x-www")):
             raise PayloadError(_("Send the file in a field named “file”."), code="no_file")
         if upload is None:
-            return records_to_dataset(resource, request.data)
+            return records_to_dataset(resource, request.data), None
         if upload.size > get_config().MAX_UPLOAD_SIZE:
             raise PayloadError(
                 _("The file is larger than %(size)s bytes.")
                 % {"size": get_config().MAX_UPLOAD_SIZE},
                 code="too_large",
             )
+        data = upload.read()
+        input_format = request.data.get("format") or None
+        encoding = request.data.get("encoding") or None
         try:
             dataset = read_dataset(
-                upload.read(),
-                filename=upload.name,
-                input_format=request.data.get("format") or None,
-                encoding=request.data.get("encoding") or None,
+                data, filename=upload.name, input_format=input_format, encoding=encoding
             )
         except ReadError as exc:
             raise PayloadError(exc.message, code=exc.code) from exc
         check_columns(resource, list(dataset.headers))
-        return dataset
+        fmt = input_format or upload.name.rpartition(".")[2].lower() or "csv"
+        return dataset, _Upload(data, upload.name, fmt, encoding or "")
 
 
 class BulkUpsertViewSet(BulkUpsertMixin, viewsets.GenericViewSet):  # type: ignore[misc]
@@ -170,12 +216,11 @@ def _check_key_columns(resource: Any, headers: list[str]) -> None:
         )
 
 
-def _check_size(count: int) -> None:
-    limit = get_config().API_SYNC_MAX_ROWS
-    if count > limit:
-        raise PayloadError(
-            _("%(count)s records is more than the %(limit)s one request may import.")
-            % {"count": count, "limit": limit},
-            code="too_many_records",
-            limit=limit,
-        )
+@dataclasses.dataclass(frozen=True)
+class _Upload:
+    """An uploaded file as a job stores it."""
+
+    data: bytes
+    name: str
+    input_format: str
+    encoding: str

@@ -6,7 +6,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.routers import DefaultRouter
 
 from admin_bulk_upsert import BulkUpsertResource
-from admin_bulk_upsert.drf import BulkUpsertMixin, BulkUpsertViewSet
+from admin_bulk_upsert.drf import BulkUpsertMixin, BulkUpsertViewSet, ImportJobViewSet
 from tests.engine.resources import TransactionResource
 from tests.testapp.models import Account, FidelityArticle, FidelityTag, Transaction
 
@@ -55,3 +55,4 @@ router = DefaultRouter()
 router.register("transactions", TransactionViewSet)
 router.register("accounts", AccountViewSet, basename="account")
 router.register("articles", ArticleViewSet, basename="article")
+router.register("import-jobs", ImportJobViewSet, basename="import-job")

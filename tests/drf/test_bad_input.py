@@ -88,7 +88,8 @@ def test_too_many_records_for_one_request(api, settings):
     settings.ADMIN_BULK_UPSERT = {"API_SYNC_MAX_ROWS": 2}
     body = _post(api, [{"number": "A1"}, {"number": "A2"}, {"number": "A3"}])
     assert body == {
-        "detail": "3 records is more than the 2 one request may import.",
+        "detail": "3 records is more than the 2 one request may import, "
+        "and import jobs are not enabled (BACKGROUND_IMPORTS).",
         "code": "too_many_records",
         "limit": 2,
     }
