@@ -28,6 +28,7 @@ from rest_framework.reverse import reverse
 from ..jobs import expiry, transitions
 from ..jobs.models import ImportJob
 from .permissions import import_permissions
+from .schema import job_action_schema, job_schema
 
 __all__ = ["ImportJobViewSet", "job_body"]
 
@@ -50,6 +51,7 @@ def job_body(job: ImportJob, request: Request, url_name: str = JOB_URL_NAME) -> 
     }
 
 
+@job_schema
 class ImportJobViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
     """The client's import jobs: list, detail, and the confirm, cancel, run-again actions."""
 
@@ -75,6 +77,7 @@ class ImportJobViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
     def retrieve(self, request: Request, pk: Any = None) -> Response:
         return Response(job_body(self.get_object(), request, self.job_url_name))
 
+    @job_action_schema
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: Any = None) -> Response:
         """Import a job started as a dry run (a preview), as its owner."""
@@ -87,6 +90,7 @@ class ImportJobViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
             return self._conflict(job, request, exc)
         return self._after(job, request)
 
+    @job_action_schema
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: Any = None) -> Response:
         job = self._actionable()
@@ -96,6 +100,7 @@ class ImportJobViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
             return self._conflict(job, request, exc)
         return self._after(job, request)
 
+    @job_action_schema
     @action(detail=True, methods=["post"], url_path="run-again", url_name="run-again")
     def run_again(self, request: Request, pk: Any = None) -> Response:
         job = self._actionable()

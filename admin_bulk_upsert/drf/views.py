@@ -33,6 +33,7 @@ from .outcomes import OutcomeCollector
 from .parsers import BulkUpsertJSONParser
 from .permissions import CanImport
 from .records import PayloadError, check_columns, records_to_dataset
+from .schema import bulk_upsert_schema
 
 __all__ = ["BulkUpsertMixin", "BulkUpsertViewSet"]
 
@@ -68,6 +69,7 @@ class BulkUpsertMixin:
             permissions.append(CanImport())
         return permissions
 
+    @bulk_upsert_schema
     @action(
         detail=False,
         methods=["post"],
