@@ -6,10 +6,10 @@ pytest.importorskip("drf_spectacular", reason="the OpenAPI schema needs drf-spec
 
 
 @pytest.fixture
-def schema(settings):
+def schema():
+    # tests/settings.py sets drf-spectacular's AutoSchema as DEFAULT_SCHEMA_CLASS.
     from drf_spectacular.generators import SchemaGenerator
 
-    settings.REST_FRAMEWORK = {"DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema"}
     return SchemaGenerator().get_schema(request=None, public=True)
 
 
