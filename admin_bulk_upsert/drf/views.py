@@ -160,8 +160,9 @@ class BulkUpsertMixin:
         except ReadError as exc:
             raise PayloadError(exc.message, code=exc.code) from exc
         check_columns(resource, list(dataset.headers))
-        fmt = input_format or upload.name.rpartition(".")[2].lower() or "csv"
-        return dataset, _Upload(data, upload.name, fmt, encoding or "")
+        return dataset, _Upload(
+            data, upload.name, _format_of(upload.name, data, input_format), encoding or ""
+        )
 
 
 class BulkUpsertViewSet(BulkUpsertMixin, viewsets.GenericViewSet):  # type: ignore[misc]
@@ -216,6 +217,15 @@ def _check_key_columns(resource: Any, headers: list[str]) -> None:
             code="missing_key_field",
             missing_fields=missing,
         )
+
+
+def _format_of(name: str, data: bytes, given: str | None) -> str:
+    """The format a job reads the stored upload as: given, else as :func:`read_dataset` guessed."""
+    if given:
+        return given
+    if "." in name:
+        return name.rpartition(".")[2].lower()
+    return "xlsx" if data.startswith(b"PK\x03\x04") else "csv"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -114,3 +114,18 @@ def test_an_anonymous_client_sees_no_job(api, jobs_on):
     location = api.post(reverse(URL), RECORDS, format="json")["Location"]
     assert APIClient().get(location).status_code in (401, 403)
     assert APIClient().get(reverse("import-job-list")).status_code in (401, 403)
+
+
+def test_a_large_uploaded_file_becomes_a_job_of_that_file(api, jobs_on):
+    import io
+
+    text = "number,name,active\n" + "".join(f"A{i},Account {i},1\n" for i in range(5))
+    upload = io.BytesIO(text.encode())
+    upload.name = "accounts.csv"
+
+    response = api.post(reverse(URL), {"file": upload}, format="multipart")
+
+    assert response.status_code == 202, response.json()
+    job = ImportJob.objects.get()
+    assert (job.file_name, job.input_format, job.state) == ("accounts.csv", "csv", "done")
+    assert Account.objects.filter(active=True).count() == 5
