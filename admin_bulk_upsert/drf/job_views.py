@@ -3,19 +3,22 @@
 ``ImportJobViewSet`` lists the jobs a client may see (its own; a superuser's, all
 of them) and gives each one's state, progress (rows done, rows per second,
 seconds left), totals and, once previewed, the preview's summary. ``confirm``,
-``cancel`` and ``run-again`` change a job's state through
+``cancel``, ``run-again`` and ``revert`` change a job's state through
 :mod:`admin_bulk_upsert.jobs.transitions`, as the admin's buttons do, and need
 what the admin asks there: the model's add and change permissions, and the job
-being the client's own (or the client a superuser; only the owner confirms).
+being the client's own (or the client a superuser; only the owner confirms);
+a revert needs delete and change. ``report`` downloads the job's per-row CSV.
 Register it with the basename ``import-job`` (the bulk-upsert action's
 ``Location`` header names ``import-job-detail``).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.core import signing
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from rest_framework import status, viewsets
@@ -109,6 +112,32 @@ class ImportJobViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         except transitions.JobStateError as exc:
             return self._conflict(job, request, exc)
         return self._after(job, request)
+
+    @job_action_schema
+    @action(detail=True, methods=["post"])
+    def revert(self, request: Request, pk: Any = None) -> Response:
+        """Queue the undo of a done import: the admin's revert, with its permissions."""
+        job = self.get_object()
+        try:
+            transitions.request_revert(job, request.user)
+        except PermissionError as exc:
+            self.permission_denied(request, message=str(exc))
+        except transitions.JobStateError as exc:
+            return self._conflict(job, request, exc)
+        return self._after(job, request)
+
+    @action(detail=True, methods=["get"])
+    def report(self, request: Request, pk: Any = None) -> FileResponse:
+        """The job's per-row CSV report (outcome, changed columns, errors of every row)."""
+        job = self.get_object()
+        if not job.report.name:
+            raise Http404(_("This import has no report."))
+        try:
+            handle = job.report.open("rb")
+        except FileNotFoundError:
+            raise Http404(_("This report is no longer available.")) from None
+        name = f"{Path(job.file_name).stem or 'import'}-report.csv"
+        return FileResponse(handle, as_attachment=True, filename=name, content_type="text/csv")
 
     def _actionable(self) -> ImportJob:
         job = self.get_object()

@@ -129,3 +129,27 @@ def test_a_large_uploaded_file_becomes_a_job_of_that_file(api, jobs_on):
     job = ImportJob.objects.get()
     assert (job.file_name, job.input_format, job.state) == ("accounts.csv", "csv", "done")
     assert Account.objects.filter(active=True).count() == 5
+
+
+def test_a_done_job_is_reverted_and_its_report_downloaded(api, jobs_on):
+    location = api.post(reverse(URL), RECORDS, format="json")["Location"]
+
+    report = api.get(location + "report/")
+    assert report.status_code == 200
+    assert report["Content-Type"] == "text/csv"
+    assert len(b"".join(report.streaming_content).splitlines()) == 1 + len(RECORDS)
+
+    reverted = api.post(location + "revert/")
+
+    assert reverted.status_code == 200, reverted.json()
+    assert reverted.json()["state"] == "reverted"
+    assert not Account.objects.exists()
+    assert api.post(location + "revert/").status_code == 409
+
+
+def test_reverting_needs_delete_permission(jobs_on, django_user_model):
+    client = _client(django_user_model, "clerk", "add_account", "change_account")
+    location = client.post(reverse(URL), RECORDS, format="json")["Location"]
+    response = client.post(location + "revert/")
+    assert response.status_code == 403
+    assert Account.objects.count() == len(RECORDS)
