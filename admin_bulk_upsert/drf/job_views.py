@@ -31,7 +31,7 @@ from rest_framework.reverse import reverse
 from ..jobs import expiry, transitions
 from ..jobs.models import ImportJob
 from .permissions import import_permissions
-from .schema import job_action_schema, job_schema
+from .schema import ImportJobSerializer, job_action_schema, job_report_schema, job_schema
 
 __all__ = ["ImportJobViewSet", "job_body"]
 
@@ -60,6 +60,8 @@ class ImportJobViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
 
     permission_classes = [*viewsets.GenericViewSet.permission_classes, IsAuthenticated]
     job_url_name = JOB_URL_NAME
+    #: Describes a job's body for schema generators; the views build it with :func:`job_body`.
+    serializer_class = ImportJobSerializer
 
     def get_queryset(self) -> Any:
         return ImportJob.objects.visible_to(self.request.user).order_by("-created_at", "-pk")
@@ -126,6 +128,7 @@ class ImportJobViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
             return self._conflict(job, request, exc)
         return self._after(job, request)
 
+    @job_report_schema
     @action(detail=True, methods=["get"])
     def report(self, request: Request, pk: Any = None) -> FileResponse:
         """The job's per-row CSV report (outcome, changed columns, errors of every row)."""

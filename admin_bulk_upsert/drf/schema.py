@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from rest_framework import serializers
 
-__all__ = ["bulk_upsert_schema", "job_action_schema", "job_schema"]
+__all__ = ["bulk_upsert_schema", "job_action_schema", "job_report_schema", "job_schema"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -135,4 +135,13 @@ def job_action_schema(func: F) -> F:
     return utils.extend_schema(  # type: ignore[no-any-return]
         request=None,
         responses={200: ImportJobSerializer, 409: utils.OpenApiResponse(description="Conflict")},
+    )(func)
+
+
+def job_report_schema(func: F) -> F:
+    utils = _spectacular()
+    if utils is None:
+        return func
+    return utils.extend_schema(  # type: ignore[no-any-return]
+        responses={(200, "text/csv"): utils.OpenApiTypes.BINARY}
     )(func)
