@@ -57,6 +57,8 @@ class Config:
     UNDO_MAX_AGE_DAYS: int = 30
     #: Whether import jobs record undo data (about 4% of an import's time).
     RECORD_UNDO: bool = True
+    #: Most records the HTTP API (:mod:`admin_bulk_upsert.drf`) imports within one request.
+    API_SYNC_MAX_ROWS: int = 5000
 
 
 #: What :func:`declared_option` returns when no ``Meta`` declares the option.
