@@ -17,12 +17,14 @@ refusal       SQLite             PostgreSQL        MariaDB / MySQL     message
 ============  =================  ================  ==================  ==========
 NOT NULL      table.column       column            column              blank
 unique        table.column, ...  Key (columns)     key name            unique
-foreign key   nothing            Key (column)      FOREIGN KEY (col)   not found
+foreign key   column (1)         Key (column)      FOREIGN KEY (col)   not found
 too long      (not enforced)     the length only   column              max length
 ============  =================  ================  ==================  ==========
 
-PostgreSQL names the length, not the column, of a value too long: the column
-is the one text field of that length whose cell is longer. When nothing is
+(1) Only in Django's ``check_constraints()``: SQLite's own "FOREIGN KEY
+constraint failed" names nothing. PostgreSQL names the length, not the
+column, of a value too long: the column is the one text field of that length
+whose cell is longer. When nothing is
 named, or the column named is not in the file, the refusal keeps the
 database's words and names no column.
 """
@@ -43,6 +45,8 @@ __all__ = ["explain_refusal"]
 # SQLite
 _SQLITE_NOT_NULL = re.compile(r"NOT NULL constraint failed: [^.\s]+\.(\S+)")
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (.+)")
+# Django's check_constraints(), which SQLite's deferred foreign keys are checked with.
+_SQLITE_FOREIGN_KEY = re.compile(r"has an invalid foreign key: [^.\s]+\.(\S+) contains")
 # PostgreSQL (the message and the DETAIL line)
 _PG_NOT_NULL = re.compile(r'null value in column "([^"]+)"')
 _PG_KEY = re.compile(r"Key \((.+?)\)=\((.*)\) (?:already exists|is not present)", re.DOTALL)
@@ -108,7 +112,9 @@ def _sqlite_refusal(message: str) -> Refusal | None:
     if match := _SQLITE_UNIQUE.match(message):
         names = [name.strip().rsplit(".", 1)[-1] for name in match.group(1).split(",")]
         return Refusal("unique", names)
-    return None  # SQLite's foreign key failure names no column
+    if match := _SQLITE_FOREIGN_KEY.search(message):
+        return Refusal("foreign_key", [match.group(1)])
+    return None  # "FOREIGN KEY constraint failed" names no column
 
 
 def _postgres_refusal(exc: BaseException, diag: Any) -> Refusal | None:
