@@ -32,6 +32,7 @@ from .reading import (
     _header_names,
     _pick_delimiter,
     _resolve_format,
+    check_table_text,
     read_dataset,
 )
 from .spreadsheets import ZIP_MAGIC, not_a_workbook_message
@@ -59,6 +60,7 @@ def read_header(
     if not data.strip():
         raise ReadError(_("The file is empty."), code="no_data")
     if fmt in _DELIMITERS:
+        check_table_text(data, fmt, encoding)
         headers, first_row = _delimited_header(
             data, _DELIMITERS[fmt], encoding or encodings.detect_encoding(data)
         )

@@ -32,10 +32,18 @@ def assert_nothing_staged_or_written(staging_dir):
             "account,datetime,amount,description\nA1,2024-01-01,1,caf\xe9\n".encode("latin-1"),
             "not valid UTF-8",
         ),
-        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)), "contains binary data"),
-        (b"PK\x03\x04" + b"\x00" * 200, "looks like a spreadsheet (Excel), not a text file"),
+        (bytes(range(256)) * 4, "The file is not a CSV file: it contains binary data."),
+        (
+            b"\x89PNG\r\n\x1a\n" + bytes(range(256)),
+            "The file is not a CSV file: it looks like an image",
+        ),
+        (
+            b"PK\x03\x04" + b"\x00" * 200,
+            "The file is not a CSV file: it looks like an Excel workbook",
+        ),
+        (b"%PDF-1.7\n1 0 obj\n", "The file is not a CSV file: it looks like a PDF document"),
     ],
-    ids=["empty", "header-only", "wrong-encoding", "not-a-spreadsheet", "wrong-format"],
+    ids=["empty", "header-only", "wrong-encoding", "binary", "image", "workbook", "pdf"],
 )
 def test_unreadable_file_is_refused_with_a_reason(
     importer_client, accounts, admin_site_urls, content, expected
