@@ -480,3 +480,15 @@ def test_an_xlsx_cut_into_windows_imports_as_read_whole(tmp_path, accounts, monk
     assert cut == whole
     assert len(whole[1]) == 300
     assert whole[2][2][1][:3] == ["251", "datetime", "not a date"]
+
+
+def test_a_file_not_of_its_format_says_so(tmp_path):
+    path = tmp_path / "prices.csv"
+    path.write_bytes(b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n")
+
+    error, _stdout = run_failing(RESOURCE, path, "--no-progress")
+
+    assert str(error) == (
+        f"{path}: The file is not a CSV file: it looks like a PDF document. "
+        "Choose the format that matches it, or save it as CSV."
+    )

@@ -93,3 +93,25 @@ def test_no_key_column_chosen_is_refused(importer_client, accounts, admin_site_u
 
     assert response.context["form"].errors["import_id_fields"] == ["This field is required."]
     assert_nothing_staged_or_written(admin_site_urls)
+
+
+def format_index(title):
+    from import_export.formats.base_formats import DEFAULT_FORMATS
+
+    titles = [f().get_title() for f in DEFAULT_FORMATS if f().can_import()]
+    return str(titles.index(title))
+
+
+def test_a_csv_chosen_as_xlsx_is_told_to_choose_csv(importer_client, accounts, admin_site_urls):
+    errors = bad_upload(
+        importer_client,
+        csv_file([transaction_line("A1", 1, "1.000")]).read(),
+        name="transactions.xlsx",
+        format=format_index("xlsx"),
+    )
+
+    assert errors["import_file"] == [
+        "The file is not a valid XLSX workbook. "
+        "It looks like a text (CSV) file: choose CSV as its format."
+    ]
+    assert_nothing_staged_or_written(admin_site_urls)
