@@ -101,7 +101,7 @@ def read_refusal(exc: BaseException, resource: Any) -> Refusal | None:
     if len(args) >= 2 and isinstance(args[0], int):  # MySQLdb / PyMySQL
         return _mysql_refusal(args[0], force_str(args[1]), resource)
     diag = getattr(cause, "diag", None)
-    if diag is not None:  # psycopg
+    if diag is not None:  # psycopg, psycopg2
         return _postgres_refusal(exc, diag)
     return _sqlite_refusal(force_str(exc))
 
@@ -118,7 +118,9 @@ def _sqlite_refusal(message: str) -> Refusal | None:
 
 
 def _postgres_refusal(exc: BaseException, diag: Any) -> Refusal | None:
-    state = getattr(exc.__cause__, "sqlstate", None) or getattr(diag, "sqlstate", None)
+    cause = exc.__cause__
+    # psycopg names the state sqlstate, psycopg2 pgcode.
+    state = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
     message = force_str(exc)
     detail = force_str(getattr(diag, "message_detail", None) or message)
     if state == "23502" or _PG_NOT_NULL.search(message):
