@@ -65,11 +65,16 @@ class FailureReport:
     Gives, line for line, what :func:`collect_failures` and :func:`write_report`
     give from a whole ``Result``, without the import keeping its rows: each
     failed row's problems are written when its chunk is recorded. The file is
-    created at the first failure only; ``rows`` counts the failed rows.
+    created at the first failure only; ``rows`` counts the failed rows,
+    ``problems`` their lines, and ``first`` keeps the first ``keep`` of those
+    for the command to print.
     """
 
-    def __init__(self, path: Path, resource: Any, headers: list[str]) -> None:
+    def __init__(self, path: Path, resource: Any, headers: list[str], *, keep: int = 10) -> None:
         self.path = path
+        self.keep = keep
+        self.first: list[Failure] = []
+        self.problems = 0
         self.resource = resource
         self.headers = list(headers)
         self.namer = ErrorNamer(resource, self.headers)
@@ -88,6 +93,8 @@ class FailureReport:
         else:  # pragma: no cover - a failed row has one or the other
             return
         self.rows += 1
+        self.problems += len(failures)
+        self.first.extend(failures[: self.keep - len(self.first)])
         writer = self._writer or self._open()
         for failure in failures:
             writer.writerow([failure.row, failure.column, failure.value, failure.message])

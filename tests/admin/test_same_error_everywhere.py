@@ -38,25 +38,29 @@ def admin_errors(client, lines, model, name):
 
 
 def cli_errors(tmp_path, lines, resource, name):
+    """The failed rows report of ``bulk_import``, and the command's output."""
     path = tmp_path / name
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    stdout = io.StringIO()
     with pytest.raises(CommandError):
         call_command(
             "bulk_import",
             resource,
             str(path),
             "--no-progress",
-            stdout=io.StringIO(),
+            stdout=stdout,
             stderr=io.StringIO(),
         )
     with (tmp_path / f"{name}.failed.csv").open(encoding="utf-8-sig", newline="") as stream:
         report = list(csv.reader(stream))[1:]
-    return report
+    return report, stdout.getvalue()
 
 
 def test_products_read_the_same_in_the_admin_and_the_cli(importer_client, tmp_path):
     _response, shown = admin_errors(importer_client, PRODUCTS, "product", "products.csv")
-    report = cli_errors(tmp_path, PRODUCTS, "tests.adminapp.resources.ProductResource", "p.csv")
+    report, stdout = cli_errors(
+        tmp_path, PRODUCTS, "tests.adminapp.resources.ProductResource", "p.csv"
+    )
 
     assert shown == [
         (2, "price", "abc", "Enter a number."),
@@ -67,11 +71,13 @@ def test_products_read_the_same_in_the_admin_and_the_cli(importer_client, tmp_pa
         ["2", "price", "abc", "Enter a number."],
         ["3", "stock", "'=1+1", "Enter a whole number."],
     ]
+    assert "  row 2, column “price” ('abc'): Enter a number.\n" in stdout
+    assert "  row 3, column “stock” ('=1+1'): Enter a whole number.\n" in stdout
 
 
 def test_transactions_read_the_same_in_the_admin_and_the_cli(importer_client, accounts, tmp_path):
     _response, shown = admin_errors(importer_client, TRANSACTIONS, "transaction", "tx.csv")
-    report = cli_errors(
+    report, stdout = cli_errors(
         tmp_path, TRANSACTIONS, "tests.adminapp.resources.TransactionResource", "tx.csv"
     )
 
@@ -94,6 +100,8 @@ def test_transactions_read_the_same_in_the_admin_and_the_cli(importer_client, ac
         "01/31/24 14:30:00.000000, 01/31/24 14:30."
     )
     assert report == [[str(number), *rest] for number, *rest in shown]
+    assert "  row 2, column “account” ('SUP-999'): No account has number “SUP-999”.\n" in stdout
+    assert "  row 4, column “amount”: This field cannot be blank.\n" in stdout
 
 
 def test_the_preview_csv_gives_the_same_messages(importer_client):

@@ -32,7 +32,7 @@ from admin_bulk_upsert.files.reading import ReadError, supported_formats
 from admin_bulk_upsert.files.streaming import open_dataset
 from admin_bulk_upsert.jobs import transitions
 from admin_bulk_upsert.management import job_waiting
-from admin_bulk_upsert.management.job_waiting import ROWS_FAILED
+from admin_bulk_upsert.management.job_waiting import ERRORS_SHOWN, ROWS_FAILED, error_line
 from admin_bulk_upsert.management.progress_bar import ProgressBar
 from admin_bulk_upsert.reports.failed_rows import FailureReport
 from admin_bulk_upsert.resources import BulkUpsertResource, bulk_resource_factory
@@ -135,7 +135,9 @@ class Command(BaseCommand):
         # with the file.
         with self._open(path) as file:
             dataset = self._read(file, path, options)
-            failures = FailureReport(report_path, resource, list(dataset.headers or []))
+            failures = FailureReport(
+                report_path, resource, list(dataset.headers or []), keep=ERRORS_SHOWN
+            )
             progress = self._progress_bar(options)
             started = time.monotonic()
             try:
@@ -295,6 +297,8 @@ class Command(BaseCommand):
             messages = "; ".join(str(getattr(e, "error", e)) for e in result.base_errors)
             raise CommandError(_("The import failed: %(errors)s") % {"errors": messages})
         if failures.rows:
+            if options["verbosity"] > 0:
+                self._print_first_failures(failures)
             failed_rows = failures.rows
             raise CommandError(
                 ngettext(
@@ -307,6 +311,24 @@ class Command(BaseCommand):
             )
         if not options["dry_run"] and options["verbosity"] > 0:
             self.stdout.write(self.style.SUCCESS(_("Import complete.")))
+
+    def _print_first_failures(self, failures: FailureReport) -> None:
+        """The first problems, worded as the admin and the report word them."""
+        for failure in failures.first:
+            self.stdout.write(
+                error_line(failure.row, failure.column, failure.value, failure.message)
+            )
+        more = failures.problems - len(failures.first)
+        if more > 0:
+            self.stdout.write(
+                "  "
+                + ngettext(
+                    "... and %(count)s more problem: see the report.",
+                    "... and %(count)s more problems: see the report.",
+                    more,
+                )
+                % {"count": f"{more:,}"}
+            )
 
 
 def _get_model(target: str) -> Any:
