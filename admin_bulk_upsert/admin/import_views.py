@@ -20,13 +20,14 @@ from django.utils.translation import gettext_lazy as _
 from import_export.results import Result
 from import_export.signals import post_import
 
+from ..column_mapping.renames import apply_column_map
 from ..conf import get_config
 from ..files.encodings import requested_encoding
 from ..files.reading import ReadError, read_dataset
 from ..gc_pause import paused_collection
 from ..reports.log_entries import write_log_entries
 from ..reports.preview import Preview, build_preview
-from . import staging
+from . import column_map_step, staging
 from .forms import BulkUpsertImportForm
 from .job_start import JobNotStartable, start_job
 from .job_views import job_url
@@ -36,9 +37,23 @@ def import_view(model_admin: Any, request: HttpRequest, **kwargs: Any) -> HttpRe
     """Upload form; on POST, read the file, stage it and show a dry-run preview."""
     if not model_admin.has_import_permission(request):
         raise PermissionDenied
+    staged = None
+    if request.method == "POST" and column_map_step.TOKEN_FIELD in request.POST:
+        # The mapping page's answer: the file is the one staged when the page was shown.
+        staged = _verified_upload(model_admin, request, request.POST[column_map_step.TOKEN_FIELD])
+        if isinstance(staged, HttpResponse):
+            return staged
     form = model_admin.create_import_form(request)
+    if staged is not None:
+        try:
+            column_map_step.attach_staged_file(form, staged)
+        except staging.MissingUpload:
+            return _restart(model_admin, request, _UPLOAD_GONE)
     context: dict[str, Any] = {}
     if request.method == "POST" and form.is_valid():
+        mapping_page = column_map_step.resolve(model_admin, request, form, staged)
+        if mapping_page is not None:
+            return mapping_page
         if form.header_only:
             return _start_job(model_admin, request, form, **kwargs)
         resource = _resource(model_admin, request, form.resource_class, form=form, **kwargs)
@@ -56,6 +71,7 @@ def import_view(model_admin: Any, request: HttpRequest, **kwargs: Any) -> HttpRe
             unique_fields=unique_fields,
             file_name=file_name,
             encoding=form.text_encoding,
+            column_map=form.column_map,
         )
         result = resource.import_data(
             form.dataset,
@@ -120,14 +136,7 @@ def confirm_view(model_admin: Any, request: HttpRequest, **kwargs: Any) -> HttpR
     try:
         data = staging.claim_upload(upload)
     except staging.MissingUpload:
-        return _restart(
-            model_admin,
-            request,
-            _(
-                "The uploaded file is no longer available: it was imported already or it expired. "
-                "Please upload it again."
-            ),
-        )
+        return _restart(model_admin, request, _UPLOAD_GONE)
     try:
         dataset = read_dataset(
             data,
@@ -136,6 +145,7 @@ def confirm_view(model_admin: Any, request: HttpRequest, **kwargs: Any) -> HttpR
             encoding=upload.encoding or requested_encoding(model_admin.from_encoding),
         )
         resource = _resource(model_admin, request, resource_class, form=confirm_form, **kwargs)
+        apply_column_map(dataset, resource, upload.column_map)
         import_kwargs = model_admin.get_import_data_kwargs(
             request=request, form=confirm_form, **kwargs
         )
@@ -152,6 +162,12 @@ def confirm_view(model_admin: Any, request: HttpRequest, **kwargs: Any) -> HttpR
         return _restart(model_admin, request, exc.message)
     finally:
         staging.discard(upload)
+
+
+_UPLOAD_GONE = _(
+    "The uploaded file is no longer available: it was imported already or it expired. "
+    "Please upload it again."
+)
 
 
 def preview_csv_view(model_admin: Any, request: HttpRequest) -> HttpResponse:

@@ -65,6 +65,7 @@ def start_job(
         resource_kwargs=resource_kwargs,
         import_kwargs=import_kwargs,
         encoding=form.text_encoding,
+        column_map=form.column_map,
         admin_site=model_admin.admin_site.name,
         preview=preview,
     )

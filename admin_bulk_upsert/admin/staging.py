@@ -4,7 +4,8 @@ Stock DIE puts the temp file's bare name in the confirm form and imports (then
 deletes) whatever file a POST names. Here the confirm form carries a token
 signed with ``django.core.signing``: it names a random staged-file id and binds
 it to the uploading user, the model, the input format, the text encoding the
-preview read it with, the chosen key fields and the SHA-256 of the content.
+preview read it with, the chosen key fields, the column mapping and the SHA-256
+of the content.
 The token is verified before the disk is touched, so a forged or foreign token
 can neither read nor delete anything.
 
@@ -73,6 +74,8 @@ class StagedUpload:
     sha256: str
     #: The encoding the preview decoded a text file with (``""``: a spreadsheet).
     encoding: str = ""
+    #: ``{file header: field name}`` chosen on the mapping page (empty: headers matched).
+    column_map: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def as_payload(self) -> dict[str, Any]:
         return {
@@ -85,6 +88,7 @@ class StagedUpload:
             "n": self.file_name,
             "h": self.sha256,
             "e": self.encoding,
+            "c": self.column_map,
         }
 
     @classmethod
@@ -100,6 +104,7 @@ class StagedUpload:
                 file_name=str(payload["n"]),
                 sha256=str(payload["h"]),
                 encoding=str(payload.get("e", "")),
+                column_map={str(k): str(v) for k, v in dict(payload.get("c") or {}).items()},
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise TamperedToken("malformed staging token") from exc
@@ -146,6 +151,7 @@ def stage_upload(
     unique_fields: list[str] | tuple[str, ...],
     file_name: str,
     encoding: str = "",
+    column_map: dict[str, str] | None = None,
 ) -> StagedUpload:
     """Write ``data`` to a new staged file and describe it; expired uploads are removed first."""
     cleanup_expired()
@@ -159,6 +165,7 @@ def stage_upload(
         file_name=os.path.basename(file_name)[:200],
         sha256=hashlib.sha256(data).hexdigest(),
         encoding=encoding,
+        column_map=dict(column_map or {}),
     )
     path = upload_path(upload)
     # O_EXCL: a random id never collides, but never write through someone's symlink either.
@@ -200,6 +207,20 @@ def claim_upload(upload: StagedUpload) -> bytes:
     data = claimed.read_bytes()
     if hashlib.sha256(data).hexdigest() != upload.sha256:
         claimed.unlink(missing_ok=True)
+        raise MissingUpload("staged upload does not match its token")
+    return data
+
+
+def read_upload(upload: StagedUpload) -> bytes:
+    """The staged content, left in place (the mapping step reads it, the confirm claims it).
+
+    Raises :class:`MissingUpload` if it is gone or no longer matches the token.
+    """
+    try:
+        data = upload_path(upload).read_bytes()
+    except FileNotFoundError as exc:
+        raise MissingUpload("staged upload not found") from exc
+    if hashlib.sha256(data).hexdigest() != upload.sha256:
         raise MissingUpload("staged upload does not match its token")
     return data
 

@@ -13,6 +13,9 @@ Each problem has its own id, never reused once released:
 ``admin_bulk_upsert.E008``  a key of ``settings.ADMIN_BULK_UPSERT`` has a wrong type or value
 ``admin_bulk_upsert.E009``  a key field is left out of ``Meta.allowed_import_id_fields``
 ``admin_bulk_upsert.E010``  ``Meta.bulk_writes`` is not ``"auto"``, ``"always"`` or ``"never"``
+``admin_bulk_upsert.E011``  ``Meta.column_aliases`` is not ``{field name: [header, ...]}`` of the
+                            resource's fields (or gives one header to two fields), or
+                            ``Meta.column_mapping`` is not a boolean
 ``admin_bulk_upsert.W001``  the key has no unique constraint in the database
 ``admin_bulk_upsert.W002``  ``settings.ADMIN_BULK_UPSERT`` has a key this version ignores
 ``admin_bulk_upsert.W003``  with ``bulk_writes="auto"``, imports call ``save()`` per row (a
@@ -28,7 +31,7 @@ Each problem has its own id, never reused once released:
 
 The checks live in three modules, one per thing checked:
 
-- :mod:`.resources`: one resource class (``E001``-``E006``, ``E009``, ``E010``,
+- :mod:`.resources`: one resource class (``E001``-``E006``, ``E009``-``E011``,
   ``W001``, ``W003``), by :func:`check_resource_class`, which the admin
   mixin's ``check()`` calls for each of its resources (Django's admin checks
   run it for every registered ``ModelAdmin``);

@@ -271,7 +271,7 @@ def keep_stored_pk(instance: Model, pk: Any) -> None:
     stock sets the found record's pk to ``None`` and ``save()`` then inserts a
     copy of it while the row is reported as an update. The row means "update
     this record", so the record keeps its pk and is updated in place (a
-    deliberate difference, listed in the README).
+    deliberate difference, listed in docs/semantics.md).
     """
     if pk is not None and instance.pk is None:
         instance.pk = pk

@@ -33,6 +33,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from import_export.signals import post_import
 
+from ..column_mapping.renames import apply_column_map
 from ..conf import get_config
 from ..engine.results import each_of
 from ..files.reading import ReadError
@@ -262,7 +263,8 @@ def _import_alias(job: ImportJob) -> str:
 
 
 def _prepare(job: ImportJob, stored: IO[bytes], progress: JobProgress) -> tuple[Any, Any, Any]:
-    """The resource, the file's rows and the user, with the row count saved for the bar.
+    """The resource, the file's rows (headers renamed by the job's column mapping) and the
+    user, with the row count saved for the bar.
 
     The rows are read from storage as the import goes (:mod:`..files.streaming`),
     so ``stored`` must stay open until the import ends.
@@ -276,6 +278,7 @@ def _prepare(job: ImportJob, stored: IO[bytes], progress: JobProgress) -> tuple[
     ImportJob.objects.filter(pk=job.pk).update(rows_total=len(dataset))
     progress.check()
     resource = resource_class_for(job)(**job.resource_kwargs)
+    apply_column_map(dataset, resource, job.column_map)
     user = get_user_model()._default_manager.filter(pk=job.user_pk).first() if job.user_pk else None
     return resource, dataset, user
 

@@ -64,6 +64,7 @@ def create_job(
     encoding: str = "",
     admin_site: str = "",
     preview: bool = True,
+    column_map: dict[str, str] | None = None,
 ) -> ImportJob:
     """Store the upload and queue its first step: the preview, or straight the import."""
     name = storage.save_new("upload", data)
@@ -82,6 +83,7 @@ def create_job(
         input_format=input_format,
         encoding=encoding,
         unique_fields=list(unique_fields),
+        column_map=dict(column_map or {}),
         state=State.QUEUED if preview else State.CONFIRMED,
     )
     _enqueue(job, "preview" if preview else "import")

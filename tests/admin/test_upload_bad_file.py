@@ -55,20 +55,6 @@ def test_unreadable_file_is_refused_with_a_reason(
     assert_nothing_staged_or_written(admin_site_urls)
 
 
-def test_file_without_a_key_column_is_refused(importer_client, accounts, admin_site_urls):
-    response = upload(
-        importer_client,
-        csv_file(["A1,1.000,rent"], header="account,amount,description"),
-    )
-
-    errors = response.context["form"].errors
-    assert errors["import_file"] == [
-        "The file has no column “datetime”, which is needed to identify existing rows. "
-        "Columns found: “account”, “amount”, “description”."
-    ]
-    assert_nothing_staged_or_written(admin_site_urls)
-
-
 def test_file_over_the_size_limit_is_refused(settings, importer_client, accounts, admin_site_urls):
     settings.ADMIN_BULK_UPSERT = {**settings.ADMIN_BULK_UPSERT, "MAX_UPLOAD_SIZE": 100}
     lines = [transaction_line("A1", day, "1.000", "x" * 20) for day in range(1, 5)]

@@ -426,16 +426,16 @@ def test_only_save_signals_can_be_replaced():
 
 
 @pytest.mark.django_db
-def test_the_readme_example_runs():
-    """The README's example, as pasted, then an import of two groups in one chunk."""
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
+def test_the_documented_example_runs():
+    """The example of docs/resources.md, as pasted, then an import of two groups in one chunk."""
+    page = (Path(__file__).parents[2] / "docs" / "resources.md").read_text()
     (example,) = [
         block
-        for block in re.findall(r"```python\n(.*?)```", readme, re.S)
+        for block in re.findall(r"```python\n(.*?)```", page, re.S)
         if "replace_receiver_per_chunk(post_save, audit, audit_chunk)" in block
     ]
     namespace: dict[str, Any] = {}
-    exec(compile(example, "README.md", "exec"), namespace)
+    exec(compile(example, "docs/resources.md", "exec"), namespace)
     audit, audit_log = namespace["audit"], namespace["audit_log"]
     chunk = mock.Mock(wraps=namespace["audit_chunk"])
     replace_receiver_per_chunk(post_save, audit, chunk)  # the same, counting its calls

@@ -4,7 +4,7 @@ Stock DIE sets the found record's pk to ``None`` and ``save()`` inserts a copy
 while the row is reported as an update: the stored record is left as it was and
 a duplicate appears. The engine keeps the record's pk, on every path a row can
 take (bulk, a chunk replayed row by row after a refused write, a resource
-imported the stock way). A deliberate difference, listed in the README.
+imported the stock way). A deliberate difference, listed in docs/semantics.md.
 """
 
 import pytest

@@ -53,7 +53,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("ADMIN_BULK_UPSERT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 AMQP_URL = os.environ.get("ADMIN_BULK_UPSERT_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
 BACKENDS = ("db", "rq", "celery")
-#: The Celery settings of the test process and its workers, as the README advises a project.
+#: The Celery settings of the test process and its workers, as docs/jobs/celery.md advises.
 CELERY_SETTINGS = {
     "CELERY_BROKER_URL": AMQP_URL,
     # Each worker process reserves at most one job beyond the one it runs (Celery's default is

@@ -6,6 +6,10 @@ as in the admin. Exit status: 0 when every row was imported (or would be, with
 ``--dry-run``), 2 when some rows failed (their report is written), 1 when the
 import could not run at all (bad arguments, unreadable file, unknown model).
 
+``--map "File header=field"`` (repeatable) and ``--map-file`` read columns
+named otherwise into the resource's fields, as the admin's mapping page does
+(:mod:`admin_bulk_upsert.management.column_map_args`).
+
 With ``--background`` the file is stored and queued as an import job (the
 admin's job history lists it) for a worker of the ``TASKS`` backend; the
 command prints the job's id and returns. A job imports all or nothing, as the
@@ -28,10 +32,17 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from admin_bulk_upsert.column_mapping.renames import apply_column_map
+from admin_bulk_upsert.files.headers import read_header
 from admin_bulk_upsert.files.reading import ReadError, supported_formats
 from admin_bulk_upsert.files.streaming import open_dataset
 from admin_bulk_upsert.jobs import transitions
 from admin_bulk_upsert.management import job_waiting
+from admin_bulk_upsert.management.column_map_args import (
+    column_map_for,
+    parse_map_entries,
+    read_map_file,
+)
 from admin_bulk_upsert.management.job_waiting import ERRORS_SHOWN, ROWS_FAILED, error_line
 from admin_bulk_upsert.management.progress_bar import ProgressBar
 from admin_bulk_upsert.reports.failed_rows import FailureReport
@@ -92,6 +103,21 @@ class Command(BaseCommand):
             ),
         )
         parser.add_argument(
+            "--map",
+            action="append",
+            default=[],
+            metavar="HEADER=FIELD",
+            help="Read the file column HEADER into the resource field FIELD (HEADER= ignores "
+            "it). Repeatable; columns not named keep their names.",
+        )
+        parser.add_argument(
+            "--map-file",
+            type=Path,
+            metavar="MAPPING.json",
+            help='Column mapping as JSON {"File header": "field"} or CSV (header,field); '
+            "--map entries override it.",
+        )
+        parser.add_argument(
             "--batch-size", type=_positive_int, metavar="N", help="Rows per chunk (default 1000)."
         )
         parser.add_argument(
@@ -133,8 +159,12 @@ class Command(BaseCommand):
         # The rows are read from the file as the import goes, and each failed
         # row is written to the report as it is found: memory does not grow
         # with the file.
+        given_map = _given_map(options)
         with self._open(path) as file:
             dataset = self._read(file, path, options)
+            if given_map:
+                column_map = column_map_for(resource, list(dataset.headers), given_map)
+                apply_column_map(dataset, resource, column_map)
             failures = FailureReport(
                 report_path, resource, list(dataset.headers or []), keep=ERRORS_SHOWN
             )
@@ -183,6 +213,9 @@ class Command(BaseCommand):
             raise CommandError(
                 _("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror}
             ) from exc
+        column_map: dict[str, str] = {}
+        if given_map := _given_map(options):
+            column_map = column_map_for(resource, self._header(data, path, options), given_map)
         job = transitions.create_job(
             data,
             user=None,
@@ -193,6 +226,7 @@ class Command(BaseCommand):
             encoding=options["encoding"] or "",
             unique_fields=options["unique_fields"] or [],
             preview=options["dry_run"],
+            column_map=column_map,
         )
         if options["verbosity"] > 0 or not options["wait"]:
             # The id alone on stdout at verbosity 0, for scripts: JOB=$(manage.py ...).
@@ -263,6 +297,17 @@ class Command(BaseCommand):
                 _("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror}
             ) from exc
 
+    def _header(self, data: bytes, path: Path, options: dict[str, Any]) -> list[str]:
+        try:
+            return read_header(
+                data,
+                filename=path.name,
+                input_format=options["input_format"],
+                encoding=options["encoding"],
+            )
+        except ReadError as exc:
+            raise CommandError(f"{path}: {exc.message}") from exc
+
     def _progress_bar(self, options: dict[str, Any]) -> ProgressBar | None:
         if options["no_progress"] or options["verbosity"] == 0:
             return None
@@ -329,6 +374,13 @@ class Command(BaseCommand):
                 )
                 % {"count": f"{more:,}"}
             )
+
+
+def _given_map(options: dict[str, Any]) -> dict[str, str]:
+    """``--map-file``'s mapping, overridden by each ``--map``; ``{}`` without either."""
+    given = read_map_file(options["map_file"]) if options["map_file"] else {}
+    given.update(parse_map_entries(options["map"]))
+    return given
 
 
 def _get_model(target: str) -> Any:
