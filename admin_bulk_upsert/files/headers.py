@@ -31,6 +31,7 @@ from .reading import (
     _header_names,
     _pick_delimiter,
     _resolve_format,
+    check_table_text,
     read_dataset,
 )
 from .spreadsheets import SpreadsheetError, open_sheet
@@ -58,6 +59,7 @@ def read_header(
     if not data.strip():
         raise ReadError(_("The file is empty."), code="no_data")
     if fmt in _DELIMITERS:
+        check_table_text(data, fmt, encoding)
         headers, first_row = _delimited_header(
             data, _DELIMITERS[fmt], encoding or encodings.detect_encoding(data)
         )

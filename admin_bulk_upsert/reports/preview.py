@@ -14,7 +14,6 @@ as DIE's own ``Result.row_errors()`` does.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 from typing import Any, TextIO
 
@@ -24,6 +23,7 @@ from import_export.results import Result, RowResult
 
 from ..engine.results import FailedRow
 from .row_errors import ErrorNamer, PreviewError, describe
+from .spreadsheet_safe import safe_writer
 
 CHANGE_TYPES = (
     RowResult.IMPORT_TYPE_NEW,
@@ -201,7 +201,7 @@ class PreviewBuilder:
             else None
         )
         self._namer = ErrorNamer(resource, headers)
-        self._writer = csv.writer(csv_file) if csv_file is not None else None
+        self._writer = safe_writer(csv_file) if csv_file is not None else None
         if self._writer is not None:
             self._writer.writerow(CSV_HEADER)
         self._number = 0

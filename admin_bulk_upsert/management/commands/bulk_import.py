@@ -43,7 +43,7 @@ from admin_bulk_upsert.management.column_map_args import (
     parse_map_entries,
     read_map_file,
 )
-from admin_bulk_upsert.management.job_waiting import ROWS_FAILED
+from admin_bulk_upsert.management.job_waiting import ERRORS_SHOWN, ROWS_FAILED, error_line
 from admin_bulk_upsert.management.progress_bar import ProgressBar
 from admin_bulk_upsert.reports.failed_rows import FailureReport
 from admin_bulk_upsert.resources import BulkUpsertResource, bulk_resource_factory
@@ -165,7 +165,9 @@ class Command(BaseCommand):
             if given_map:
                 column_map = column_map_for(resource, list(dataset.headers), given_map)
                 apply_column_map(dataset, resource, column_map)
-            failures = FailureReport(report_path, resource, list(dataset.headers or []))
+            failures = FailureReport(
+                report_path, resource, list(dataset.headers or []), keep=ERRORS_SHOWN
+            )
             progress = self._progress_bar(options)
             started = time.monotonic()
             try:
@@ -340,6 +342,8 @@ class Command(BaseCommand):
             messages = "; ".join(str(getattr(e, "error", e)) for e in result.base_errors)
             raise CommandError(_("The import failed: %(errors)s") % {"errors": messages})
         if failures.rows:
+            if options["verbosity"] > 0:
+                self._print_first_failures(failures)
             failed_rows = failures.rows
             raise CommandError(
                 ngettext(
@@ -352,6 +356,24 @@ class Command(BaseCommand):
             )
         if not options["dry_run"] and options["verbosity"] > 0:
             self.stdout.write(self.style.SUCCESS(_("Import complete.")))
+
+    def _print_first_failures(self, failures: FailureReport) -> None:
+        """The first problems, worded as the admin and the report word them."""
+        for failure in failures.first:
+            self.stdout.write(
+                error_line(failure.row, failure.column, failure.value, failure.message)
+            )
+        more = failures.problems - len(failures.first)
+        if more > 0:
+            self.stdout.write(
+                "  "
+                + ngettext(
+                    "... and %(count)s more problem: see the report.",
+                    "... and %(count)s more problems: see the report.",
+                    more,
+                )
+                % {"count": f"{more:,}"}
+            )
 
 
 def _given_map(options: dict[str, Any]) -> dict[str, str]:
