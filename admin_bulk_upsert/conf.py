@@ -53,6 +53,15 @@ class Config:
     UNDO_MAX_AGE_DAYS: int = 30
     #: Whether import jobs record undo data (about 4% of an import's time).
     RECORD_UNDO: bool = True
+    #: Whether an import that has the process to itself (the ``bulk_import`` command, a
+    #: job worker's step) pauses Python's garbage collector while it runs. Never in a web
+    #: request. Set ``False`` in a worker that runs several tasks at once on threads:
+    #: the pause stops collection for every thread of the process.
+    PAUSE_GC: bool = True
+    #: Whether such an import runs some PostgreSQL statements on a helper thread while
+    #: it reads the next rows. Never in a web request. ``False`` keeps them on the
+    #: import's own thread.
+    HELPER_THREADS: bool = True
 
 
 #: What :func:`declared_option` returns when no ``Meta`` declares the option.

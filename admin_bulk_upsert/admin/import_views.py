@@ -23,7 +23,6 @@ from import_export.signals import post_import
 from ..conf import get_config
 from ..files.encodings import requested_encoding
 from ..files.reading import ReadError, read_dataset
-from ..gc_pause import paused_collection
 from ..reports.log_entries import write_log_entries
 from ..reports.preview import Preview, build_preview
 from . import staging
@@ -219,16 +218,13 @@ def _preview(
     result: Result, resource: Any, csv_file: TextIO | None = None, *, show_changes: bool = True
 ) -> Preview:
     config = get_config()
-    # Every row result of the file is in memory: without the pause, the
-    # summary's allocations set off full collections that walk all of them.
-    with paused_collection():
-        return build_preview(
-            result,
-            resource,
-            max_rows=config.PREVIEW_ROWS if show_changes else 0,
-            max_errors=config.PREVIEW_ERRORS,
-            csv_file=csv_file,
-        )
+    return build_preview(
+        result,
+        resource,
+        max_rows=config.PREVIEW_ROWS if show_changes else 0,
+        max_errors=config.PREVIEW_ERRORS,
+        csv_file=csv_file,
+    )
 
 
 def _verified_upload(

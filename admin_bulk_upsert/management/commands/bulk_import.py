@@ -30,6 +30,7 @@ from django.utils.translation import ngettext
 
 from admin_bulk_upsert.files.reading import ReadError, supported_formats
 from admin_bulk_upsert.files.streaming import open_dataset
+from admin_bulk_upsert.gc_pause import import_owns_process
 from admin_bulk_upsert.jobs import transitions
 from admin_bulk_upsert.management import job_waiting
 from admin_bulk_upsert.management.job_waiting import ROWS_FAILED
@@ -133,7 +134,9 @@ class Command(BaseCommand):
         # The rows are read from the file as the import goes, and each failed
         # row is written to the report as it is found: memory does not grow
         # with the file.
-        with self._open(path) as file:
+        # The command's process is the import's alone: it may pause the
+        # collector and use helper threads (admin_bulk_upsert.gc_pause).
+        with import_owns_process(), self._open(path) as file:
             dataset = self._read(file, path, options)
             failures = FailureReport(report_path, resource, list(dataset.headers or []))
             progress = self._progress_bar(options)
