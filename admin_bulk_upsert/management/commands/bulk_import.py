@@ -23,13 +23,14 @@ from typing import IO, Any
 from django.apps import apps
 from django.core.exceptions import FieldError, ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from admin_bulk_upsert.files.reading import ReadError, supported_formats
 from admin_bulk_upsert.files.streaming import open_dataset
+from admin_bulk_upsert.engine.lost_connection import connection_lost, loss_reason
 from admin_bulk_upsert.gc_pause import import_owns_process
 from admin_bulk_upsert.jobs import transitions
 from admin_bulk_upsert.management import job_waiting
@@ -139,7 +140,8 @@ class Command(BaseCommand):
         with import_owns_process(), self._open(path) as file:
             dataset = self._read(file, path, options)
             failures = FailureReport(report_path, resource, list(dataset.headers or []))
-            progress = self._progress_bar(options)
+            progress = _RowsDone(self._progress_bar(options))
+            using = resource.get_db_connection_name()
             started = time.monotonic()
             try:
                 result = resource.import_data(
@@ -155,10 +157,16 @@ class Command(BaseCommand):
                 raise CommandError(
                     _("The import could not run: %(error)s") % {"error": exc}
                 ) from exc
+            except DatabaseError as exc:
+                if connection_lost(using, exc):
+                    raise self._lost(resource, exc, progress, len(dataset), options) from exc
+                raise
             finally:
                 failures.close()
-                if progress is not None:
-                    progress.finish()
+                progress.finish()
+            if result.has_errors() and connection_lost(using):
+                # Rows that touched the database after the loss failed one by one.
+                raise self._lost(resource, None, progress, len(dataset), options)
         elapsed = time.monotonic() - started
         self._report(resource, result, len(dataset), failures, elapsed, options)
 
@@ -278,6 +286,30 @@ class Command(BaseCommand):
 
     # --- outcome ---------------------------------------------------------------
 
+    def _lost(
+        self,
+        resource: Any,
+        exc: BaseException | None,
+        progress: _RowsDone,
+        total_rows: int,
+        options: dict[str, Any],
+    ) -> CommandError:
+        """One line: the connection went away, what was written, how to resume."""
+        reason = loss_reason(exc) or _("the server closed it")
+        what = _("The database connection was lost during the import (%(reason)s)") % {
+            "reason": reason
+        }
+        if options["dry_run"] or _one_transaction(resource, options):
+            written = _("nothing was written. Run the same command again to import the file.")
+        else:
+            written = _(
+                "the import runs without one transaction, so the rows before row %(next)s of "
+                "%(total)s were written and part of the rows after may be. Run the same "
+                "command again to import the rest: rows found by their key are updated, not "
+                "added twice."
+            ) % {"next": f"{progress.rows_done + 1:,}", "total": f"{total_rows:,}"}
+        return CommandError(f"{what}: {written}")
+
     def _report(
         self,
         resource: Any,
@@ -367,13 +399,35 @@ def _summary(result: Any, total_rows: int, elapsed: float, path: Path) -> str:
     }
 
 
+class _RowsDone:
+    """The import's progress callback: keeps the rows done, and moves the bar if there is one."""
+
+    def __init__(self, bar: ProgressBar | None) -> None:
+        self.bar = bar
+        self.rows_done = 0
+
+    def __call__(self, rows_done: int, total_rows: int) -> None:
+        self.rows_done = rows_done
+        if self.bar is not None:
+            self.bar(rows_done, total_rows)
+
+    def finish(self) -> None:
+        if self.bar is not None:
+            self.bar.finish()
+
+
+def _one_transaction(resource: Any, options: dict[str, Any]) -> bool:
+    """Whether the import ran in one transaction (or was a dry run), DIE's rule."""
+    use_transactions = options["rollback_on_invalid"] or resource.get_use_transactions()
+    connection = connections[resource.get_db_connection_name()]
+    return bool(use_transactions and connection.features.supports_transactions)
+
+
 def _rolled_back(resource: Any, result: Any, options: dict[str, Any]) -> str:
     """Why nothing was saved, mirroring DIE's rule for rolling back its transaction."""
     if options["dry_run"]:
         return _("Dry run: nothing was saved.")
-    use_transactions = options["rollback_on_invalid"] or resource.get_use_transactions()
-    connection = connections[resource.get_db_connection_name()]
-    if not (use_transactions and connection.features.supports_transactions):
+    if not _one_transaction(resource, options):
         return ""
     if result.has_errors():
         return _("Errors occurred, so the import was rolled back: nothing was saved.")
