@@ -19,6 +19,7 @@ the job done, with the reason, since its transaction wrote nothing.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import tempfile
@@ -27,13 +28,14 @@ from typing import IO, Any
 
 from django.contrib.auth import get_user_model
 from django.core.files import File
-from django.db import router
+from django.db import DatabaseError, connections, router
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from import_export.signals import post_import
 
 from ..conf import get_config
+from ..engine.lost_connection import connection_lost, loss_reason
 from ..engine.results import each_of
 from ..files.reading import ReadError
 from ..files.streaming import open_dataset
@@ -198,14 +200,19 @@ def run_revert(job_pk: int) -> None:
         with JobProgress(job, State.REVERTING, import_alias=_import_alias(job)) as progress:
             outcome = revert(job, user_pk=job.reverted_by or None, progress=progress)
     except Exception as exc:  # noqa: BLE001 - every failure is the job's to report
-        logger.exception("Revert of import job %s failed", job_pk)
+        if _lost(job, exc):
+            logger.warning("Revert of import job %s: %s", job_pk, loss_reason(exc))
+            failure = _(
+                "The database connection was lost during the revert (%(reason)s): nothing "
+                "was changed. Revert the import again."
+            ) % {"reason": loss_reason(exc) or _("the server closed it")}
+        else:
+            logger.exception("Revert of import job %s failed", job_pk)
+            failure = _("The revert stopped with an error; nothing was changed: %(error)s") % {
+                "error": f"{type(exc).__name__}: {exc}"
+            }
         ImportJob.objects.filter(pk=job_pk, state=State.REVERTING).update(
-            state=State.DONE,
-            rows_done=rows_done,
-            revert_summary={
-                "failure": _("The revert stopped with an error; nothing was changed: %(error)s")
-                % {"error": f"{type(exc).__name__}: {exc}"}
-            },
+            state=State.DONE, rows_done=rows_done, revert_summary={"failure": failure}
         )
         return
     state = State.PARTLY_REVERTED if outcome.totals["conflict"] else State.REVERTED
@@ -365,9 +372,36 @@ def _stopped(job: ImportJob, running: str, stop: ImportCancelled) -> None:
     _drop_upload(job)
 
 
+def _lost(job: ImportJob, exc: Exception) -> bool:
+    """Whether ``exc`` is the import connection's loss; if so, drop that dead connection.
+
+    The worker keeps serving: the job's state is written next, and the next
+    task's statements, on a new connection.
+    """
+    alias = _import_alias(job)
+    if not connection_lost(alias, exc):
+        return False
+    with contextlib.suppress(DatabaseError):
+        connections[alias].close_if_unusable_or_obsolete()
+    return True
+
+
 def _failed(job: ImportJob, running: str, exc: Exception) -> None:
     if isinstance(exc, ReadError):
         message = exc.message
+    elif _lost(job, exc):
+        logger.warning("Import job %s: database connection lost: %s", job.pk, loss_reason(exc))
+        message = (
+            _(
+                "The database connection was lost during the preview (%(reason)s): nothing "
+                "was written. Run the job again."
+            )
+            if running == State.PREVIEWING
+            else _(
+                "The database connection was lost during the import (%(reason)s): nothing "
+                "was written. Run the job again."
+            )
+        ) % {"reason": loss_reason(exc) or _("the server closed it")}
     else:
         logger.exception("Import job %s failed", job.pk)
         message = _("The import stopped with an error: %(error)s") % {
