@@ -51,7 +51,8 @@ def long_transactions(using="default", seconds=1):
             if other.vendor == "postgresql":
                 cursor.execute(
                     "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND pid <> pg_backend_pid() AND xact_start < now() - make_interval(secs => %s)",
+                    "AND pid <> pg_backend_pid() "
+                    "AND xact_start < now() - make_interval(secs => %s)",
                     [seconds],
                 )
             else:

@@ -14,7 +14,6 @@ from django.test import override_settings
 from import_export.exceptions import ImportError as DieImportError
 
 from admin_bulk_upsert.gc_pause import import_owns_process, paused_collection
-
 from tests.engine.builders import transactions_file
 from tests.engine.resources import TransactionResource
 from tests.testapp.models import Account

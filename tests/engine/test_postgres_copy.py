@@ -19,6 +19,7 @@ from ledger.benchmark.measuring import counting_queries
 
 from admin_bulk_upsert.engine import postgres_copy
 from admin_bulk_upsert.engine.bulk_write import _update_fields
+from admin_bulk_upsert.gc_pause import import_owns_process
 from tests.engine.builders import errors_of, stored, transactions_file
 from tests.engine.resources import ProductResource, TransactionResource
 from tests.testapp.models import Account, Product, Transaction
@@ -119,7 +120,11 @@ def test_a_value_the_column_refuses_during_the_copy_is_reported_on_its_row(accou
 
 @pytest.fixture
 def overlaps():
-    """The statements that ran on the write's helper thread (while this one did other work)."""
+    """The statements that ran on the write's helper thread (while this one did other work).
+
+    The import runs as the ``bulk_import`` command and a worker's step do, where
+    helper threads are used.
+    """
     ran = []
 
     def record(execute, sql, params, many, context):
@@ -127,7 +132,7 @@ def overlaps():
             ran.append(sql)
         return execute(sql, params, many, context)
 
-    with connection.execute_wrapper(record):
+    with import_owns_process(), connection.execute_wrapper(record):
         yield ran
 
 

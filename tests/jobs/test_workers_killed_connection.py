@@ -52,7 +52,9 @@ def test_killed_import_connection_fails_the_job_then_run_again_imports_every_row
     _existing(range(0, 1_000, 2))
     before = _table()
     ann = User.objects.create_user("ann")
-    job = _start(_csv(range(1_000), "after"), preview=False, pause=0.3, user=ann)  # 20 chunks: 6 s or more
+    job = _start(
+        _csv(range(1_000), "after"), preview=False, pause=0.3, user=ann
+    )  # 20 chunks: 6 s or more
     worker = worker_backend.start()
     _reaches(worker_backend, job, "importing")
 

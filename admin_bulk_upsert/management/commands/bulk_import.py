@@ -4,7 +4,9 @@ The command only parses arguments, reads the file and reports: the import
 itself is the engine's ``import_data``, so a file gives the same outcome here
 as in the admin. Exit status: 0 when every row was imported (or would be, with
 ``--dry-run``), 2 when some rows failed (their report is written), 1 when the
-import could not run at all (bad arguments, unreadable file, unknown model).
+import could not run at all (bad arguments, unreadable file, unknown model) or
+its database connection was lost mid-import (one line says what was written
+and how to resume; the traceback only with ``--traceback``).
 
 With ``--background`` the file is stored and queued as an import job (the
 admin's job history lists it) for a worker of the ``TASKS`` backend; the
@@ -28,9 +30,9 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from admin_bulk_upsert.engine.lost_connection import connection_lost, loss_reason
 from admin_bulk_upsert.files.reading import ReadError, supported_formats
 from admin_bulk_upsert.files.streaming import open_dataset
-from admin_bulk_upsert.engine.lost_connection import connection_lost, loss_reason
 from admin_bulk_upsert.gc_pause import import_owns_process
 from admin_bulk_upsert.jobs import transitions
 from admin_bulk_upsert.management import job_waiting
