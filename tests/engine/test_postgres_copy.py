@@ -404,7 +404,7 @@ def test_helper_threads_only_with_client_side_binding(account, monkeypatch, serv
     monkeypatch.setattr(threading.Thread, "start", start)
     TransactionResource().import_data(transactions_file(*described(minute_rows(4))))
     rows = described(minute_rows(6, description="changed {}"))
-    with CaptureQueriesContext(connection):
+    with import_owns_process(), CaptureQueriesContext(connection):
         result = TransactionResource().import_data(transactions_file(*rows))
     assert (result.totals["update"], result.totals["new"]) == (4, 2)
     helpers = {name for name in started if name.startswith("admin_bulk_upsert")}
