@@ -120,6 +120,25 @@ def run_import(job_pk: int) -> None:
             recorder = None if undo_refusal else UndoRecorder(job.pk, job.model_label)
             with _Summary(resource, show_changes=False) as summary:
                 consumers = [summary.builder] + ([log_entries] if log_entries else [])
+                outcome: dict[str, Any] = {}
+
+                def keep_outcome(result: Any) -> None:
+                    # Inside the import's transaction: a log entry or the report that
+                    # cannot be written (a full disk) rolls the import back with it.
+                    outcome["failed"] = result.has_errors() or result.has_validation_errors()
+                    if not outcome["failed"] and log_entries is not None:
+                        write_log_entries(
+                            log_entries,
+                            user_pk=user.pk if user is not None else None,
+                            model=job.model,
+                            file_name=job.file_name,
+                            batch_size=int(
+                                getattr(resource._meta, "batch_size", None)
+                                or get_config().BATCH_SIZE
+                            ),
+                        )
+                    outcome["preview"], outcome["report"] = summary.finish(result)
+
                 result = resource.import_data(
                     dataset,
                     dry_run=False,
@@ -132,20 +151,20 @@ def run_import(job_pk: int) -> None:
                     progress=progress,
                     row_consumer=each_of(*consumers),
                     **({"on_chunk_written": recorder} if recorder is not None else {}),
+                    **(
+                        {"before_transaction_end": keep_outcome}
+                        if hasattr(resource, "stock_path_reason")
+                        else {}
+                    ),
                     **job.import_kwargs,
                 )
-                failed = result.has_errors() or result.has_validation_errors()
-                if not failed and log_entries is not None:
-                    write_log_entries(
-                        log_entries,
-                        user_pk=user.pk if user is not None else None,
-                        model=job.model,
-                        file_name=job.file_name,
-                        batch_size=int(
-                            getattr(resource._meta, "batch_size", None) or get_config().BATCH_SIZE
-                        ),
-                    )
-                preview, report = summary.finish(result)
+                if not outcome:  # not a BulkUpsertResource: after its transaction, then
+                    keep_outcome(result)
+                failed, preview, report = (
+                    outcome["failed"],
+                    outcome["preview"],
+                    outcome["report"],
+                )
             if log_entries is not None:
                 log_entries.close()
     except ImportCancelled as stop:
@@ -389,6 +408,21 @@ def _lost(job: ImportJob, exc: Exception) -> bool:
 def _failed(job: ImportJob, running: str, exc: Exception) -> None:
     if isinstance(exc, ReadError):
         message = exc.message
+    elif isinstance(exc, storage.StorageFull) or storage.disk_full(exc):
+        logger.warning("Import job %s: disk full: %s", job.pk, exc)
+        cause = exc.__cause__ if isinstance(exc, storage.StorageFull) else exc
+        error = getattr(cause, "strerror", None) or str(cause)
+        message = (
+            _(
+                "The server ran out of disk space during the preview (%(error)s): nothing "
+                "was written. Run the job again once space has been freed."
+            )
+            if running == State.PREVIEWING
+            else _(
+                "The server ran out of disk space during the import (%(error)s): nothing "
+                "was written. Run the job again once space has been freed."
+            )
+        ) % {"error": error}
     elif _lost(job, exc):
         logger.warning("Import job %s: database connection lost: %s", job.pk, loss_reason(exc))
         message = (

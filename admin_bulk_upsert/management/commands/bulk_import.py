@@ -35,6 +35,7 @@ from admin_bulk_upsert.files.reading import ReadError, supported_formats
 from admin_bulk_upsert.files.streaming import open_dataset
 from admin_bulk_upsert.gc_pause import import_owns_process
 from admin_bulk_upsert.jobs import transitions
+from admin_bulk_upsert.jobs.storage import StorageFull
 from admin_bulk_upsert.management import job_waiting
 from admin_bulk_upsert.management.job_waiting import ROWS_FAILED
 from admin_bulk_upsert.management.progress_bar import ProgressBar
@@ -194,17 +195,10 @@ class Command(BaseCommand):
             raise CommandError(
                 _("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror}
             ) from exc
-        job = transitions.create_job(
-            data,
-            user=None,
-            model_label=resource._meta.model._meta.label,
-            resource_path="" if model is not None else target,
-            file_name=path.name,
-            input_format=options["input_format"] or _format_from_name(path),
-            encoding=options["encoding"] or "",
-            unique_fields=options["unique_fields"] or [],
-            preview=options["dry_run"],
-        )
+        try:
+            job = self._create_job(data, resource, model, target, path, options)
+        except StorageFull as exc:
+            raise CommandError(exc.message) from exc
         if options["verbosity"] > 0 or not options["wait"]:
             # The id alone on stdout at verbosity 0, for scripts: JOB=$(manage.py ...).
             self.stdout.write(
@@ -225,6 +219,27 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             raise job_waiting.interrupted(job.pk) from None
         job_waiting.report(job, self.stdout, self.style, verbose=options["verbosity"] > 0)
+
+    def _create_job(
+        self,
+        data: bytes,
+        resource: Any,
+        model: Any,
+        target: str,
+        path: Path,
+        options: dict[str, Any],
+    ) -> Any:
+        return transitions.create_job(
+            data,
+            user=None,
+            model_label=resource._meta.model._meta.label,
+            resource_path="" if model is not None else target,
+            file_name=path.name,
+            input_format=options["input_format"] or _format_from_name(path),
+            encoding=options["encoding"] or "",
+            unique_fields=options["unique_fields"] or [],
+            preview=options["dry_run"],
+        )
 
     # --- setup -----------------------------------------------------------------
 
