@@ -58,10 +58,11 @@ class Config:
     #: request. Set ``False`` in a worker that runs several tasks at once on threads:
     #: the pause stops collection for every thread of the process.
     PAUSE_GC: bool = True
-    #: Whether such an import runs some PostgreSQL statements on a helper thread while
-    #: it reads the next rows. Never in a web request. ``False`` keeps them on the
-    #: import's own thread.
-    HELPER_THREADS: bool = True
+    #: Whether such an import runs its PostgreSQL lookups and writes on a helper thread
+    #: while it reads the next rows. Never in a web request. Off: measured side by side
+    #: (``benchmark_process_wide``) it gained nothing; turn it on where a measurement on
+    #: your own machines says it does.
+    HELPER_THREADS: bool = False
 
 
 #: What :func:`declared_option` returns when no ``Meta`` declares the option.

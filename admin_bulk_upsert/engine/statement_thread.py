@@ -9,8 +9,9 @@ after that runs after it, as it would have.
 
 Only where the import has the process to itself (the ``bulk_import`` command,
 a job worker's step: :func:`~admin_bulk_upsert.gc_pause.import_owns_process`)
-and the ``HELPER_THREADS`` setting is on: in a web request the statements stay
-on the request's thread. A helper thread runs in a copy of the caller's
+and the ``HELPER_THREADS`` setting is on (it is off by default: measured side
+by side, ``docs/operations.md``, it gained nothing); in a web request the
+statements always stay on the request's thread. A helper thread runs in a copy of the caller's
 ``contextvars`` context, so that what keeps state there (error reporting,
 tracing, a database execute wrapper) sees the import's context on its
 statements.

@@ -9,8 +9,7 @@ import tablib
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
-from admin_bulk_upsert.gc_pause import import_owns_process
-from tests.engine.builders import errors_of, stored, transactions_file
+from tests.engine.builders import errors_of, helper_threads, stored, transactions_file
 from tests.engine.resources import LooseTransactionResource, ProductResource, TransactionResource
 from tests.testapp.models import Account, LooseTransaction, Product, Transaction
 
@@ -230,7 +229,7 @@ class FailingLookupResource(TransactionResource):
 @pytest.fixture
 def owns_process():
     """Run as the ``bulk_import`` command and a worker's step do: with helper threads."""
-    with import_owns_process():
+    with helper_threads():
         yield
 
 

@@ -70,11 +70,13 @@ def test_what_the_helper_sets_stays_in_its_copy():
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="helper threads are PostgreSQL's")
-def test_helper_threads_only_where_the_import_owns_the_process(settings):
+def test_helper_threads_only_where_the_import_owns_the_process_and_when_asked(settings):
+    assert not helper_threads_allowed(connection)  # off by default
+    settings.ADMIN_BULK_UPSERT = {"HELPER_THREADS": True}
     assert not helper_threads_allowed(connection)  # a web request, a thread pool
     with import_owns_process():
         assert helper_threads_allowed(connection) is (
             not connection.features.uses_server_side_binding
         )
-        settings.ADMIN_BULK_UPSERT = {"HELPER_THREADS": False}
+        settings.ADMIN_BULK_UPSERT = {}
         assert not helper_threads_allowed(connection)
