@@ -61,7 +61,7 @@ def test_killed_import_connection_fails_the_job_then_run_again_imports_every_row
     _kill_the_import(worker_backend)
 
     job = _reaches(worker_backend, job, "failed", "done")
-    assert job.state == "failed"
+    assert job.state == "failed", worker_backend.logs()
     assert job.failure.startswith("The database connection was lost during the import (")
     assert job.failure.endswith("): nothing was written. Run the job again.")
     assert _table() == before
