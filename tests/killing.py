@@ -67,3 +67,26 @@ def long_transactions(using="default", seconds=1):
             return [row[0] for row in cursor.fetchall()]
     finally:
         other.close()
+
+
+def import_connection(model, using="default"):
+    """The id of the connection that runs an import of ``model`` in another process, or None.
+
+    MariaDB/MySQL: the connection that holds the model's import lock
+    (``IS_USED_LOCK``), else the long transaction that has written rows.
+    PostgreSQL: the long transaction.
+    """
+    other = connections.create_connection(using)
+    try:
+        if other.vendor == "mysql":
+            with other.cursor() as cursor:
+                cursor.execute(
+                    "SELECT IS_USED_LOCK(%s)", [f"admin_bulk_upsert:{model._meta.db_table}"]
+                )
+                (holder,) = cursor.fetchone()
+            if holder is not None:
+                return holder
+    finally:
+        other.close()
+    found = long_transactions(using)
+    return found[0] if len(found) == 1 else None

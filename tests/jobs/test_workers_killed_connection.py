@@ -8,8 +8,9 @@ every row. A revert whose connection is killed the same way changes nothing,
 says so, and can be asked again.
 
 The test finds the import's connection from its own, as an operator would:
-the one whose transaction has been open for a second or more (the job's
-progress is written in short transactions on another connection).
+on MariaDB the one holding the model's import lock, on PostgreSQL the one
+whose transaction has been open for a second or more (the job's progress is
+written in short transactions on another connection).
 """
 
 from __future__ import annotations
@@ -19,8 +20,18 @@ from django.contrib.auth.models import User
 from django.db import connection
 
 from admin_bulk_upsert.jobs import steps, transitions
-from tests.jobs.test_workers import _csv, _existing, _job, _keys_in_table, _reaches, _start, _table
-from tests.killing import backend_id, kill, long_transactions
+from tests.jobs.test_workers import (
+    _csv,
+    _existing,
+    _importing_mid_way,
+    _job,
+    _keys_in_table,
+    _reaches,
+    _start,
+    _table,
+)
+from tests.killing import backend_id, import_connection, kill
+from tests.testapp.models import LooseTransaction
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, databases="__all__"),
@@ -41,7 +52,7 @@ def accounts(transactional_db):
 
 def _kill_the_import(backend):
     """Kill the connection of the import the worker runs; return its id."""
-    (found,) = backend.wait_for(long_transactions, "the import's long transaction")
+    found = backend.wait_for(lambda: import_connection(LooseTransaction), "the import's connection")
     kill(found)
     return found
 
@@ -56,7 +67,7 @@ def test_killed_import_connection_fails_the_job_then_run_again_imports_every_row
         _csv(range(1_000), "after"), preview=False, pause=0.3, user=ann
     )  # 20 chunks: 6 s or more
     worker = worker_backend.start()
-    _reaches(worker_backend, job, "importing")
+    _importing_mid_way(worker_backend, job)
 
     _kill_the_import(worker_backend)
 
