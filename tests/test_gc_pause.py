@@ -243,3 +243,20 @@ def test_two_overlapping_pauses_do_not_switch_collection_back_on_under_each_othe
         "beside both": False,
     }
     assert gc.isenabled()
+
+
+def test_a_workers_step_owns_its_process_but_not_under_the_immediate_backend(settings):
+    from admin_bulk_upsert.gc_pause import owns_process
+    from admin_bulk_upsert.jobs import tasks
+    from admin_bulk_upsert.jobs.compat import DUMMY_BACKEND, IMMEDIATE_BACKEND
+
+    settings.TASKS = {
+        "default": {"BACKEND": IMMEDIATE_BACKEND},
+        "worker": {"BACKEND": DUMMY_BACKEND},
+    }
+    with tasks._step_process():
+        assert not owns_process()  # the step runs inside the request that queued it
+    settings.ADMIN_BULK_UPSERT = {"TASK_BACKEND": "worker"}
+    with tasks._step_process():
+        assert owns_process()
+    assert not owns_process()
