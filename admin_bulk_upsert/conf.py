@@ -60,6 +60,17 @@ class Config:
     #: Most records the HTTP API (:mod:`admin_bulk_upsert.drf`) imports within one request.
     API_SYNC_MAX_ROWS: int = 5000
 
+    #: Whether an import that has the process to itself (the ``bulk_import`` command, a
+    #: job worker's step) pauses Python's garbage collector while it runs. Never in a web
+    #: request. Set ``False`` in a worker that runs several tasks at once on threads:
+    #: the pause stops collection for every thread of the process.
+    PAUSE_GC: bool = True
+    #: Whether such an import runs its PostgreSQL lookups and writes on a helper thread
+    #: while it reads the next rows. Never in a web request. Off: measured side by side
+    #: (``benchmark_process_wide``) it gained nothing; turn it on where a measurement on
+    #: your own machines says it does.
+    HELPER_THREADS: bool = False
+
 
 #: What :func:`declared_option` returns when no ``Meta`` declares the option.
 UNDECLARED: Any = object()

@@ -176,6 +176,7 @@ class BulkUpsertResource(ModelResource):
         row_consumer: RowConsumer | None = None,
         on_chunk_written: ChunkWrittenCallback | None = None,
         lock_timeout: float | None = None,
+        before_transaction_end: Callable[[Result], None] | None = None,
         **kwargs: Any,
     ) -> Result:
         """Stock ``import_data``, plus ``unique_fields`` and a ``progress(done, total)`` callback.
@@ -193,6 +194,12 @@ class BulkUpsertResource(ModelResource):
         imported row by row by stock DIE (:meth:`stock_path_reason`) never
         call it.
 
+        With ``before_transaction_end``, it is called with the result once every
+        row and ``after_import`` are done, inside the import's transaction,
+        before stock commits it or rolls it back: what must be kept only if
+        the import is (a job's report, say) is written there, and an
+        exception it raises rolls the import back and propagates.
+
         The import holds a per-model lock (:mod:`.engine.import_lock`), so that two
         imports of the same model run one after the other; it waits for another
         import's lock up to ``lock_timeout`` seconds (default: the ``LOCK_TIMEOUT``
@@ -207,6 +214,8 @@ class BulkUpsertResource(ModelResource):
         self._row_consumer = row_consumer
         self._on_chunk_written = on_chunk_written
         self._lock_timeout = get_config().LOCK_TIMEOUT if lock_timeout is None else lock_timeout
+
+        self._before_transaction_end = before_transaction_end
         using = self.get_db_connection_name()
         with import_lock.lock_around_transaction(self._meta.model, using, self._lock_timeout):
             return super().import_data(  # type: ignore[no-any-return]
@@ -297,7 +306,13 @@ class BulkUpsertResource(ModelResource):
                 self.after_import(dataset, result, **kwargs)
         except Exception as exc:
             self.handle_import_error(result, exc, raise_errors)
+        self._transaction_ends(result)
         return result
+
+    def _transaction_ends(self, result: Result) -> None:
+        callback = getattr(self, "_before_transaction_end", None)
+        if callback is not None:
+            callback(result)
 
     # -- the stages ------------------------------------------------------------------
 
@@ -321,6 +336,7 @@ class BulkUpsertResource(ModelResource):
                 **kwargs,
             )
         self._report_progress(len(dataset), len(dataset))
+        self._transaction_ends(result)
         return result  # type: ignore[no-any-return]
 
     def _key_spec(self, headers: Sequence[str] | None, using: str) -> KeySpec | None:

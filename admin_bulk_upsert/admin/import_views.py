@@ -32,8 +32,8 @@ from ..conf import get_config
 from ..engine.import_lock import ImportLockTimeout
 from ..files.encodings import requested_encoding
 from ..files.reading import ReadError, read_dataset
-from ..gc_pause import paused_collection
 from ..jobs import transitions
+from ..jobs.storage import StorageFull, disk_full
 from ..reports.log_entries import write_log_entries
 from ..reports.preview import Preview, build_preview
 from . import column_map_step, staging
@@ -71,39 +71,66 @@ def import_view(model_admin: Any, request: HttpRequest, **kwargs: Any) -> HttpRe
             return _import_at_once(model_admin, request, form, resource, unique_fields, **kwargs)
         import_kwargs = model_admin.get_import_data_kwargs(request=request, form=form, **kwargs)
         file_name = form.cleaned_data["import_file"].name
-        form.staged_upload = staging.stage_upload(
-            form.data_bytes,
-            user_pk=request.user.pk,
-            model_label=model_admin.opts.label,
-            input_format=form.input_format,
-            resource_index=form.resources.index(form.resource_class),
-            unique_fields=unique_fields,
-            file_name=file_name,
-            encoding=form.text_encoding,
-            column_map=form.column_map,
-        )
         try:
-            result = resource.import_data(
-                form.dataset,
-                dry_run=True,
-                raise_errors=False,
-                unique_fields=unique_fields,
-                retain_instance_in_row_result=True,
-                file_name=file_name,
-                user=request.user,
-                lock_timeout=get_config().REQUEST_LOCK_TIMEOUT,
-                **import_kwargs,
+            preview = _stage_and_preview(
+                model_admin, request, form, resource, unique_fields, import_kwargs, file_name
             )
         except ImportLockTimeout:
             return _busy(model_admin, request, form.staged_upload, form)
-        with staging.open_preview_csv(form.staged_upload) as csv_file:
-            preview = _preview(result, resource, csv_file)
-        del result  # the instances it retains are no longer needed for rendering
+        except StorageFull as exc:
+            form.add_error(None, exc.message)
+            return render_import_page(model_admin, request, form, context)
         context["result"] = preview
         context["preview_token"] = form.staged_upload.token
         if preview.importable:
             context["confirm_form"] = model_admin.create_confirm_form(request, import_form=form)
     return render_import_page(model_admin, request, form, context)
+
+
+def _stage_and_preview(
+    model_admin: Any,
+    request: HttpRequest,
+    form: BulkUpsertImportForm,
+    resource: Any,
+    unique_fields: list[str],
+    import_kwargs: dict[str, Any],
+    file_name: str,
+) -> Preview:
+    """Stage the upload and dry-run it; a full disk leaves neither file behind.
+
+    Raises :class:`~admin_bulk_upsert.jobs.storage.StorageFull` when
+    ``STAGING_DIR``'s disk has no room for the upload or its preview CSV.
+    """
+    form.staged_upload = staging.stage_upload(
+        form.data_bytes,
+        user_pk=request.user.pk,
+        model_label=model_admin.opts.label,
+        input_format=form.input_format,
+        resource_index=form.resources.index(form.resource_class),
+        unique_fields=unique_fields,
+        file_name=file_name,
+        encoding=form.text_encoding,
+        column_map=form.column_map,
+    )
+    result = resource.import_data(
+        form.dataset,
+        dry_run=True,
+        raise_errors=False,
+        unique_fields=unique_fields,
+        retain_instance_in_row_result=True,
+        file_name=file_name,
+        user=request.user,
+        lock_timeout=get_config().REQUEST_LOCK_TIMEOUT,
+        **import_kwargs,
+    )
+    try:
+        with staging.open_preview_csv(form.staged_upload) as csv_file:
+            return _preview(result, resource, csv_file)
+    except OSError as exc:
+        staging.discard(form.staged_upload)
+        if disk_full(exc):
+            raise staging.staging_full(exc) from exc
+        raise
 
 
 def _start_job(
@@ -118,7 +145,7 @@ def _start_job(
             preview=not model_admin.is_skip_import_confirm_enabled(),
             **kwargs,
         )
-    except JobNotStartable as exc:
+    except (JobNotStartable, StorageFull) as exc:
         form.add_error(None, exc.message)
         return render_import_page(model_admin, request, form, {})
     return HttpResponseRedirect(job_url(model_admin, job))
@@ -253,16 +280,13 @@ def _preview(
     result: Result, resource: Any, csv_file: TextIO | None = None, *, show_changes: bool = True
 ) -> Preview:
     config = get_config()
-    # Every row result of the file is in memory: without the pause, the
-    # summary's allocations set off full collections that walk all of them.
-    with paused_collection():
-        return build_preview(
-            result,
-            resource,
-            max_rows=config.PREVIEW_ROWS if show_changes else 0,
-            max_errors=config.PREVIEW_ERRORS,
-            csv_file=csv_file,
-        )
+    return build_preview(
+        result,
+        resource,
+        max_rows=config.PREVIEW_ROWS if show_changes else 0,
+        max_errors=config.PREVIEW_ERRORS,
+        csv_file=csv_file,
+    )
 
 
 def _verified_upload(

@@ -26,8 +26,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from django.core import signing
+from django.utils.translation import gettext as _
 
 from ..conf import get_config
+from ..jobs.storage import StorageFull, disk_full
 
 SALT = "admin_bulk_upsert.admin.staging"
 _ID_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -170,8 +172,14 @@ def stage_upload(
     path = upload_path(upload)
     # O_EXCL: a random id never collides, but never write through someone's symlink either.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as staged:
-        staged.write(data)
+    try:
+        with os.fdopen(fd, "wb") as staged:
+            staged.write(data)
+    except OSError as exc:
+        path.unlink(missing_ok=True)  # no partial upload is kept
+        if disk_full(exc):
+            raise staging_full(exc) from exc
+        raise
     return upload
 
 
@@ -186,6 +194,18 @@ def restage(upload: StagedUpload, data: bytes) -> StagedUpload:
         unique_fields=upload.unique_fields,
         file_name=upload.file_name,
         encoding=upload.encoding,
+        column_map=upload.column_map,
+    )
+
+
+def staging_full(exc: OSError) -> StorageFull:
+    """The error an upload gets when ``STAGING_DIR``'s disk is full (shown on the form)."""
+    return StorageFull(
+        _(
+            "The server has no space left to keep this upload (%(error)s): nothing was "
+            "kept. Try again once space has been freed."
+        )
+        % {"error": exc.strerror or exc}
     )
 
 
