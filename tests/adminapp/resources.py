@@ -27,7 +27,10 @@ class ProductResource(BulkUpsertResource):
 
 
 class ArticleResource(BulkUpsertResource):
-    """A many-to-many column given by name; identical updates stay updates (stock's default)."""
+    """A many-to-many column given by name; identical updates stay updates (stock's default).
+
+    Instances are validated, so that a title too long makes an invalid row.
+    """
 
     tags = fields.Field(
         attribute="tags", column_name="tags", widget=ManyToManyWidget(FidelityTag, field="name")
@@ -37,3 +40,4 @@ class ArticleResource(BulkUpsertResource):
         model = FidelityArticle
         fields = ("code", "title", "tags")
         import_id_fields = ("code",)
+        clean_model_instances = True
