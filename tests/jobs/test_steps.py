@@ -60,6 +60,27 @@ def test_preview_then_confirm_imports_every_row_once(private_storage):
     assert not any(private_storage.rglob("*.upload"))
 
 
+def test_the_imports_report_names_the_changed_columns_as_the_previews_did():
+    user = User.objects.create_user("ann")
+    Product.objects.create(sku="A", name="old", price="1.00")
+    Product.objects.create(sku="S", name="same", price="5.00")
+    job = _start(user, _csv("A,new,1.00", "S,same,5.00", "B,b,2.00"))
+    job.refresh_from_db()
+    preview_report = job.report.open("rb").read().decode().splitlines()
+
+    transitions.confirm(job, transitions.confirm_token(job), user)
+    job.refresh_from_db()
+    assert job.state == "done", job.failure
+    import_report = job.report.open("rb").read().decode().splitlines()
+    assert import_report[1:] == [
+        "1,update,name,",
+        "2,update,,",  # matched, identical: stock's "update", no column changed
+        "3,new,id;code;sku;name;price;released;stock,",
+    ]
+    assert import_report == preview_report
+    assert job.summary["identical_updates"] == 1
+
+
 def test_replayed_or_foreign_confirm_imports_nothing():
     ann = User.objects.create_user("ann")
     bob = User.objects.create_user("bob")
