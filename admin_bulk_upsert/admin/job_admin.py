@@ -80,6 +80,16 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("rows"))
     def counts(self, job: ImportJob) -> str:
+        """What the job's last step did: a cancelled job imported nothing, a reverted one
+        lists what its revert deleted and restored, not the counts it had before."""
+        if job.state == ImportJob.State.CANCELLED:
+            return str(_("nothing imported"))
+        if job.state in (ImportJob.State.REVERTED, ImportJob.State.PARTLY_REVERTED):
+            totals = (job.revert_summary or {}).get("totals") or {}
+            return _("reverted: %(delete)s deleted, %(restore)s restored") % {
+                "delete": totals.get("delete", 0),
+                "restore": totals.get("restore", 0),
+            }
         if job.summary is None:
             return "—"
         return _(
