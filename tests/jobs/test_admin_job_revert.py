@@ -251,7 +251,7 @@ def test_a_superuser_reverts_someone_elses_import(background, reverter_client, s
     assert (job.state, job.reverted_by) == ("reverted", str(boss.pk))
 
 
-def test_a_queued_revert_shows_its_bar_and_cannot_be_cancelled(background, reverter_client, stored):
+def test_a_queued_revert_shows_no_bar_yet_and_cannot_be_cancelled(background, reverter_client, stored):
     job = import_file(reverter_client)
     token = revert_token_from(reverter_client.get(job_url(job, "import_job_revert")))
     background.ADMIN_BULK_UPSERT = {**background.ADMIN_BULK_UPSERT, "TASK_BACKEND": "dummy"}
@@ -261,7 +261,10 @@ def test_a_queued_revert_shows_its_bar_and_cannot_be_cancelled(background, rever
     job.refresh_from_db()
     assert job.state == "revert_queued"
     page = reverter_client.get(job_url(job)).content.decode()
-    assert "Revert in progress" in page
+    assert "Revert queued" in page
+    # No worker has it yet: no bar (the import's full bar would read as the revert's).
+    assert 'class="bulk-upsert-bar"' not in page
+    assert "Waiting for a worker to pick the job up." in page
     assert 'data-polls="true"' in page
     assert "data-watched-url" not in page  # a revert that fails is back to done: no changelist
     assert "Cancel import" not in page

@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.core import signing
 
 from admin_bulk_upsert.jobs import expiry, transitions
+from admin_bulk_upsert.jobs.models import ImportJob
 from admin_bulk_upsert.jobs.compat import DUMMY_BACKEND, IMMEDIATE_BACKEND
 from tests.files.test_spreadsheets import rewrite
 from tests.testapp.models import Product
@@ -79,6 +80,12 @@ def test_the_imports_report_names_the_changed_columns_as_the_previews_did():
     ]
     assert import_report == preview_report
     assert job.summary["identical_updates"] == 1
+
+    # A revert goes through the records the import changed or created, not the identical one.
+    ImportJob.objects.filter(pk=job.pk).update(state="reverting", rows_done=1)
+    job.refresh_from_db()
+    progress = job.progress()
+    assert (progress["rows_done"], progress["rows_total"], progress["percent"]) == (1, 2, 50.0)
 
 
 def test_replayed_or_foreign_confirm_imports_nothing():
