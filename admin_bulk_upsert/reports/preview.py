@@ -208,7 +208,9 @@ def _compared(row: RowResult, positions: list[int]) -> dict[int, tuple[str, str]
     values = row.compared_values(positions)
     if values is None:
         return {}
-    return {i: (force_str(old), force_str(new)) for i, (old, new) in zip(positions, values)}
+    return {
+        i: (force_str(old), force_str(new)) for i, (old, new) in zip(positions, values, strict=True)
+    }
 
 
 class PreviewBuilder:
@@ -381,7 +383,7 @@ class PreviewBuilder:
         row_errors: list[PreviewError],
     ) -> PreviewRow:
         """A failed row as the file held it, its cells at fault marked."""
-        held: dict[str, Any] = dict(zip(self._headers, values))
+        held: dict[str, Any] = dict(zip(self._headers, values, strict=False))
         if not held:
             held = dict(cells or {})
             if not held and row.errors:

@@ -106,9 +106,7 @@ def test_tag_changes_show_on_updated_and_new_rows(article_client, stored_article
 
 
 def test_preview_csv_names_tag_changes(article_client, stored_articles):
-    response = upload_articles(
-        article_client, ["A,same,red", "C,tags only,blue", "D,fresh,blue"]
-    )
+    response = upload_articles(article_client, ["A,same,red", "C,tags only,blue", "D,fresh,blue"])
     download = article_client.get(
         url("fidelityarticle", "import_preview_csv"),
         {"token": response.context["preview_token"]},
@@ -122,9 +120,7 @@ def test_preview_csv_names_tag_changes(article_client, stored_articles):
     ]
 
 
-def test_the_first_rows_shown_are_the_ones_that_change(
-    settings, article_client, stored_articles
-):
+def test_the_first_rows_shown_are_the_ones_that_change(settings, article_client, stored_articles):
     settings.ADMIN_BULK_UPSERT = {**settings.ADMIN_BULK_UPSERT, "PREVIEW_ROWS": 2}
     FidelityArticle.objects.bulk_create(
         FidelityArticle(code=f"S{i}", title="same") for i in range(5)

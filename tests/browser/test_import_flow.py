@@ -131,8 +131,7 @@ def check_preview(page, artifacts_dir: Path, screenshot: str, new_amount: str):
     # A column per field; an update marks its changed cell old -> new, the others quiet.
     # (text_content: the admin's CSS shows table headers in capitals)
     headers = [
-        th.text_content().strip()
-        for th in page.locator("table.bulk-upsert-changes thead th").all()
+        th.text_content().strip() for th in page.locator("table.bulk-upsert-changes thead th").all()
     ]
     assert headers == ["Row", "Outcome", "account", "datetime", "amount", "description"]
     rent = page.locator("table.bulk-upsert-changes tr.update", has_text="rent corrected")
@@ -158,7 +157,7 @@ def check_preview(page, artifacts_dir: Path, screenshot: str, new_amount: str):
     assert new.locator("td").nth(0).inner_text().strip() == "4"
     assert new.locator("td.import-type").inner_text().strip() == "New"
     values = [td.inner_text().strip() for td in new.locator("td.cell-new").all()]
-    assert dict(zip(headers[2:], values)) == {
+    assert dict(zip(headers[2:], values, strict=True)) == {
         "account": "A2",
         "datetime": "2024-01-03 12:00:00",
         "amount": new_amount,

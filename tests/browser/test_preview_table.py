@@ -60,7 +60,7 @@ def test_rows_that_change_or_fail_are_told_apart(admin_page, articles, tmp_path,
     labels = [row.locator(".bulk-upsert-label").inner_text().strip() for row in rows.all()]
     numbers = [row.locator("td.row-number").inner_text().strip() for row in rows.all()]
     # The identical row 1 is counted, not listed; row 5's title is too long.
-    assert list(zip(numbers, labels)) == [
+    assert list(zip(numbers, labels, strict=True)) == [
         ("2", "Update"),
         ("3", "Update"),
         ("4", "New"),

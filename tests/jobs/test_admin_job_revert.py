@@ -251,7 +251,9 @@ def test_a_superuser_reverts_someone_elses_import(background, reverter_client, s
     assert (job.state, job.reverted_by) == ("reverted", str(boss.pk))
 
 
-def test_a_queued_revert_shows_no_bar_yet_and_cannot_be_cancelled(background, reverter_client, stored):
+def test_a_queued_revert_shows_no_bar_yet_and_cannot_be_cancelled(
+    background, reverter_client, stored
+):
     job = import_file(reverter_client)
     token = revert_token_from(reverter_client.get(job_url(job, "import_job_revert")))
     background.ADMIN_BULK_UPSERT = {**background.ADMIN_BULK_UPSERT, "TASK_BACKEND": "dummy"}

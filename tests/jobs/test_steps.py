@@ -11,8 +11,8 @@ from django.contrib.auth.models import User
 from django.core import signing
 
 from admin_bulk_upsert.jobs import expiry, transitions
-from admin_bulk_upsert.jobs.models import ImportJob
 from admin_bulk_upsert.jobs.compat import DUMMY_BACKEND, IMMEDIATE_BACKEND
+from admin_bulk_upsert.jobs.models import ImportJob
 from tests.files.test_spreadsheets import rewrite
 from tests.testapp.models import Product
 
