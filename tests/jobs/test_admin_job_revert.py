@@ -317,6 +317,39 @@ def test_the_history_filters_and_lists_reverted_jobs(background, reverter_client
     for label in ["queued for revert", "reverting", "reverted", "partly reverted"]:
         assert f">{label}</a>" in everything, label
 
+    # The Rows column says what the last step did: the revert's counts for a reverted
+    # job, the preview's for a previewed one.
+    rows = re.findall(r'<td class="field-counts">(.*?)</td>', everything)
+    assert rows == [
+        "1 new, 0 updated, 0 unchanged, 0 invalid, 0 errors",
+        "reverted: 1 deleted, 2 restored",
+    ]
+
+
+def test_a_done_jobs_totals_are_headed_import_a_previewed_ones_preview(
+    background, reverter_client, stored
+):
+    job = import_file(reverter_client)
+    page = reverter_client.get(job_url(job)).content.decode()
+    assert '<h2 class="bulk-upsert-totals-heading">Import</h2>' in page
+
+    upload(reverter_client, csv_file([transaction_line("A2", 5, "1.000")]))
+    page = reverter_client.get(job_url(last_job())).content.decode()
+    assert '<h2 class="bulk-upsert-totals-heading">Preview</h2>' in page
+
+
+def test_a_cancelled_job_lists_no_counts_in_the_history(background, reverter_client, stored):
+    upload(reverter_client, csv_file([transaction_line("A2", 5, "1.000")]))
+    job = last_job()
+    reverter_client.post(job_url(job, "import_job_cancel"))
+    job.refresh_from_db()
+    assert job.state == "cancelled"
+
+    page = reverter_client.get(reverse("admin:admin_bulk_upsert_importjob_changelist"))
+    assert re.findall(r'<td class="field-counts">(.*?)</td>', page.content.decode()) == [
+        "nothing imported"
+    ]
+
 
 def test_a_stale_revert_in_the_cleanup_is_back_to_done(background, reverter_client, stored):
     job = import_file(reverter_client)
