@@ -117,7 +117,13 @@ def test_the_revert_preview_lists_the_record_changed_since_as_a_conflict(
     assert cells(page, "revert-column") == ["description"]
     assert cells(page, "revert-imported") == ["phone v2"]
     assert cells(page, "revert-current") == ["by hand"]
-    assert f'<a href="{url("transaction", "changelist")}{phone.pk}/change/">{phone.pk}</a>' in page
+    # Records are named by their str(), linked to their change page.
+    phone.refresh_from_db()
+    assert f'<a href="{url("transaction", "changelist")}{phone.pk}/change/">{phone}</a>' in page
+    # What a restore puts back: the imported value, then the value before the import.
+    assert cells(page, "revert-detail")[-1] == "description: rent v2 → rent"
+    created = Transaction.objects.get(description="food")
+    assert f'<a href="{url("transaction", "changelist")}{created.pk}/change/">{created}</a>' in page
     assert "Confirm revert" in page
     assert table() == before  # a preview changes nothing
 
