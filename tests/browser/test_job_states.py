@@ -50,9 +50,7 @@ def shoot(page, artifacts_dir: Path, name: str) -> None:
     page.screenshot(path=str(artifacts_dir / name), full_page=True)
 
 
-def test_a_confirmed_job_waiting_for_a_worker_shows_no_bar(
-    admin_page, superuser, artifacts_dir
-):
+def test_a_confirmed_job_waiting_for_a_worker_shows_no_bar(admin_page, superuser, artifacts_dir):
     page = admin_page
     page.set_viewport_size({"width": WIDTH, "height": 800})
     # The preview left its full count behind: rows done = rows total.
@@ -66,9 +64,7 @@ def test_a_confirmed_job_waiting_for_a_worker_shows_no_bar(
     shoot(page, artifacts_dir, "job-page-waiting.png")
 
 
-def test_the_history_shows_state_rows_and_duration_at_1280_px(
-    admin_page, superuser, artifacts_dir
-):
+def test_the_history_shows_state_rows_and_duration_at_1280_px(admin_page, superuser, artifacts_dir):
     page = admin_page
     page.set_viewport_size({"width": WIDTH, "height": 800})
     for i, state in enumerate(["done", "cancelled", "previewed", "importing"]):
