@@ -9,6 +9,9 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
+#: The package's version, read by setuptools (pyproject.toml) when the package is built.
+__version__ = "0.1.0.dev0"
+
 __all__ = [
     "BulkUpsertAdminMixin",
     "BulkUpsertResource",

@@ -34,8 +34,12 @@ class Config:
     STAGING_MAX_AGE: int = 3600
     #: Folder for staged uploads; ``None`` means a folder under the system temp dir.
     STAGING_DIR: str | None = None
-    #: Seconds an import waits for another import of the same model to finish.
+    #: Seconds an import (a job, the ``bulk_import`` command) waits for another import
+    #: of the same model to finish.
     LOCK_TIMEOUT: int = 300
+    #: Seconds an import or preview run in the admin's request waits for it, holding a
+    #: web server thread; then the page says another import is running.
+    REQUEST_LOCK_TIMEOUT: int = 5
     #: Whether the admin runs uploads as import jobs (:mod:`admin_bulk_upsert.jobs`):
     #: ``"auto"`` does when the task backend is not Django's immediate one.
     BACKGROUND_IMPORTS: bool | str = "auto"
@@ -53,6 +57,19 @@ class Config:
     UNDO_MAX_AGE_DAYS: int = 30
     #: Whether import jobs record undo data (about 4% of an import's time).
     RECORD_UNDO: bool = True
+    #: Most records the HTTP API (:mod:`admin_bulk_upsert.drf`) imports within one request.
+    API_SYNC_MAX_ROWS: int = 5000
+
+    #: Whether an import that has the process to itself (the ``bulk_import`` command, a
+    #: job worker's step) pauses Python's garbage collector while it runs. Never in a web
+    #: request. Set ``False`` in a worker that runs several tasks at once on threads:
+    #: the pause stops collection for every thread of the process.
+    PAUSE_GC: bool = True
+    #: Whether such an import runs its PostgreSQL lookups and writes on a helper thread
+    #: while it reads the next rows. Never in a web request. Off: measured side by side
+    #: (``benchmark_process_wide``) it gained nothing; turn it on where a measurement on
+    #: your own machines says it does.
+    HELPER_THREADS: bool = False
 
 
 #: What :func:`declared_option` returns when no ``Meta`` declares the option.

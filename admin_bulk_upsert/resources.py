@@ -34,9 +34,8 @@ from import_export.utils import atomic_if_using_transaction
 from import_export.widgets import ManyToManyWidget
 
 from .conf import UNDECLARED, declared_option, get_config
-from .engine import stock_fallback, validation
+from .engine import import_lock, stock_fallback, validation
 from .engine.chunk_changes import ChunkWrittenCallback
-from .engine.import_lock import model_import_lock
 from .engine.import_run import import_chunks
 from .engine.instances import import_instance_keeping_pk
 from .engine.keys import KeySpec
@@ -74,6 +73,7 @@ class BulkUpsertResource(ModelResource):
     _store_instance: bool = False
     _row_consumer: RowConsumer | None = None
     _on_chunk_written: ChunkWrittenCallback | None = None
+    _lock_timeout: float | None = None
 
     def __init__(self, unique_fields: Sequence[str] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -175,6 +175,8 @@ class BulkUpsertResource(ModelResource):
         progress: Progress | None = None,
         row_consumer: RowConsumer | None = None,
         on_chunk_written: ChunkWrittenCallback | None = None,
+        lock_timeout: float | None = None,
+        before_transaction_end: Callable[[Result], None] | None = None,
         **kwargs: Any,
     ) -> Result:
         """Stock ``import_data``, plus ``unique_fields`` and a ``progress(done, total)`` callback.
@@ -192,16 +194,30 @@ class BulkUpsertResource(ModelResource):
         imported row by row by stock DIE (:meth:`stock_path_reason`) never
         call it.
 
+        With ``before_transaction_end``, it is called with the result once every
+        row and ``after_import`` are done, inside the import's transaction,
+        before stock commits it or rolls it back: what must be kept only if
+        the import is (a job's report, say) is written there, and an
+        exception it raises rolls the import back and propagates.
+
         The import holds a per-model lock (:mod:`.engine.import_lock`), so that two
-        imports of the same model run one after the other.
+        imports of the same model run one after the other; it waits for another
+        import's lock up to ``lock_timeout`` seconds (default: the ``LOCK_TIMEOUT``
+        setting), then raises :class:`~.engine.import_lock.ImportLockTimeout`.
+        On PostgreSQL the lock is taken inside the import's transaction (and so
+        released with it, which a pooler in transaction mode needs); on
+        MariaDB/MySQL around it.
         """
         if unique_fields:
             self.set_unique_fields(unique_fields)
         self._progress = progress
         self._row_consumer = row_consumer
         self._on_chunk_written = on_chunk_written
+        self._lock_timeout = get_config().LOCK_TIMEOUT if lock_timeout is None else lock_timeout
+
+        self._before_transaction_end = before_transaction_end
         using = self.get_db_connection_name()
-        with model_import_lock(self._meta.model, using, get_config().LOCK_TIMEOUT):
+        with import_lock.lock_around_transaction(self._meta.model, using, self._lock_timeout):
             return super().import_data(  # type: ignore[no-any-return]
                 dataset,
                 dry_run=dry_run,
@@ -213,6 +229,23 @@ class BulkUpsertResource(ModelResource):
             )
 
     def import_data_inner(
+        self,
+        dataset: Any,
+        dry_run: bool,
+        raise_errors: bool,
+        using_transactions: bool,
+        collect_failed_rows: bool,
+        **kwargs: Any,
+    ) -> Result:
+        """Stock's, chunk by chunk; first thing in the import's transaction, the model's lock."""
+        using = self.get_db_connection_name()
+        timeout = get_config().LOCK_TIMEOUT if self._lock_timeout is None else self._lock_timeout
+        with import_lock.lock_in_transaction(self._meta.model, using, timeout):
+            return self._import_inner(
+                dataset, dry_run, raise_errors, using_transactions, collect_failed_rows, **kwargs
+            )
+
+    def _import_inner(
         self,
         dataset: Any,
         dry_run: bool,
@@ -273,7 +306,13 @@ class BulkUpsertResource(ModelResource):
                 self.after_import(dataset, result, **kwargs)
         except Exception as exc:
             self.handle_import_error(result, exc, raise_errors)
+        self._transaction_ends(result)
         return result
+
+    def _transaction_ends(self, result: Result) -> None:
+        callback = getattr(self, "_before_transaction_end", None)
+        if callback is not None:
+            callback(result)
 
     # -- the stages ------------------------------------------------------------------
 
@@ -297,6 +336,7 @@ class BulkUpsertResource(ModelResource):
                 **kwargs,
             )
         self._report_progress(len(dataset), len(dataset))
+        self._transaction_ends(result)
         return result  # type: ignore[no-any-return]
 
     def _key_spec(self, headers: Sequence[str] | None, using: str) -> KeySpec | None:

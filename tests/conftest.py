@@ -13,6 +13,9 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
+# The full-disk fixtures (a storage that fills up, a tiny tmpfs) of the admin and job tests.
+from tests.full_disk import full_job_storage, tiny_disk  # noqa: F401
+
 
 def _unreachable_reason() -> str | None:
     if settings.TEST_DB == "sqlite":

@@ -102,6 +102,11 @@ INSTALLED_APPS = [
 # The task backends the worker tests start real workers for (tests/jobs/workers.py);
 # those tests skip when the package is missing.
 INSTALLED_APPS += [app for app in ("django_tasks_db", "django_rq") if find_spec(app)]
+# The HTTP API (admin_bulk_upsert.drf) and its tests (tests/drf), when DRF is installed.
+INSTALLED_APPS += [app for app in ("rest_framework",) if find_spec(app)]
+if find_spec("drf_spectacular"):
+    # Set before the views are imported: drf-spectacular's decorators read it then.
+    REST_FRAMEWORK = {"DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema"}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

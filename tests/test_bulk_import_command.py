@@ -24,6 +24,18 @@ pytestmark = pytest.mark.django_db
 
 RESOURCE = "tests.test_bulk_import_command.TransactionResource"
 HEADER = "account,datetime,amount,description\n"
+#: A date or datetime no format reads is told Django's input formats, as examples.
+DATE_MESSAGE = (
+    "Enter a valid date. Formats accepted: 2024-01-31, 01/31/2024, 01/31/24, Jan 31 2024, "
+    "Jan 31, 2024, 31 Jan 2024, 31 Jan, 2024, January 31 2024, January 31, 2024, "
+    "31 January 2024, 31 January, 2024."
+)
+DATETIME_MESSAGE = (
+    "Enter a valid date/time. Formats accepted: 2024-01-31 14:30:00, "
+    "2024-01-31 14:30:00.000000, 2024-01-31 14:30, 01/31/2024 14:30:00, "
+    "01/31/2024 14:30:00.000000, 01/31/2024 14:30, 01/31/24 14:30:00, "
+    "01/31/24 14:30:00.000000, 01/31/24 14:30."
+)
 
 
 class TransactionResource(BulkUpsertResource):
@@ -206,7 +218,7 @@ def test_invalid_rows_are_reported_and_valid_rows_saved(tmp_path):
     assert "2 new, 0 updated, 0 skipped, 1 invalid, 0 errors." in stdout
     assert read_report(report) == [
         ["row", "column", "value", "message"],
-        ["2", "released", "not a date", "Value could not be parsed using defined formats."],
+        ["2", "released", "not a date", DATE_MESSAGE],
     ]
     assert sorted(Product.objects.values_list("sku", "released")) == [
         ("S1", datetime.date(2024, 1, 2)),
@@ -247,8 +259,8 @@ def test_row_errors_roll_back_and_go_to_the_chosen_report(tmp_path, accounts):
     assert Transaction.objects.count() == 0
     assert read_report(report) == [
         ["row", "column", "value", "message"],
-        ["2", "account", "NOPE", "Account matching query does not exist."],
-        ["3", "datetime", "not a date", "Value could not be parsed using defined formats."],
+        ["2", "account", "NOPE", "No account has number “NOPE”."],
+        ["3", "datetime", "not a date", DATETIME_MESSAGE],
     ]
 
 
@@ -468,3 +480,15 @@ def test_an_xlsx_cut_into_windows_imports_as_read_whole(tmp_path, accounts, monk
     assert cut == whole
     assert len(whole[1]) == 300
     assert whole[2][2][1][:3] == ["251", "datetime", "not a date"]
+
+
+def test_a_file_not_of_its_format_says_so(tmp_path):
+    path = tmp_path / "prices.csv"
+    path.write_bytes(b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n")
+
+    error, _stdout = run_failing(RESOURCE, path, "--no-progress")
+
+    assert str(error) == (
+        f"{path}: The file is not a CSV file: it looks like a PDF document. "
+        "Choose the format that matches it, or save it as CSV."
+    )

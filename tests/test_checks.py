@@ -433,6 +433,7 @@ class TestCheckSettings:
             ("PREVIEW_ROWS", -1, "an integer, 0 or more", 100),
             ("PREVIEW_ERRORS", None, "an integer, 0 or more", 200),
             ("LOCK_TIMEOUT", "5", "an integer, 0 or more", 300),
+            ("REQUEST_LOCK_TIMEOUT", -1, "an integer, 0 or more", 5),
             ("STAGING_DIR", 42, "a path (str or pathlib.Path) or None", None),
             ("BACKGROUND_IMPORTS", "yes", 'True, False or "auto"', "auto"),
             ("BACKGROUND_IMPORTS", None, 'True, False or "auto"', "auto"),

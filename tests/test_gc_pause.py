@@ -1,11 +1,19 @@
-"""The import pauses Python's cyclic collector, and must always give it back."""
+"""The import pauses Python's cyclic collector where it owns the process, and always gives it back.
+
+Where it does not (a web request, a thread pool), the collector keeps running
+for every other thread.
+"""
 
 import gc
+import threading
+import weakref
 from contextlib import contextmanager
 
 import pytest
+from django.test import override_settings
 from import_export.exceptions import ImportError as DieImportError
 
+from admin_bulk_upsert.gc_pause import import_owns_process, paused_collection
 from tests.engine.builders import transactions_file
 from tests.engine.resources import TransactionResource
 from tests.testapp.models import Account
@@ -18,6 +26,13 @@ def account():
     return Account.objects.create(number="A1", name="First")
 
 
+@pytest.fixture
+def owned():
+    """The test runs as the ``bulk_import`` command or a worker's step does."""
+    with import_owns_process():
+        yield
+
+
 class SeesCollector(TransactionResource):
     """Records whether automatic collection was on while each row was imported."""
 
@@ -27,7 +42,7 @@ class SeesCollector(TransactionResource):
         self.seen.append(gc.isenabled())
 
 
-def test_collection_is_paused_during_the_import_and_enabled_after():
+def test_collection_is_paused_during_the_import_and_enabled_after(owned):
     resource = SeesCollector()
     resource.seen = []
     resource.import_data(transactions_file(["A1", "2024-01-05 10:00:00", "1", "x"]))
@@ -35,14 +50,30 @@ def test_collection_is_paused_during_the_import_and_enabled_after():
     assert gc.isenabled()
 
 
-def test_collection_is_enabled_again_after_a_failed_import():
+def test_an_import_that_does_not_own_the_process_leaves_the_collector_running():
+    # A web request's import, or one on a thread pool.
+    resource = SeesCollector()
+    resource.seen = []
+    resource.import_data(transactions_file(["A1", "2024-01-05 10:00:00", "1", "x"]))
+    assert resource.seen == [True]
+
+
+@override_settings(ADMIN_BULK_UPSERT={"PAUSE_GC": False})
+def test_pause_gc_off_leaves_the_collector_running_where_the_import_owns_the_process(owned):
+    resource = SeesCollector()
+    resource.seen = []
+    resource.import_data(transactions_file(["A1", "2024-01-05 10:00:00", "1", "x"]))
+    assert resource.seen == [True]
+
+
+def test_collection_is_enabled_again_after_a_failed_import(owned):
     file = transactions_file(["NOPE", "2024-01-05 10:00:00", "1", "x"])
     with pytest.raises(DieImportError):
         TransactionResource().import_data(file, raise_errors=True)
     assert gc.isenabled()
 
 
-def test_a_caller_that_disabled_collection_keeps_it_disabled():
+def test_a_caller_that_disabled_collection_keeps_it_disabled(owned):
     gc.disable()
     try:
         TransactionResource().import_data(
@@ -73,7 +104,7 @@ def collections_while_paused():
         gc.callbacks.remove(record)
 
 
-def test_young_generations_are_collected_after_each_chunk_and_the_heap_never():
+def test_young_generations_are_collected_after_each_chunk_and_the_heap_never(owned):
     # Failing rows keep exceptions whose tracebacks form reference cycles;
     # they go with the chunk's collection. A full collection would walk every
     # row result kept so far.
@@ -83,7 +114,7 @@ def test_young_generations_are_collected_after_each_chunk_and_the_heap_never():
     assert collections == [1] * 5
 
 
-def test_young_generations_are_collected_once_per_written_chunk():
+def test_young_generations_are_collected_once_per_written_chunk(owned):
     # Also when the chunk is written (new records and updates) and, on
     # PostgreSQL, part of its work overlaps the write.
     from datetime import datetime
@@ -109,7 +140,7 @@ def test_young_generations_are_collected_once_per_written_chunk():
     assert collections == [1] * 3
 
 
-def test_reading_a_file_pauses_collection_and_gives_it_back():
+def test_reading_a_file_pauses_collection_and_gives_it_back(owned):
     from admin_bulk_upsert.files.reading import ReadError, read_dataset
 
     collections = []
@@ -134,3 +165,98 @@ def test_reading_a_file_pauses_collection_and_gives_it_back():
     with pytest.raises(ReadError):
         read_dataset(b"a,a\n1,2\n", filename="f.csv")
     assert gc.isenabled()
+
+
+class WaitsMidImport(TransactionResource):
+    """Stops at its first row until ``go`` is set, having set ``inside``."""
+
+    def before_import_row(self, row, **kwargs):
+        self.inside.set()
+        assert self.go.wait(60), "the test never let the import go on"
+
+
+def test_another_threads_garbage_is_collected_while_an_import_runs():
+    """An import in a web request: a thread beside it makes cycles, and they are collected.
+
+    Each cycle holds an object with a finalizer, which runs when the
+    collector frees the cycle (reference counting never can). Nobody calls
+    ``gc.collect()``: only automatic collection can run them.
+    """
+    resource = WaitsMidImport()
+    resource.inside, resource.go = threading.Event(), threading.Event()
+    freed = threading.Event()
+    made = []
+
+    def make_and_drop_cycles():
+        assert resource.inside.wait(60)
+        for _ in range(100_000):
+            node = {}
+            node["self"] = node  # a reference cycle, unreachable once dropped
+            holder = _Finalizable()
+            node["holder"] = holder
+            weakref.finalize(holder, freed.set)
+            made.append(1)
+            del node, holder
+            if freed.is_set():
+                break
+        resource.go.set()
+
+    other = threading.Thread(target=make_and_drop_cycles)
+    other.start()
+    resource.import_data(transactions_file(["A1", "2024-01-05 10:00:00", "1", "x"]))
+    other.join()
+    assert freed.is_set(), f"none of {len(made):,} cycles was collected during the import"
+
+
+class _Finalizable:
+    pass
+
+
+def test_two_overlapping_pauses_do_not_switch_collection_back_on_under_each_other():
+    first_in, second_out, first_may_leave = (threading.Event() for _ in range(3))
+    seen = {}
+
+    def first():
+        with import_owns_process(), paused_collection():
+            first_in.set()
+            assert second_out.wait(60)
+            seen["after the second ended"] = gc.isenabled()
+            assert first_may_leave.wait(60)
+
+    def second():
+        assert first_in.wait(60)
+        with import_owns_process(), paused_collection():
+            seen["during the second"] = gc.isenabled()
+        second_out.set()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    assert second_out.wait(60)
+    seen["beside both"] = gc.isenabled()
+    first_may_leave.set()
+    for thread in threads:
+        thread.join()
+    assert seen == {
+        "during the second": False,
+        "after the second ended": False,
+        "beside both": False,
+    }
+    assert gc.isenabled()
+
+
+def test_a_workers_step_owns_its_process_but_not_under_the_immediate_backend(settings):
+    from admin_bulk_upsert.gc_pause import owns_process
+    from admin_bulk_upsert.jobs import tasks
+    from admin_bulk_upsert.jobs.compat import DUMMY_BACKEND, IMMEDIATE_BACKEND
+
+    settings.TASKS = {
+        "default": {"BACKEND": IMMEDIATE_BACKEND},
+        "worker": {"BACKEND": DUMMY_BACKEND},
+    }
+    with tasks._step_process():
+        assert not owns_process()  # the step runs inside the request that queued it
+    settings.ADMIN_BULK_UPSERT = {"TASK_BACKEND": "worker"}
+    with tasks._step_process():
+        assert owns_process()
+    assert not owns_process()

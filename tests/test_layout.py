@@ -148,7 +148,45 @@ FORBIDDEN = {
     "integrations": ("admin", "jobs", "files", "reports", "management", "resources"),
     "reports": ("admin", "jobs", "management"),
     "jobs": ("admin", "management"),
+    # The HTTP API stands beside the admin: the engine through resources, files, reports.
+    "drf": ("admin", "management"),
+    # Matching headers to fields knows resources only by the instance it is given.
+    "column_mapping": (
+        "admin",
+        "jobs",
+        "management",
+        "engine",
+        "reports",
+        "resources",
+        "integrations",
+    ),
 }
+
+
+def _imports_drf(path: Path) -> bool:
+    for node in _import_nodes(ast.parse(path.read_text(), str(path))):
+        names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+        if isinstance(node, ast.ImportFrom):
+            names = [node.module or ""]
+        if any(name.split(".")[0] == "rest_framework" for name in names):
+            return True
+    return False
+
+
+def _in_drf_layer(module: str) -> bool:
+    return module == f"{PACKAGE}.drf" or module.startswith(f"{PACKAGE}.drf.")
+
+
+def test_only_the_drf_layer_imports_rest_framework():
+    # DRF is an optional extra: no other module may need it, nor import the layer that does.
+    inside = _in_drf_layer
+    assert any(_imports_drf(path) for module, path in MODULES.items() if inside(module))
+    wrong = sorted(
+        module
+        for module, path in MODULES.items()
+        if not inside(module) and (_imports_drf(path) or any(map(inside, GRAPH[module])))
+    )
+    assert wrong == []
 
 
 @pytest.mark.parametrize("layer", sorted(FORBIDDEN))

@@ -21,5 +21,5 @@ _given = json.loads(os.environ["ADMIN_BULK_UPSERT_WORKER_SETTINGS"])
 for _alias, _name in _given.pop("DATABASE_NAMES").items():
     DATABASES[_alias]["NAME"] = _name
 
-# TASKS, RQ_QUEUES, ADMIN_BULK_UPSERT.
+# TASKS, RQ_QUEUES, ADMIN_BULK_UPSERT; DATABASES when the test gives them whole (a pooler).
 globals().update(_given)

@@ -1,11 +1,12 @@
-"""The upload form (file, format, encoding, key columns) and the confirm form (a signed token).
+"""The upload form (file, format, encoding, key columns) and the confirm form (a token).
 
 The upload form reads the file while validating, so that every reason a file
 cannot be imported (too big, not a spreadsheet, wrong encoding, empty, header
-only, a key column missing) is a form error next to the file field, and
-nothing is staged or written. For a background import it reads the header
-only (:mod:`..files.headers`): the upload must return at once, and the worker
-reports what the rows hold on the job page.
+only, a key column missing while the resource has no mapping step) is a form
+error next to the file field, and nothing is staged or written. For a
+background import it reads the header only (:mod:`..files.headers`): the
+upload must return at once, and the worker reports what the rows hold on the
+job page.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.forms import ConfirmImportForm, ImportForm
 
+from ..column_mapping.targets import mapping_enabled
 from ..conf import get_config
 from ..files import encodings
 from ..files.headers import read_header
@@ -99,6 +101,8 @@ class BulkUpsertImportForm(ImportForm):
         self.data_bytes: bytes = b""
         self.dataset: Any = None
         self.headers: list[str] = []
+        #: ``{file header: field name}`` once the mapping step settled it (``{}``: none needed).
+        self.column_map: dict[str, str] = {}
 
     def clean_import_file(self) -> Any:
         upload = self.cleaned_data["import_file"]
@@ -161,7 +165,8 @@ class BulkUpsertImportForm(ImportForm):
             for name in chosen
             if force_str(resource.fields[name].column_name) not in headers
         ]
-        if missing:
+        if missing and not mapping_enabled(type(resource)):
+            # With the mapping step, the view asks which column holds the key instead.
             self.add_error(
                 "import_file",
                 _(

@@ -4,6 +4,13 @@ They are functions of the ModelAdmin so that :mod:`.mixins` stays a thin layer
 over DIE's ``ImportMixin`` hooks (``create_import_form``,
 ``get_import_resource_kwargs``, ``get_import_data_kwargs`` ...), which keep
 working for projects that override them.
+
+A preview or import run in the request waits for another import of the model
+(its lock, :mod:`admin_bulk_upsert.engine.import_lock`) only
+``REQUEST_LOCK_TIMEOUT`` seconds, not the ``LOCK_TIMEOUT`` of workers and the
+command, so that a web server thread is not held for minutes; the page then
+says that another import is running and, when import jobs run on a worker,
+offers to run this one as a job, which waits for its turn there.
 """
 
 from __future__ import annotations
@@ -20,15 +27,18 @@ from django.utils.translation import gettext_lazy as _
 from import_export.results import Result
 from import_export.signals import post_import
 
+from ..column_mapping.renames import apply_column_map
 from ..conf import get_config
+from ..engine.import_lock import ImportLockTimeout
 from ..files.encodings import requested_encoding
 from ..files.reading import ReadError, read_dataset
-from ..gc_pause import paused_collection
+from ..jobs import transitions
+from ..jobs.storage import StorageFull, disk_full
 from ..reports.log_entries import write_log_entries
 from ..reports.preview import Preview, build_preview
-from . import staging
+from . import column_map_step, staging
 from .forms import BulkUpsertImportForm
-from .job_start import JobNotStartable, start_job
+from .job_start import JobNotStartable, start_job, start_staged_job
 from .job_views import job_url
 
 
@@ -36,9 +46,23 @@ def import_view(model_admin: Any, request: HttpRequest, **kwargs: Any) -> HttpRe
     """Upload form; on POST, read the file, stage it and show a dry-run preview."""
     if not model_admin.has_import_permission(request):
         raise PermissionDenied
+    staged = None
+    if request.method == "POST" and column_map_step.TOKEN_FIELD in request.POST:
+        # The mapping page's answer: the file is the one staged when the page was shown.
+        staged = _verified_upload(model_admin, request, request.POST[column_map_step.TOKEN_FIELD])
+        if isinstance(staged, HttpResponse):
+            return staged
     form = model_admin.create_import_form(request)
+    if staged is not None:
+        try:
+            column_map_step.attach_staged_file(form, staged)
+        except staging.MissingUpload:
+            return _restart(model_admin, request, _UPLOAD_GONE)
     context: dict[str, Any] = {}
     if request.method == "POST" and form.is_valid():
+        mapping_page = column_map_step.resolve(model_admin, request, form, staged)
+        if mapping_page is not None:
+            return mapping_page
         if form.header_only:
             return _start_job(model_admin, request, form, **kwargs)
         resource = _resource(model_admin, request, form.resource_class, form=form, **kwargs)
@@ -47,34 +71,66 @@ def import_view(model_admin: Any, request: HttpRequest, **kwargs: Any) -> HttpRe
             return _import_at_once(model_admin, request, form, resource, unique_fields, **kwargs)
         import_kwargs = model_admin.get_import_data_kwargs(request=request, form=form, **kwargs)
         file_name = form.cleaned_data["import_file"].name
-        form.staged_upload = staging.stage_upload(
-            form.data_bytes,
-            user_pk=request.user.pk,
-            model_label=model_admin.opts.label,
-            input_format=form.input_format,
-            resource_index=form.resources.index(form.resource_class),
-            unique_fields=unique_fields,
-            file_name=file_name,
-            encoding=form.text_encoding,
-        )
-        result = resource.import_data(
-            form.dataset,
-            dry_run=True,
-            raise_errors=False,
-            unique_fields=unique_fields,
-            retain_instance_in_row_result=True,
-            file_name=file_name,
-            user=request.user,
-            **import_kwargs,
-        )
-        with staging.open_preview_csv(form.staged_upload) as csv_file:
-            preview = _preview(result, resource, csv_file)
-        del result  # the instances it retains are no longer needed for rendering
+        try:
+            preview = _stage_and_preview(
+                model_admin, request, form, resource, unique_fields, import_kwargs, file_name
+            )
+        except ImportLockTimeout:
+            return _busy(model_admin, request, form.staged_upload, form)
+        except StorageFull as exc:
+            form.add_error(None, exc.message)
+            return render_import_page(model_admin, request, form, context)
         context["result"] = preview
         context["preview_token"] = form.staged_upload.token
         if preview.importable:
             context["confirm_form"] = model_admin.create_confirm_form(request, import_form=form)
     return render_import_page(model_admin, request, form, context)
+
+
+def _stage_and_preview(
+    model_admin: Any,
+    request: HttpRequest,
+    form: BulkUpsertImportForm,
+    resource: Any,
+    unique_fields: list[str],
+    import_kwargs: dict[str, Any],
+    file_name: str,
+) -> Preview:
+    """Stage the upload and dry-run it; a full disk leaves neither file behind.
+
+    Raises :class:`~admin_bulk_upsert.jobs.storage.StorageFull` when
+    ``STAGING_DIR``'s disk has no room for the upload or its preview CSV.
+    """
+    form.staged_upload = staging.stage_upload(
+        form.data_bytes,
+        user_pk=request.user.pk,
+        model_label=model_admin.opts.label,
+        input_format=form.input_format,
+        resource_index=form.resources.index(form.resource_class),
+        unique_fields=unique_fields,
+        file_name=file_name,
+        encoding=form.text_encoding,
+        column_map=form.column_map,
+    )
+    result = resource.import_data(
+        form.dataset,
+        dry_run=True,
+        raise_errors=False,
+        unique_fields=unique_fields,
+        retain_instance_in_row_result=True,
+        file_name=file_name,
+        user=request.user,
+        lock_timeout=get_config().REQUEST_LOCK_TIMEOUT,
+        **import_kwargs,
+    )
+    try:
+        with staging.open_preview_csv(form.staged_upload) as csv_file:
+            return _preview(result, resource, csv_file)
+    except OSError as exc:
+        staging.discard(form.staged_upload)
+        if disk_full(exc):
+            raise staging.staging_full(exc) from exc
+        raise
 
 
 def _start_job(
@@ -89,7 +145,7 @@ def _start_job(
             preview=not model_admin.is_skip_import_confirm_enabled(),
             **kwargs,
         )
-    except JobNotStartable as exc:
+    except (JobNotStartable, StorageFull) as exc:
         form.add_error(None, exc.message)
         return render_import_page(model_admin, request, form, {})
     return HttpResponseRedirect(job_url(model_admin, job))
@@ -117,17 +173,12 @@ def confirm_view(model_admin: Any, request: HttpRequest, **kwargs: Any) -> HttpR
         resource_class = model_admin.get_import_resource_classes(request)[upload.resource_index]
     except IndexError:
         return HttpResponse(gettext("Unknown import resource."), status=400)
+    if "_background" in request.POST:
+        return _start_staged_job(model_admin, request, confirm_form, upload, resource_class)
     try:
         data = staging.claim_upload(upload)
     except staging.MissingUpload:
-        return _restart(
-            model_admin,
-            request,
-            _(
-                "The uploaded file is no longer available: it was imported already or it expired. "
-                "Please upload it again."
-            ),
-        )
+        return _restart(model_admin, request, _UPLOAD_GONE)
     try:
         dataset = read_dataset(
             data,
@@ -136,6 +187,7 @@ def confirm_view(model_admin: Any, request: HttpRequest, **kwargs: Any) -> HttpR
             encoding=upload.encoding or requested_encoding(model_admin.from_encoding),
         )
         resource = _resource(model_admin, request, resource_class, form=confirm_form, **kwargs)
+        apply_column_map(dataset, resource, upload.column_map)
         import_kwargs = model_admin.get_import_data_kwargs(
             request=request, form=confirm_form, **kwargs
         )
@@ -148,10 +200,19 @@ def confirm_view(model_admin: Any, request: HttpRequest, **kwargs: Any) -> HttpR
             upload.file_name,
             import_kwargs,
         )
+    except ImportLockTimeout:
+        # Staged again, under a new token, for the offer of a background job.
+        return _busy(model_admin, request, staging.restage(upload, data), None)
     except ReadError as exc:  # only if the reader changed between preview and confirm
         return _restart(model_admin, request, exc.message)
     finally:
         staging.discard(upload)
+
+
+_UPLOAD_GONE = _(
+    "The uploaded file is no longer available: it was imported already or it expired. "
+    "Please upload it again."
+)
 
 
 def preview_csv_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
@@ -219,16 +280,13 @@ def _preview(
     result: Result, resource: Any, csv_file: TextIO | None = None, *, show_changes: bool = True
 ) -> Preview:
     config = get_config()
-    # Every row result of the file is in memory: without the pause, the
-    # summary's allocations set off full collections that walk all of them.
-    with paused_collection():
-        return build_preview(
-            result,
-            resource,
-            max_rows=config.PREVIEW_ROWS if show_changes else 0,
-            max_errors=config.PREVIEW_ERRORS,
-            csv_file=csv_file,
-        )
+    return build_preview(
+        result,
+        resource,
+        max_rows=config.PREVIEW_ROWS if show_changes else 0,
+        max_errors=config.PREVIEW_ERRORS,
+        csv_file=csv_file,
+    )
 
 
 def _verified_upload(
@@ -282,6 +340,7 @@ def _write(
         unique_fields=unique_fields,
         file_name=file_name,
         user=request.user,
+        lock_timeout=get_config().REQUEST_LOCK_TIMEOUT,
         **import_kwargs,
     )
     failed = result.has_errors() or result.has_validation_errors()
@@ -315,6 +374,63 @@ def _write(
             current_app=model_admin.admin_site.name,
         )
     )
+
+
+def _busy(
+    model_admin: Any,
+    request: HttpRequest,
+    upload: staging.StagedUpload | None,
+    form: BulkUpsertImportForm | None,
+) -> TemplateResponse:
+    """The page saying another import of the model is running, with nothing imported.
+
+    When import jobs run on a worker, it offers to run this file as a job (the
+    staged ``upload``): the job waits there for the other import to end.
+    """
+    offer = upload is not None and transitions.jobs_run_on_workers()
+    if upload is not None and not offer:
+        staging.discard(upload)
+    message = _(
+        "Another import of %(model)s is running, so nothing was imported. Try again when it "
+        "has finished."
+    ) % {"model": model_admin.opts.verbose_name_plural}
+    context: dict[str, Any] = {"restart_message": message}
+    if offer:
+        context["background_token"] = upload.token  # type: ignore[union-attr]
+    return render_import_page(model_admin, request, form, context, status=409)
+
+
+def _start_staged_job(
+    model_admin: Any,
+    request: HttpRequest,
+    confirm_form: Any,
+    upload: staging.StagedUpload,
+    resource_class: Any,
+) -> HttpResponse:
+    """The offer of :func:`_busy` taken: the staged file becomes a job, previewed first.
+
+    Previewed again rather than imported at once: the other import is changing
+    the rows this file's preview (if any) was made from.
+    """
+    if not transitions.jobs_run_on_workers():
+        return HttpResponse(gettext("Import jobs do not run on a worker here."), status=400)
+    try:
+        data = staging.claim_upload(upload)
+    except staging.MissingUpload:
+        return _restart(
+            model_admin,
+            request,
+            _("The uploaded file is no longer available: it expired. Please upload it again."),
+        )
+    try:
+        job = start_staged_job(
+            model_admin, request, confirm_form, upload, data, resource_class, preview=True
+        )
+    except JobNotStartable as exc:
+        return _restart(model_admin, request, exc.message)
+    finally:
+        staging.discard(upload)
+    return HttpResponseRedirect(job_url(model_admin, job))
 
 
 def _import_at_once(

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from ..jobs import transitions
 from ..jobs.models import ImportJob
 from .forms import BulkUpsertImportForm
+from .staging import StagedUpload
 
 
 class JobNotStartable(Exception):
@@ -41,7 +42,68 @@ def start_job(
 
     Raises :class:`JobNotStartable` before anything is stored.
     """
-    resource_class = form.resource_class
+    return _create_job(
+        model_admin,
+        request,
+        form,
+        form.resource_class,
+        form.data_bytes,
+        file_name=form.cleaned_data["import_file"].name,
+        input_format=form.input_format,
+        unique_fields=list(form.cleaned_data["import_id_fields"]),
+        encoding=form.text_encoding,
+        column_map=form.column_map,
+        preview=preview,
+        **kwargs,
+    )
+
+
+def start_staged_job(
+    model_admin: Any,
+    request: HttpRequest,
+    form: Any,
+    upload: StagedUpload,
+    data: bytes,
+    resource_class: type,
+    *,
+    preview: bool,
+    **kwargs: Any,
+) -> ImportJob:
+    """:func:`start_job` for a file staged in the request (``data``, claimed from ``upload``).
+
+    ``form`` is the form of the request (the confirm form), passed to the hooks.
+    """
+    return _create_job(
+        model_admin,
+        request,
+        form,
+        resource_class,
+        data,
+        file_name=upload.file_name,
+        input_format=upload.input_format,
+        unique_fields=list(upload.unique_fields),
+        encoding=upload.encoding,
+        column_map=dict(upload.column_map),
+        preview=preview,
+        **kwargs,
+    )
+
+
+def _create_job(
+    model_admin: Any,
+    request: HttpRequest,
+    form: Any,
+    resource_class: type,
+    data: bytes,
+    *,
+    file_name: str,
+    input_format: str,
+    unique_fields: list[str],
+    encoding: str,
+    column_map: dict[str, str],
+    preview: bool,
+    **kwargs: Any,
+) -> ImportJob:
     resource_kwargs = _worker_kwargs(
         model_admin.get_import_resource_kwargs(request, form=form, **kwargs),
         request,
@@ -55,16 +117,17 @@ def start_job(
         hook="get_import_data_kwargs()",
     )
     return transitions.create_job(
-        form.data_bytes,
+        data,
         user=request.user,
         model_label=model_admin.opts.label,
-        file_name=form.cleaned_data["import_file"].name,
-        input_format=form.input_format,
-        unique_fields=list(form.cleaned_data["import_id_fields"]),
+        file_name=file_name,
+        input_format=input_format,
+        unique_fields=unique_fields,
         resource_path=resource_path(model_admin, resource_class),
         resource_kwargs=resource_kwargs,
         import_kwargs=import_kwargs,
-        encoding=form.text_encoding,
+        encoding=encoding,
+        column_map=column_map,
         admin_site=model_admin.admin_site.name,
         preview=preview,
     )

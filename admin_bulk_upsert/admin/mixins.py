@@ -4,7 +4,9 @@ Export is DIE's, unchanged. Import keeps DIE's URLs, hooks and templates but
 replaces three things stock DIE gets wrong for big files and shared admins:
 the preview shows totals and the first changes instead of every row, the
 confirm step carries a signed token bound to the user instead of a temp file
-name, and importing needs the add and change permissions.
+name, and importing needs the add and change permissions. The import formats
+offered are those the plugin reads (:mod:`..files.formats`): XLSX, XLS and
+ODS without tablib's optional packages.
 
 With background imports (:func:`..jobs.transitions.background_imports_enabled`,
 or ``import_in_background`` on the admin), the upload starts an import job
@@ -24,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from import_export.admin import ImportExportMixin
 
 from ..checks import check_resource_class
+from ..files.formats import import_formats
 from ..jobs import transitions
 from ..resources import bulk_resource_factory
 from . import import_views, job_views, revert_views
@@ -60,6 +63,14 @@ class BulkUpsertAdminMixin(ImportExportMixin):
                 self._default_resource_class = bulk_resource_factory(self.model)
             return [self._default_resource_class]
         return super().get_resource_classes(request)
+
+    def get_import_formats(self) -> list[Any]:
+        """DIE's ``import_formats``, with the formats the plugin reads offered without tablib's.
+
+        DIE offers XLSX only with openpyxl installed, XLS and ODS only with
+        their tablib extras; the plugin reads them with python-calamine.
+        """
+        return import_formats(self.import_formats)
 
     def check(self, **kwargs: Any) -> list[CheckMessage]:
         """Django's admin checks plus each import resource's (``admin_bulk_upsert.E00x``)."""

@@ -4,7 +4,8 @@ Stock DIE puts the temp file's bare name in the confirm form and imports (then
 deletes) whatever file a POST names. Here the confirm form carries a token
 signed with ``django.core.signing``: it names a random staged-file id and binds
 it to the uploading user, the model, the input format, the text encoding the
-preview read it with, the chosen key fields and the SHA-256 of the content.
+preview read it with, the chosen key fields, the column mapping and the SHA-256
+of the content.
 The token is verified before the disk is touched, so a forged or foreign token
 can neither read nor delete anything.
 
@@ -25,8 +26,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from django.core import signing
+from django.utils.translation import gettext as _
 
 from ..conf import get_config
+from ..jobs.storage import StorageFull, disk_full
 
 SALT = "admin_bulk_upsert.admin.staging"
 _ID_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -73,6 +76,8 @@ class StagedUpload:
     sha256: str
     #: The encoding the preview decoded a text file with (``""``: a spreadsheet).
     encoding: str = ""
+    #: ``{file header: field name}`` chosen on the mapping page (empty: headers matched).
+    column_map: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def as_payload(self) -> dict[str, Any]:
         return {
@@ -85,6 +90,7 @@ class StagedUpload:
             "n": self.file_name,
             "h": self.sha256,
             "e": self.encoding,
+            "c": self.column_map,
         }
 
     @classmethod
@@ -100,6 +106,7 @@ class StagedUpload:
                 file_name=str(payload["n"]),
                 sha256=str(payload["h"]),
                 encoding=str(payload.get("e", "")),
+                column_map={str(k): str(v) for k, v in dict(payload.get("c") or {}).items()},
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise TamperedToken("malformed staging token") from exc
@@ -146,6 +153,7 @@ def stage_upload(
     unique_fields: list[str] | tuple[str, ...],
     file_name: str,
     encoding: str = "",
+    column_map: dict[str, str] | None = None,
 ) -> StagedUpload:
     """Write ``data`` to a new staged file and describe it; expired uploads are removed first."""
     cleanup_expired()
@@ -159,13 +167,46 @@ def stage_upload(
         file_name=os.path.basename(file_name)[:200],
         sha256=hashlib.sha256(data).hexdigest(),
         encoding=encoding,
+        column_map=dict(column_map or {}),
     )
     path = upload_path(upload)
     # O_EXCL: a random id never collides, but never write through someone's symlink either.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as staged:
-        staged.write(data)
+    try:
+        with os.fdopen(fd, "wb") as staged:
+            staged.write(data)
+    except OSError as exc:
+        path.unlink(missing_ok=True)  # no partial upload is kept
+        if disk_full(exc):
+            raise staging_full(exc) from exc
+        raise
     return upload
+
+
+def restage(upload: StagedUpload, data: bytes) -> StagedUpload:
+    """Stage ``data`` (claimed from ``upload``) again, under a new id and token."""
+    return stage_upload(
+        data,
+        user_pk=upload.user_pk,
+        model_label=upload.model_label,
+        input_format=upload.input_format,
+        resource_index=upload.resource_index,
+        unique_fields=upload.unique_fields,
+        file_name=upload.file_name,
+        encoding=upload.encoding,
+        column_map=upload.column_map,
+    )
+
+
+def staging_full(exc: OSError) -> StorageFull:
+    """The error an upload gets when ``STAGING_DIR``'s disk is full (shown on the form)."""
+    return StorageFull(
+        _(
+            "The server has no space left to keep this upload (%(error)s): nothing was "
+            "kept. Try again once space has been freed."
+        )
+        % {"error": exc.strerror or exc}
+    )
 
 
 def load_token(token: str, *, user_pk: Any, model_label: str) -> StagedUpload:
@@ -200,6 +241,20 @@ def claim_upload(upload: StagedUpload) -> bytes:
     data = claimed.read_bytes()
     if hashlib.sha256(data).hexdigest() != upload.sha256:
         claimed.unlink(missing_ok=True)
+        raise MissingUpload("staged upload does not match its token")
+    return data
+
+
+def read_upload(upload: StagedUpload) -> bytes:
+    """The staged content, left in place (the mapping step reads it, the confirm claims it).
+
+    Raises :class:`MissingUpload` if it is gone or no longer matches the token.
+    """
+    try:
+        data = upload_path(upload).read_bytes()
+    except FileNotFoundError as exc:
+        raise MissingUpload("staged upload not found") from exc
+    if hashlib.sha256(data).hexdigest() != upload.sha256:
         raise MissingUpload("staged upload does not match its token")
     return data
 

@@ -16,6 +16,7 @@ from typing import Any
 from django.core.checks import CheckMessage, Error, Warning
 from django.db import models
 
+from ..column_mapping.matching import normalise
 from ..conf import UNDECLARED, declared_option
 from ..engine.keys import concrete_field
 from ..engine.write_mode import (
@@ -27,6 +28,7 @@ from ..engine.write_mode import (
     model_write_path,
 )
 from ..resources import BulkUpsertResource
+from .pooling import check_resource_pooling
 from .settings import is_int
 
 
@@ -55,8 +57,10 @@ def check_resource_class(resource_class: Any, obj: Any = None) -> list[CheckMess
     key_messages = _check_key(resource_class, name, target)
     messages += key_messages
     messages += _check_allowed_key_fields(resource_class, name, target)
+    messages += _check_column_mapping(resource_class, name, target)
     if not key_messages:
         messages += _check_key_constraint(resource_class, name, target)
+    messages += check_resource_pooling(resource_class, name, target)
     return messages
 
 
@@ -198,6 +202,64 @@ def _check_allowed_key_fields(resource_class: Any, name: str, target: Any) -> li
             # A key field without a column is reported once, as a key field.
             messages.append(_not_concrete(name, "allowed_import_id_fields", field_name, target))
     return messages
+
+
+def _check_column_mapping(resource_class: Any, name: str, target: Any) -> list[CheckMessage]:
+    """E011 for a ``Meta.column_aliases`` the mapping step cannot read, or a non-boolean
+    ``Meta.column_mapping``.
+
+    Aliases must be ``{field name: [header, ...]}``, each field one of the
+    resource's, and no header may be the alias of two fields (the step could
+    not tell which one a file column fills).
+    """
+    problems = []
+    switch = declared_option(resource_class, "column_mapping")
+    if switch is not UNDECLARED and not isinstance(switch, bool):
+        problems.append(f"{name}.Meta.column_mapping is {switch!r}; it must be True or False.")
+    aliases = declared_option(resource_class, "column_aliases")
+    if aliases is not UNDECLARED:
+        problems += _alias_problems(resource_class, name, aliases)
+    return [
+        Error(
+            problem,
+            hint="Declare Meta.column_aliases = {'field_name': ['Header', ...]} with the "
+            "resource's field names, each header listed under one field only, and "
+            "Meta.column_mapping = False only to turn the mapping step off.",
+            obj=target,
+            id="admin_bulk_upsert.E011",
+        )
+        for problem in problems
+    ]
+
+
+def _alias_problems(resource_class: Any, name: str, aliases: Any) -> list[str]:
+    if not isinstance(aliases, dict):
+        return [f"{name}.Meta.column_aliases is {aliases!r}; it must be a dict."]
+    problems = []
+    owner: dict[str, str] = {}
+    for field_name, headers in aliases.items():
+        if field_name not in resource_class.fields:
+            problems.append(
+                f"{name}.Meta.column_aliases names {field_name!r}, "
+                "which is not a field of the resource."
+            )
+            continue
+        if not isinstance(headers, (list, tuple)) or not all(
+            isinstance(header, str) and header.strip() for header in headers
+        ):
+            problems.append(
+                f"{name}.Meta.column_aliases[{field_name!r}] is {headers!r}; it must be a "
+                "list of non-blank headers."
+            )
+            continue
+        for header in headers:
+            other = owner.setdefault(normalise(header), field_name)
+            if other != field_name:
+                problems.append(
+                    f"{name}.Meta.column_aliases gives {header!r} to both {other!r} and "
+                    f"{field_name!r}."
+                )
+    return problems
 
 
 def _fields_hint(resource_class: Any, option: str) -> str:

@@ -25,6 +25,7 @@ from ..gc_pause import paused_collection
 from .chunks import import_chunk, record_rows
 from .finishing import BlankSnapshots
 from .keys import KeySpec
+from .lost_connection import raise_if_lost
 from .planning import RowWork
 from .widget_cleaning import fast_widget_cleaning
 
@@ -79,6 +80,7 @@ def import_chunks(
                 idle_work=chunks.read_next,
                 write_how=write_how,
             )
+            raise_if_lost([error for work in chunk for error in work.result.errors])
             record_rows(resource, result, chunk, raise_errors, collect_failed_rows)
             done += len(chunk)
             # The rows' scaffolding goes now, by reference counting, rather

@@ -6,14 +6,27 @@ Python would only wait. psycopg runs one statement at a time per connection
 started on a helper thread, through a cursor made on this one, keeps its
 place in the connection's order once it is sent: anything this thread sends
 after that runs after it, as it would have.
+
+Only where the import has the process to itself (the ``bulk_import`` command,
+a job worker's step: :func:`~admin_bulk_upsert.gc_pause.import_owns_process`)
+and the ``HELPER_THREADS`` setting is on (it is off by default: measured side
+by side, ``docs/operations.md``, it gained nothing); in a web request the
+statements always stay on the request's thread. A helper thread runs in a copy of the caller's
+``contextvars`` context, so that what keeps state there (error reporting,
+tracing, a database execute wrapper) sees the import's context on its
+statements.
 """
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
+
+from ..conf import get_config
+from ..gc_pause import owns_process
 
 T = TypeVar("T")
 
@@ -23,8 +36,14 @@ def helper_threads_allowed(connection: Any) -> bool:
 
     PostgreSQL only, and not with ``server_side_binding``: Django's query
     logging then opens a cursor of its own, which a helper thread may not.
+    Only where the import owns the process, and ``HELPER_THREADS`` is on.
     """
-    return connection.vendor == "postgresql" and not connection.features.uses_server_side_binding
+    return (
+        connection.vendor == "postgresql"
+        and not connection.features.uses_server_side_binding
+        and owns_process()
+        and get_config().HELPER_THREADS
+    )
 
 
 def statement_sent(connection: Any) -> Callable[[], bool]:
@@ -63,7 +82,10 @@ def in_background(
         except BaseException as exc:  # raised by the waiting call
             outcome.append((False, exc))
 
-    helper = threading.Thread(target=run, name=f"admin_bulk_upsert-{name}", daemon=True)
+    context = contextvars.copy_context()
+    helper = threading.Thread(
+        target=context.run, args=(run,), name=f"admin_bulk_upsert-{name}", daemon=True
+    )
     helper.start()
     if begun is not None:
         while not outcome and not begun():

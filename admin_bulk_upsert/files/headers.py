@@ -9,8 +9,8 @@ presence of one data row. Anything found later in the file (a row wider than
 the header, bytes that are not UTF-8 on line 80,000) is the worker's to report
 on the job page, with the same message the full read gives.
 
-CSV and TSV are decoded from their first bytes only and XLSX streams its first
-two rows; other formats go through DIE's readers, which read the whole file.
+CSV and TSV are decoded from their first bytes only and XLSX parses its first
+window of rows; other formats are read whole (:func:`.reading.read_dataset`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import zipfile
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -32,9 +31,10 @@ from .reading import (
     _header_names,
     _pick_delimiter,
     _resolve_format,
+    check_table_text,
     read_dataset,
 )
-from .spreadsheets import ZIP_MAGIC, not_a_workbook_message
+from .spreadsheets import SpreadsheetError, open_sheet
 
 __all__ = ["read_header"]
 
@@ -59,6 +59,7 @@ def read_header(
     if not data.strip():
         raise ReadError(_("The file is empty."), code="no_data")
     if fmt in _DELIMITERS:
+        check_table_text(data, fmt, encoding)
         headers, first_row = _delimited_header(
             data, _DELIMITERS[fmt], encoding or encodings.detect_encoding(data)
         )
@@ -140,22 +141,21 @@ def _first_rows(
 
 
 def _xlsx_header(data: bytes) -> tuple[list[Any], list[Any] | None]:
+    """The first row, and the first row after it with a value, as the full read gives them.
+
+    The sheet is parsed a window of rows at a time (:func:`.spreadsheets.open_sheet`),
+    so that only its first window is parsed however long it is, into the cells
+    the full read gives (calamine's, shaped by :mod:`.cells`).
+    """
     try:
-        import openpyxl  # optional: the xlsx extra (tablib[xlsx])
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise ReadError(_("Reading XLSX files needs openpyxl (pip install tablib[xlsx]).")) from exc
-    if not data.startswith(ZIP_MAGIC):
-        raise ReadError(not_a_workbook_message(data, "xlsx"))
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ReadError(not_a_workbook_message(data, "xlsx")) from exc
-    try:
-        values = workbook.active.iter_rows(values_only=True)
-        header_row = next(values, None)
-        if header_row is None:
-            raise ReadError(_("The file is empty."), code="no_data")
-        first_row = next((row for row in values if not all(value is None for value in row)), None)
-    finally:
-        workbook.close()
+        rows = iter(open_sheet(io.BytesIO(data), "xlsx"))
+        try:
+            header_row = next(rows, None)
+            first_row = next((row for row in rows if any(v is not None for v in row)), None)
+        finally:
+            rows.close()  # type: ignore[attr-defined]  # a generator: its spill file closes
+    except SpreadsheetError as exc:
+        raise ReadError(str(exc)) from exc
+    if header_row is None:
+        raise ReadError(_("The file is empty."), code="no_data")
     return list(header_row), (list(first_row) if first_row is not None else None)

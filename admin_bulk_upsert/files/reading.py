@@ -37,6 +37,7 @@ from import_export.formats.base_formats import DEFAULT_FORMATS
 
 from ..gc_pause import paused_collection
 from . import encodings
+from .file_kinds import not_a_table_message
 from .spreadsheets import (
     OLE_MAGIC,
     SPREADSHEET_FORMATS,
@@ -50,6 +51,8 @@ __all__ = ["ReadError", "read_dataset", "supported_formats"]
 #: Formats read without DIE's format classes, with the delimiter for text ones.
 _DELIMITERS = {"csv": ",", "tsv": "\t"}
 _ALIASES = {"xlsm": "xlsx", "txt": "csv", "yml": "yaml"}
+#: The format named in messages about a delimited file.
+_TABLE_FORMATS = {delimiter: fmt for fmt, delimiter in _DELIMITERS.items()}
 
 
 class ReadError(ValueError):
@@ -145,9 +148,9 @@ def _die_formats() -> dict[str, Any]:
 # --- CSV / TSV ---------------------------------------------------------------
 
 
-def _decode(data: bytes, encoding: str | None) -> str:
-    if b"\x00" in data[:8192] and not (encoding or "").lower().startswith("utf-16"):
-        raise ReadError(_not_text_message(data))
+def _decode(data: bytes, encoding: str | None, fmt: str = "csv") -> str:
+    if b"\x00" in data[:8192] and not _is_utf16(encoding):
+        raise ReadError(_not_text_message(data, fmt))
     try:
         text, _used = encodings.decode(data, encoding)
     except encodings.DecodeError as exc:
@@ -159,18 +162,32 @@ def _decode(data: bytes, encoding: str | None) -> str:
     return text
 
 
-def _not_text_message(data: bytes) -> str:
-    if data.startswith(ZIP_MAGIC) or data.startswith(OLE_MAGIC):
-        return _(
-            "The file looks like a spreadsheet (Excel), not a text file. "
-            "Choose the matching format, or save it as CSV."
-        )
-    return _("The file is not a text (CSV) file: it contains binary data.")
+def _is_utf16(encoding: str | None) -> bool:
+    return (encoding or "").lower().startswith("utf-16")
+
+
+def _not_text_message(data: bytes, fmt: str = "csv") -> str:
+    return not_a_table_message(data, fmt) or _(
+        "The file is not a %(format)s file: it contains binary data."
+    ) % {"format": fmt.upper()}
+
+
+def check_table_text(head: bytes, fmt: str, encoding: str | None) -> None:
+    """Refuse a CSV or TSV whose first bytes show another kind of file (a PDF, an image...).
+
+    Such a file would decode as Windows-1252 and be read as a table of garbage.
+    """
+    if _is_utf16(encoding):
+        return  # its NUL bytes and byte order mark are text
+    message = not_a_table_message(head, fmt)
+    if message is not None:
+        raise ReadError(message)
 
 
 def _read_delimited(
     data: bytes, delimiter: str, encoding: str | None
 ) -> tuple[list[str], list[list[Any]]]:
+    check_table_text(data, _TABLE_FORMATS[delimiter], encoding)
     text = _decode(data, encoding)
     delimiter = _pick_delimiter(text, delimiter)
     # newline="" lets csv see the line breaks inside quoted cells.
@@ -271,7 +288,7 @@ def _read_with_die(
     data: bytes, name: str, encoding: str | None
 ) -> tuple[list[str], list[list[Any]]]:
     fmt = _die_formats()[name]
-    stream: bytes | str = data if fmt.is_binary() else _decode(data, encoding)
+    stream: bytes | str = data if fmt.is_binary() else _decode(data, encoding, name)
     try:
         dataset = fmt.create_dataset(stream)
     except Exception as exc:  # each tablib reader raises its own parser's errors

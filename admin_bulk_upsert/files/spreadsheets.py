@@ -44,6 +44,7 @@ from .cells import (
     has_empty_cell,
     restore_error_cells,
 )
+from .file_kinds import HEAD_BYTES, OLE_MAGIC, ZIP_MAGIC, not_a_workbook_hint
 from .large_sheets import WindowedSheetRows
 from .xlsx_parts import error_cells, xlsx_parts
 from .xlsx_windows import SheetWindows
@@ -67,8 +68,6 @@ MAX_UNCOMPRESSED = 2 * 1024**3
 MAX_RATIO = 200
 _RATIO_FLOOR = 64 * 1024**2
 
-ZIP_MAGIC = b"PK\x03\x04"
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls and other MS Office files
 #: Rows made into Python objects at a time by :class:`SheetRows`.
 _CHUNK_ROWS = 1000
 
@@ -110,7 +109,7 @@ def open_sheet(
     are read for a sheet found broken further on.
     """
     start = file.tell()
-    head = file.read(len(OLE_MAGIC))
+    head = file.read(HEAD_BYTES)  # the container's magic, and what else the file may be
     file.seek(start)
     _check_container(head, fmt)
     archive = _open_zip(file, head, fmt) if fmt != "xls" else None
@@ -198,20 +197,27 @@ class SheetRows:
 def _check_container(head: bytes, fmt: str) -> None:
     if fmt == "xls":
         if not head.startswith(OLE_MAGIC):
-            raise SpreadsheetError(_("The file is not a valid XLS workbook."))
+            raise SpreadsheetError(not_a_workbook_message(head, fmt))
     elif not head.startswith(ZIP_MAGIC):
         raise SpreadsheetError(not_a_workbook_message(head, fmt))
 
 
 def not_a_workbook_message(head: bytes, fmt: str) -> str:
-    """The message for a file that is not a workbook of ``fmt``, given its first bytes."""
+    """The message for a file that is not a workbook of ``fmt``, given its first bytes.
+
+    It says what the file looks like when its first bytes show it
+    (:mod:`.file_kinds`): a CSV chosen as XLSX is told to choose CSV.
+    """
     if fmt == "ods":
-        return _("The file is not a valid ODS spreadsheet.")
-    if fmt == "xls":
-        return _("The file is not a valid XLS workbook.")
-    if head.startswith(OLE_MAGIC):
+        message = _("The file is not a valid ODS spreadsheet.")
+    elif fmt == "xls":
+        message = _("The file is not a valid XLS workbook.")
+    elif head.startswith(OLE_MAGIC):
         return _("The file is an old Excel (.xls) workbook or encrypted. Save it as .xlsx.")
-    return _("The file is not a valid XLSX workbook.")
+    else:
+        message = _("The file is not a valid XLSX workbook.")
+    hint = not_a_workbook_hint(head, fmt)
+    return f"{message} {hint}" if hint else message
 
 
 def _open_zip(file: IO[bytes], head: bytes, fmt: str) -> zipfile.ZipFile:

@@ -20,7 +20,7 @@ from typing import IO, Any
 from django.utils.translation import gettext as _
 
 from . import encodings
-from .reading import ReadError, _not_text_message, _pick_delimiter
+from .reading import _TABLE_FORMATS, ReadError, _pick_delimiter, check_table_text
 from .shape import Shape
 
 #: Bytes read at a time.
@@ -35,8 +35,7 @@ class TextShape(Shape):
     ) -> None:
         self.file = file
         self.start = start
-        if b"\x00" in head and not (encoding or "").lower().startswith("utf-16"):
-            raise ReadError(_not_text_message(head))
+        check_table_text(head, _TABLE_FORMATS.get(delimiter, "csv"), encoding)
         try:
             codecs.lookup(encoding or "utf-8")
         except LookupError as exc:

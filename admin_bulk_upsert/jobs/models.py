@@ -96,6 +96,9 @@ class ImportJob(models.Model):
     input_format = models.CharField(_("format"), max_length=20)
     encoding = models.CharField(_("encoding"), max_length=40, blank=True)
     unique_fields = models.JSONField(_("key columns"), default=list)
+    #: ``{file header: field name}`` chosen on the mapping page or given to ``bulk_import
+    #: --map`` (``""``: column ignored); empty when the file's headers were the resource's.
+    column_map = models.JSONField(_("column mapping"), default=dict, blank=True)
 
     state = models.CharField(
         _("state"), max_length=20, choices=State.choices, default=State.QUEUED, db_index=True

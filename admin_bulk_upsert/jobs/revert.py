@@ -2,7 +2,7 @@
 
 :func:`revert_preview` is the dry run (reads only); :func:`revert` does it, in
 one transaction on the import's database, holding the model's import lock
-(:func:`~admin_bulk_upsert.engine.import_lock.model_import_lock`) so that a revert and an
+(:func:`~admin_bulk_upsert.engine.import_lock.locked_transaction`) so that a revert and an
 import (or another revert) of the same model run one after the other. Chunks
 are undone newest first, so that a record two chunks of the import wrote goes
 back through each state; each chunk is undone by :class:`.revert_chunk.ChunkRevert`,
@@ -27,11 +27,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from django.db import router, transaction
+from django.db import router
 from django.utils.translation import gettext as _
 
 from ..conf import get_config
-from ..engine.import_lock import model_import_lock
+from ..engine import import_lock
 from ..reports.log_entries import write_entries
 from .models import ImportJob
 from .revert_chunk import KINDS, ChunkRevert, RevertReport
@@ -148,8 +148,7 @@ def _run(
     outcome = RevertOutcome(dry_run=dry_run)
     report = RevertReport(outcome.totals, outcome.first)
     log: list[tuple[int, str, str]] = []
-    lock = model_import_lock(model, using, get_config().LOCK_TIMEOUT)
-    with lock, transaction.atomic(using=using):
+    with import_lock.locked_transaction(model, using, get_config().LOCK_TIMEOUT):
         if not chunks_of(job.pk, using).exists():
             raise RevertRefused(refusal(job) or _("This import has no undo data."))
         later = _updated_later(job, using)

@@ -29,7 +29,6 @@ model's relations.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
@@ -41,6 +40,7 @@ from django.db.models import ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
 
 from ..engine.chunk_changes import read_links
+from ..reports.spreadsheet_safe import safe_writer
 from . import storage
 from .undo import decode
 
@@ -63,7 +63,7 @@ class RevertReport:
         self.totals = totals
         self.first = first
         self.buffer = io.StringIO()
-        self.writer = csv.writer(self.buffer)
+        self.writer = safe_writer(self.buffer)
         self.writer.writerow(self.HEADER)
 
     def add(self, kind: str, pk: Any, *, count: bool = True, **values: Any) -> None:

@@ -19,6 +19,7 @@ the job done, with the reason, since its transaction wrote nothing.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import tempfile
@@ -27,13 +28,15 @@ from typing import IO, Any
 
 from django.contrib.auth import get_user_model
 from django.core.files import File
-from django.db import router
+from django.db import DatabaseError, connections, router
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from import_export.signals import post_import
 
+from ..column_mapping.renames import apply_column_map
 from ..conf import get_config
+from ..engine.lost_connection import connection_lost, loss_reason
 from ..engine.results import each_of
 from ..files.reading import ReadError
 from ..files.streaming import open_dataset
@@ -118,6 +121,25 @@ def run_import(job_pk: int) -> None:
             recorder = None if undo_refusal else UndoRecorder(job.pk, job.model_label)
             with _Summary(resource, show_changes=False) as summary:
                 consumers = [summary.builder] + ([log_entries] if log_entries else [])
+                outcome: dict[str, Any] = {}
+
+                def keep_outcome(result: Any) -> None:
+                    # Inside the import's transaction: a log entry or the report that
+                    # cannot be written (a full disk) rolls the import back with it.
+                    outcome["failed"] = result.has_errors() or result.has_validation_errors()
+                    if not outcome["failed"] and log_entries is not None:
+                        write_log_entries(
+                            log_entries,
+                            user_pk=user.pk if user is not None else None,
+                            model=job.model,
+                            file_name=job.file_name,
+                            batch_size=int(
+                                getattr(resource._meta, "batch_size", None)
+                                or get_config().BATCH_SIZE
+                            ),
+                        )
+                    outcome["preview"], outcome["report"] = summary.finish(result)
+
                 result = resource.import_data(
                     dataset,
                     dry_run=False,
@@ -133,20 +155,20 @@ def run_import(job_pk: int) -> None:
                     progress=progress,
                     row_consumer=each_of(*consumers),
                     **({"on_chunk_written": recorder} if recorder is not None else {}),
+                    **(
+                        {"before_transaction_end": keep_outcome}
+                        if hasattr(resource, "stock_path_reason")
+                        else {}
+                    ),
                     **job.import_kwargs,
                 )
-                failed = result.has_errors() or result.has_validation_errors()
-                if not failed and log_entries is not None:
-                    write_log_entries(
-                        log_entries,
-                        user_pk=user.pk if user is not None else None,
-                        model=job.model,
-                        file_name=job.file_name,
-                        batch_size=int(
-                            getattr(resource._meta, "batch_size", None) or get_config().BATCH_SIZE
-                        ),
-                    )
-                preview, report = summary.finish(result)
+                if not outcome:  # not a BulkUpsertResource: after its transaction, then
+                    keep_outcome(result)
+                failed, preview, report = (
+                    outcome["failed"],
+                    outcome["preview"],
+                    outcome["report"],
+                )
             if log_entries is not None:
                 log_entries.close()
     except ImportCancelled as stop:
@@ -201,14 +223,19 @@ def run_revert(job_pk: int) -> None:
         with JobProgress(job, State.REVERTING, import_alias=_import_alias(job)) as progress:
             outcome = revert(job, user_pk=job.reverted_by or None, progress=progress)
     except Exception as exc:  # noqa: BLE001 - every failure is the job's to report
-        logger.exception("Revert of import job %s failed", job_pk)
+        if _lost(job, exc):
+            logger.warning("Revert of import job %s: %s", job_pk, loss_reason(exc))
+            failure = _(
+                "The database connection was lost during the revert (%(reason)s): nothing "
+                "was changed. Revert the import again."
+            ) % {"reason": loss_reason(exc) or _("the server closed it")}
+        else:
+            logger.exception("Revert of import job %s failed", job_pk)
+            failure = _("The revert stopped with an error; nothing was changed: %(error)s") % {
+                "error": f"{type(exc).__name__}: {exc}"
+            }
         ImportJob.objects.filter(pk=job_pk, state=State.REVERTING).update(
-            state=State.DONE,
-            rows_done=rows_done,
-            revert_summary={
-                "failure": _("The revert stopped with an error; nothing was changed: %(error)s")
-                % {"error": f"{type(exc).__name__}: {exc}"}
-            },
+            state=State.DONE, rows_done=rows_done, revert_summary={"failure": failure}
         )
         return
     state = State.PARTLY_REVERTED if outcome.totals["conflict"] else State.REVERTED
@@ -265,7 +292,8 @@ def _import_alias(job: ImportJob) -> str:
 
 
 def _prepare(job: ImportJob, stored: IO[bytes], progress: JobProgress) -> tuple[Any, Any, Any]:
-    """The resource, the file's rows and the user, with the row count saved for the bar.
+    """The resource, the file's rows (headers renamed by the job's column mapping) and the
+    user, with the row count saved for the bar.
 
     The rows are read from storage as the import goes (:mod:`..files.streaming`),
     so ``stored`` must stay open until the import ends.
@@ -279,6 +307,7 @@ def _prepare(job: ImportJob, stored: IO[bytes], progress: JobProgress) -> tuple[
     ImportJob.objects.filter(pk=job.pk).update(rows_total=len(dataset))
     progress.check()
     resource = resource_class_for(job)(**job.resource_kwargs)
+    apply_column_map(dataset, resource, job.column_map)
     user = get_user_model()._default_manager.filter(pk=job.user_pk).first() if job.user_pk else None
     return resource, dataset, user
 
@@ -368,9 +397,51 @@ def _stopped(job: ImportJob, running: str, stop: ImportCancelled) -> None:
     _drop_upload(job)
 
 
+def _lost(job: ImportJob, exc: Exception) -> bool:
+    """Whether ``exc`` is the import connection's loss; if so, drop that dead connection.
+
+    The worker keeps serving: the job's state is written next, and the next
+    task's statements, on a new connection.
+    """
+    alias = _import_alias(job)
+    if not connection_lost(alias, exc):
+        return False
+    with contextlib.suppress(DatabaseError):
+        connections[alias].close_if_unusable_or_obsolete()
+    return True
+
+
 def _failed(job: ImportJob, running: str, exc: Exception) -> None:
     if isinstance(exc, ReadError):
         message = exc.message
+    elif isinstance(exc, storage.StorageFull) or storage.disk_full(exc):
+        logger.warning("Import job %s: disk full: %s", job.pk, exc)
+        cause = exc.__cause__ if isinstance(exc, storage.StorageFull) else exc
+        error = getattr(cause, "strerror", None) or str(cause)
+        message = (
+            _(
+                "The server ran out of disk space during the preview (%(error)s): nothing "
+                "was written. Run the job again once space has been freed."
+            )
+            if running == State.PREVIEWING
+            else _(
+                "The server ran out of disk space during the import (%(error)s): nothing "
+                "was written. Run the job again once space has been freed."
+            )
+        ) % {"error": error}
+    elif _lost(job, exc):
+        logger.warning("Import job %s: database connection lost: %s", job.pk, loss_reason(exc))
+        message = (
+            _(
+                "The database connection was lost during the preview (%(reason)s): nothing "
+                "was written. Run the job again."
+            )
+            if running == State.PREVIEWING
+            else _(
+                "The database connection was lost during the import (%(reason)s): nothing "
+                "was written. Run the job again."
+            )
+        ) % {"reason": loss_reason(exc) or _("the server closed it")}
     else:
         logger.exception("Import job %s failed", job.pk)
         message = _("The import stopped with an error: %(error)s") % {

@@ -7,11 +7,17 @@ share, S3 or the like. Without it, files go to a folder of this server's disk
 owner only and never under ``MEDIA_ROOT``, where a web server would publish
 them. Names are random: a stored name says nothing about the file and cannot
 be guessed.
+
+A disk (or quota) that fills up while a file is written leaves no part of it
+behind: :func:`save_new` deletes what was written and raises
+:class:`StorageFull`, whose message the upload page, the command and a job's
+failure show as they are.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 import tempfile
@@ -23,8 +29,25 @@ from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.functional import LazyObject, empty
+from django.utils.translation import gettext as _
 
 from ..conf import get_config
+
+#: ``OSError.errno`` values that mean "no room left": a full disk, a full quota.
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+class StorageFull(Exception):
+    """A file could not be stored: its disk or quota is full. Nothing of it was kept."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says a disk (or a quota) has no room left."""
+    return isinstance(exc, OSError) and exc.errno in _FULL
 
 
 def private_folder() -> str:
@@ -67,7 +90,21 @@ def save_new(kind: str, content: bytes | File) -> str:
     name = f"jobs/{secrets.token_hex(16)}.{kind}"
     if isinstance(content, bytes):
         content = ContentFile(content)
-    return job_storage().save(name, content)
+    try:
+        return job_storage().save(name, content)
+    except OSError as exc:
+        if not disk_full(exc):
+            raise
+        # Django's FileSystemStorage leaves what it wrote before the disk filled up.
+        with contextlib.suppress(OSError):
+            delete_quietly(name)
+        raise StorageFull(
+            _(
+                "The server has no space left to store this file (%(error)s): nothing was "
+                "kept. Try again once space has been freed."
+            )
+            % {"error": exc.strerror or exc}
+        ) from exc
 
 
 def delete_quietly(name: str) -> None:

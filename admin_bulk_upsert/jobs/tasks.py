@@ -15,10 +15,12 @@ and imports this module only then (its ``_enqueue`` says why).
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from ..conf import get_config
-from .compat import task
+from ..gc_pause import import_owns_process
+from .compat import ImmediateBackend, task, task_backends
 from .expiry import delete_expired
 from .steps import run_import, run_preview, run_revert
 
@@ -30,22 +32,36 @@ def _job_task(function: Callable[..., Any]) -> Any:
     return task(backend=config.TASK_BACKEND, queue_name=config.TASK_QUEUE)(function)
 
 
+def _step_process() -> AbstractContextManager[None]:
+    """A worker's step has the process to itself (:func:`..gc_pause.import_owns_process`).
+
+    Not under Django's immediate backend: that runs the step in the process
+    that enqueued it, a web request's thread among others.
+    """
+    if isinstance(task_backends[get_config().TASK_BACKEND], ImmediateBackend):
+        return nullcontext()
+    return import_owns_process()
+
+
 @_job_task
 def preview_job(job_pk: int) -> None:
     """Dry-run an uploaded file and store its preview on the job."""
-    run_preview(job_pk)
+    with _step_process():
+        run_preview(job_pk)
 
 
 @_job_task
 def import_job(job_pk: int) -> None:
     """Import a confirmed job's file, all or nothing."""
-    run_import(job_pk)
+    with _step_process():
+        run_import(job_pk)
 
 
 @_job_task
 def revert_job(job_pk: int) -> None:
     """Revert a done job's import from its undo data, all or nothing."""
-    run_revert(job_pk)
+    with _step_process():
+        run_revert(job_pk)
 
 
 @_job_task

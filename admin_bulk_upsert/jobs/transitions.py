@@ -50,6 +50,18 @@ def background_imports_enabled() -> bool:
     return bool(setting)
 
 
+def jobs_run_on_workers() -> bool:
+    """Whether import jobs are on and run outside the request (not the immediate backend).
+
+    Only then can a job wait for another import without holding a web server thread.
+    """
+    config = get_config()
+    if config.BACKGROUND_IMPORTS is False:
+        return False
+    backend = task_backends[config.TASK_BACKEND]
+    return not isinstance(backend, ImmediateBackend)
+
+
 def create_job(
     data: bytes,
     *,
@@ -64,6 +76,7 @@ def create_job(
     encoding: str = "",
     admin_site: str = "",
     preview: bool = True,
+    column_map: dict[str, str] | None = None,
 ) -> ImportJob:
     """Store the upload and queue its first step: the preview, or straight the import."""
     name = storage.save_new("upload", data)
@@ -82,6 +95,7 @@ def create_job(
         input_format=input_format,
         encoding=encoding,
         unique_fields=list(unique_fields),
+        column_map=dict(column_map or {}),
         state=State.QUEUED if preview else State.CONFIRMED,
     )
     _enqueue(job, "preview" if preview else "import")

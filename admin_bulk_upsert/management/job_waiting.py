@@ -162,15 +162,20 @@ def _state_line(job: ImportJob) -> str:
     return _("Import job %(id)s: %(state)s.") % {"id": job.pk, "state": job.get_state_display()}
 
 
+def error_line(number: int | None, column: str, value: str, message: str) -> str:
+    """One problem of one row, as the command prints it: ``row 2, column “x” ('v'): message``."""
+    where = _("row %(row)s") % {"row": number} if number else _("file")
+    if column:
+        where += ", " + _("column “%(column)s”") % {"column": column}
+    shown = f" ({value!r})" if value else ""
+    return f"  {where}{shown}: {message}"
+
+
 def _error_lines(job: ImportJob) -> list[str]:
     summary = job.summary or {}
     lines = [str(message) for message in summary.get("base_errors", [])]
     for error in summary.get("errors", [])[:ERRORS_SHOWN]:
-        where = _("row %(row)s") % {"row": error["number"]} if error["number"] else _("file")
-        if error["column"]:
-            where += ", " + _("column “%(column)s”") % {"column": error["column"]}
-        value = f" ({error['value']!r})" if error["value"] else ""
-        lines.append(f"  {where}{value}: {error['message']}")
+        lines.append(error_line(error["number"], error["column"], error["value"], error["message"]))
     more = len(summary.get("errors", [])) - ERRORS_SHOWN + summary.get("hidden_errors", 0)
     if more > 0:
         lines.append(

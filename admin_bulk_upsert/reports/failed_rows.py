@@ -6,27 +6,28 @@ message becomes its own line. Row numbers are DIE's: 1 is the first row after
 the header (so line ``row + 1`` in a spreadsheet or in a CSV without line
 breaks inside quoted cells).
 
-DIE records an exception in a row (an unknown foreign key, a bad date in a key
-column) without saying which column raised it. For the first
-:data:`MAX_BLAMED_ROWS` such rows the report finds out with
-:func:`admin_bulk_upsert.reports.error_columns.blame_column` (cleaning the row's cells again
-costs time on a file full of errors, hence the bound).
+Each problem is named and worded by :class:`~.row_errors.ErrorNamer`, as the
+admin and the job page name it, so one row reads the same everywhere. DIE
+records an exception in a row (an unknown foreign key, a bad date in a key
+column) without saying which column raised it; for the first
+:data:`MAX_BLAMED_ROWS` such rows the column is found by cleaning the row's
+cells again (which costs time on a file full of errors, hence the bound).
+The file is written with :func:`~.spreadsheet_safe.safe_writer`: its cells
+come from the upload, and it is meant to be opened in a spreadsheet.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import tablib
-from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext as _
-from import_export.results import InvalidRow
 
-from .error_columns import blame_column, column_names
+from .row_errors import ErrorNamer, PreviewError
+from .spreadsheet_safe import safe_writer
 
 #: Rows with an error whose column is looked for by cleaning the row again.
 MAX_BLAMED_ROWS = 1000
@@ -52,7 +53,7 @@ def collect_failures(result: Any, dataset: tablib.Dataset, resource: Any) -> lis
 def write_report(path: Path, failures: list[Failure]) -> None:
     """Write the report as CSV with a byte order mark, so that Excel reads it as UTF-8."""
     with path.open("w", encoding="utf-8-sig", newline="") as stream:
-        writer = csv.writer(stream)
+        writer = safe_writer(stream)
         writer.writerow([_("row"), _("column"), _("value"), _("message")])
         for failure in failures:
             writer.writerow([failure.row, failure.column, failure.value, failure.message])
@@ -64,14 +65,19 @@ class FailureReport:
     Gives, line for line, what :func:`collect_failures` and :func:`write_report`
     give from a whole ``Result``, without the import keeping its rows: each
     failed row's problems are written when its chunk is recorded. The file is
-    created at the first failure only; ``rows`` counts the failed rows.
+    created at the first failure only; ``rows`` counts the failed rows,
+    ``problems`` their lines, and ``first`` keeps the first ``keep`` of those
+    for the command to print.
     """
 
-    def __init__(self, path: Path, resource: Any, headers: list[str]) -> None:
+    def __init__(self, path: Path, resource: Any, headers: list[str], *, keep: int = 10) -> None:
         self.path = path
+        self.keep = keep
+        self.first: list[Failure] = []
+        self.problems = 0
         self.resource = resource
         self.headers = list(headers)
-        self.columns = column_names(resource)
+        self.namer = ErrorNamer(resource, self.headers)
         self.rows = 0
         self._blamed_rows = 0
         self._stream: Any = None
@@ -87,6 +93,8 @@ class FailureReport:
         else:  # pragma: no cover - a failed row has one or the other
             return
         self.rows += 1
+        self.problems += len(failures)
+        self.first.extend(failures[: self.keep - len(self.first)])
         writer = self._writer or self._open()
         for failure in failures:
             writer.writerow([failure.row, failure.column, failure.value, failure.message])
@@ -97,70 +105,50 @@ class FailureReport:
 
     def _open(self) -> Any:
         self._stream = self.path.open("w", encoding="utf-8-sig", newline="")
-        self._writer = csv.writer(self._stream)
+        self._writer = safe_writer(self._stream)
         self._writer.writerow([_("row"), _("column"), _("value"), _("message")])
         return self._writer
 
     def _invalid(self, row_result: Any, failed: Any) -> Iterator[Failure]:
-        error_dict = InvalidRow(failed.number, row_result.validation_error, ()).error_dict
-        for key, messages in error_dict.items():
-            column = "" if key == NON_FIELD_ERRORS else self.columns.get(key, key)
-            value = self._value(failed.row, column)
-            for message in messages:
-                yield Failure(failed.number, column, value, str(message))
+        cells = dict(failed.row)
+        for error in self.namer.invalid_cells(failed.number, row_result.validation_error, cells):
+            yield _failure(error)
 
     def _errors(self, row_result: Any, failed: Any) -> Iterator[Failure]:
         blame = self._blamed_rows < MAX_BLAMED_ROWS
         self._blamed_rows += 1
+        cells = dict(failed.row)
         for error in row_result.errors:
             exc = getattr(error, "error", error)
-            column = ""
-            if blame:
-                column = blame_column(self.resource, dict(failed.row), exc) or ""
-            yield Failure(failed.number, column, self._value(failed.row, column), str(exc))
+            yield _failure(self.namer.error_cell(failed.number, exc, cells, blame=blame))
 
-    def _value(self, row: Any, column: str) -> str:
-        if column not in self.headers:
-            return ""
-        value = row.get(column)
-        return "" if value is None else str(value)
+
+def _failure(error: PreviewError) -> Failure:
+    return Failure(error.number or 0, error.column, error.value, error.message)
 
 
 def _invalid_cells(result: Any, dataset: tablib.Dataset, resource: Any) -> Iterator[Failure]:
-    columns = column_names(resource)
     headers = list(dataset.headers or [])
+    namer = ErrorNamer(resource, headers)
     for invalid in result.invalid_rows:
-        for key, messages in invalid.error_dict.items():
-            column = "" if key == NON_FIELD_ERRORS else columns.get(key, key)
-            value = _cell(dataset, headers, invalid.number, column)
-            for message in messages:
-                yield Failure(invalid.number, column, value, str(message))
+        cells = _row(dataset, headers, invalid.number)
+        for error in namer.invalid_cells(invalid.number, invalid.error, cells):
+            yield _failure(error)
 
 
 def _row_errors(result: Any, dataset: tablib.Dataset, resource: Any) -> Iterator[Failure]:
     headers = list(dataset.headers or [])
+    namer = ErrorNamer(resource, headers)
     for index, error_row in enumerate(result.error_rows):
+        cells = _row(dataset, headers, error_row.number)
         for error in error_row.errors:
             exc = getattr(error, "error", error)
-            column = ""
-            if index < MAX_BLAMED_ROWS:
-                column = _blame(resource, dataset, headers, error_row.number, exc)
-            value = _cell(dataset, headers, error_row.number, column)
-            yield Failure(error_row.number, column, value, str(exc))
+            blame = index < MAX_BLAMED_ROWS
+            yield _failure(namer.error_cell(error_row.number, exc, cells, blame=blame))
 
 
-def _blame(
-    resource: Any, dataset: tablib.Dataset, headers: list[str], number: int, exc: Any
-) -> str:
-    """The column whose value raises ``exc`` when cleaned again, or ``""``."""
+def _row(dataset: tablib.Dataset, headers: list[str], number: int) -> dict[str, Any]:
+    """The file's row ``number`` (1 is the first under the header) by column, or ``{}``."""
     if not 1 <= number <= dataset.height:
-        return ""
-    row = dict(zip(headers, dataset[number - 1], strict=True))
-    return blame_column(resource, row, exc) or ""
-
-
-def _cell(dataset: tablib.Dataset, headers: list[str], number: int, column: str) -> str:
-    if column not in headers or not 1 <= number <= dataset.height:
-        return ""
-    value = dataset[number - 1][headers.index(column)]
-    return "" if value is None else str(value)
+        return {}
+    return dict(zip(headers, dataset[number - 1], strict=True))

@@ -20,7 +20,6 @@ as DIE's own ``Result.row_errors()`` does.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 from collections.abc import Mapping
 from typing import Any, TextIO
@@ -31,6 +30,7 @@ from import_export.results import Result, RowResult
 
 from ..engine.results import FailedRow, LazyDiffRowResult
 from .row_errors import ErrorNamer, PreviewError, describe
+from .spreadsheet_safe import safe_writer
 
 CHANGE_TYPES = (
     RowResult.IMPORT_TYPE_NEW,
@@ -249,7 +249,7 @@ class PreviewBuilder:
         ]
         self._other = [i for i, column in enumerate(self._columns) if column.attname is None]
         self._namer = ErrorNamer(resource, headers)
-        self._writer = csv.writer(csv_file) if csv_file is not None else None
+        self._writer = safe_writer(csv_file) if csv_file is not None else None
         if self._writer is not None:
             self._writer.writerow(CSV_HEADER)
         self._number = 0

@@ -32,10 +32,18 @@ def assert_nothing_staged_or_written(staging_dir):
             "account,datetime,amount,description\nA1,2024-01-01,1,caf\xe9\n".encode("latin-1"),
             "not valid UTF-8",
         ),
-        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)), "contains binary data"),
-        (b"PK\x03\x04" + b"\x00" * 200, "looks like a spreadsheet (Excel), not a text file"),
+        (bytes(range(256)) * 4, "The file is not a CSV file: it contains binary data."),
+        (
+            b"\x89PNG\r\n\x1a\n" + bytes(range(256)),
+            "The file is not a CSV file: it looks like an image",
+        ),
+        (
+            b"PK\x03\x04" + b"\x00" * 200,
+            "The file is not a CSV file: it looks like an Excel workbook",
+        ),
+        (b"%PDF-1.7\n1 0 obj\n", "The file is not a CSV file: it looks like a PDF document"),
     ],
-    ids=["empty", "header-only", "wrong-encoding", "not-a-spreadsheet", "wrong-format"],
+    ids=["empty", "header-only", "wrong-encoding", "binary", "image", "workbook", "pdf"],
 )
 def test_unreadable_file_is_refused_with_a_reason(
     importer_client, accounts, admin_site_urls, content, expected
@@ -44,20 +52,6 @@ def test_unreadable_file_is_refused_with_a_reason(
 
     assert list(errors) == ["import_file"]
     assert expected in errors["import_file"][0]
-    assert_nothing_staged_or_written(admin_site_urls)
-
-
-def test_file_without_a_key_column_is_refused(importer_client, accounts, admin_site_urls):
-    response = upload(
-        importer_client,
-        csv_file(["A1,1.000,rent"], header="account,amount,description"),
-    )
-
-    errors = response.context["form"].errors
-    assert errors["import_file"] == [
-        "The file has no column “datetime”, which is needed to identify existing rows. "
-        "Columns found: “account”, “amount”, “description”."
-    ]
     assert_nothing_staged_or_written(admin_site_urls)
 
 
@@ -84,4 +78,26 @@ def test_no_key_column_chosen_is_refused(importer_client, accounts, admin_site_u
     )
 
     assert response.context["form"].errors["import_id_fields"] == ["This field is required."]
+    assert_nothing_staged_or_written(admin_site_urls)
+
+
+def format_index(title):
+    from import_export.formats.base_formats import DEFAULT_FORMATS
+
+    titles = [f().get_title() for f in DEFAULT_FORMATS if f().can_import()]
+    return str(titles.index(title))
+
+
+def test_a_csv_chosen_as_xlsx_is_told_to_choose_csv(importer_client, accounts, admin_site_urls):
+    errors = bad_upload(
+        importer_client,
+        csv_file([transaction_line("A1", 1, "1.000")]).read(),
+        name="transactions.xlsx",
+        format=format_index("xlsx"),
+    )
+
+    assert errors["import_file"] == [
+        "The file is not a valid XLSX workbook. "
+        "It looks like a text (CSV) file: choose CSV as its format."
+    ]
     assert_nothing_staged_or_written(admin_site_urls)

@@ -1,4 +1,4 @@
-from import_export import fields
+from import_export import fields, widgets
 from import_export.widgets import ForeignKeyWidget, ManyToManyWidget
 
 from admin_bulk_upsert import BulkUpsertResource
@@ -41,3 +41,31 @@ class ArticleResource(BulkUpsertResource):
         fields = ("code", "title", "tags")
         import_id_fields = ("code",)
         clean_model_instances = True
+
+
+class CatalogueResource(BulkUpsertResource):
+    """Products under column names of its own: files with the model's verbose names need mapping.
+
+    ``product_sku`` reads ``Product.sku`` (verbose name "sku"), ``unit_price`` reads
+    ``Product.price``; ``stock`` also answers to the alias "Quantity on hand".
+    """
+
+    product_sku = fields.Field(attribute="sku", column_name="product_sku")
+    product_name = fields.Field(attribute="name", column_name="product_name")
+    unit_price = fields.Field(
+        attribute="price", column_name="unit_price", widget=widgets.DecimalWidget()
+    )
+
+    class Meta:
+        model = Product
+        fields = ("code", "product_sku", "product_name", "unit_price", "stock")
+        import_id_fields = ("product_sku",)
+        column_aliases = {"stock": ["Quantity on hand", "Qty"]}
+        skip_unchanged = True
+
+
+class UnmappedTransactionResource(TransactionResource):
+    """Transactions with the mapping step turned off: headers must match, as before."""
+
+    class Meta(TransactionResource.Meta):
+        column_mapping = False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import tablib
 
 TRANSACTION_HEADERS = ["account_number", "datetime", "amount", "description"]
@@ -27,3 +29,19 @@ def errors_of(result):
 
 def invalid_of(result):
     return [(row.number, row.error_dict) for row in result.invalid_rows]
+
+
+@contextmanager
+def helper_threads():
+    """Run imports as the ``bulk_import`` command and a worker's step do, helper threads on.
+
+    ``HELPER_THREADS`` is off by default; these tests keep its path working.
+    """
+    from django.conf import settings
+    from django.test import override_settings
+
+    from admin_bulk_upsert.gc_pause import import_owns_process
+
+    config = {**(getattr(settings, "ADMIN_BULK_UPSERT", None) or {}), "HELPER_THREADS": True}
+    with override_settings(ADMIN_BULK_UPSERT=config), import_owns_process():
+        yield

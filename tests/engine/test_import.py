@@ -9,7 +9,7 @@ import tablib
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
-from tests.engine.builders import errors_of, stored, transactions_file
+from tests.engine.builders import errors_of, helper_threads, stored, transactions_file
 from tests.engine.resources import LooseTransactionResource, ProductResource, TransactionResource
 from tests.testapp.models import Account, LooseTransaction, Product, Transaction
 
@@ -226,8 +226,15 @@ class FailingLookupResource(TransactionResource):
         )
 
 
+@pytest.fixture
+def owns_process():
+    """Run as the ``bulk_import`` command and a worker's step do: with helper threads."""
+    with helper_threads():
+        yield
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the lookups' helper threads")
-def test_a_failing_lookup_leaves_no_helper_thread_behind(account):
+def test_a_failing_lookup_leaves_no_helper_thread_behind(account, owns_process):
     TransactionResource().import_data(transactions_file(["A1", "2024-01-05 10:00:00", "1", "x"]))
     rows = [["A1", f"2024-01-05 10:0{i}:00", "1", "y"] for i in range(6)]
     with pytest.raises(DatabaseError, match="division by zero"):
@@ -241,7 +248,7 @@ def test_a_failing_lookup_leaves_no_helper_thread_behind(account):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the lookups' helper threads")
 def test_a_helper_thread_that_cannot_start_fails_the_import_and_closes_its_cursor(
-    account, monkeypatch
+    account, monkeypatch, owns_process
 ):
 
     def cannot_start(*args, **kwargs):

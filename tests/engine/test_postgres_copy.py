@@ -19,7 +19,7 @@ from ledger.benchmark.measuring import counting_queries
 
 from admin_bulk_upsert.engine import postgres_copy
 from admin_bulk_upsert.engine.bulk_write import _update_fields
-from tests.engine.builders import errors_of, stored, transactions_file
+from tests.engine.builders import errors_of, helper_threads, stored, transactions_file
 from tests.engine.resources import ProductResource, TransactionResource
 from tests.testapp.models import Account, Product, Transaction
 
@@ -119,7 +119,11 @@ def test_a_value_the_column_refuses_during_the_copy_is_reported_on_its_row(accou
 
 @pytest.fixture
 def overlaps():
-    """The statements that ran on the write's helper thread (while this one did other work)."""
+    """The statements that ran on the write's helper thread (while this one did other work).
+
+    The import runs as the ``bulk_import`` command and a worker's step do, where
+    helper threads are used.
+    """
     ran = []
 
     def record(execute, sql, params, many, context):
@@ -127,7 +131,7 @@ def overlaps():
             ran.append(sql)
         return execute(sql, params, many, context)
 
-    with connection.execute_wrapper(record):
+    with helper_threads(), connection.execute_wrapper(record):
         yield ran
 
 
@@ -399,7 +403,7 @@ def test_helper_threads_only_with_client_side_binding(account, monkeypatch, serv
     monkeypatch.setattr(threading.Thread, "start", start)
     TransactionResource().import_data(transactions_file(*described(minute_rows(4))))
     rows = described(minute_rows(6, description="changed {}"))
-    with CaptureQueriesContext(connection):
+    with helper_threads(), CaptureQueriesContext(connection):
         result = TransactionResource().import_data(transactions_file(*rows))
     assert (result.totals["update"], result.totals["new"]) == (4, 2)
     helpers = {name for name in started if name.startswith("admin_bulk_upsert")}

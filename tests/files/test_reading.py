@@ -106,14 +106,17 @@ def test_unknown_encoding():
 
 def test_binary_garbage_as_csv():
     assert read_error(b"\x00\x01\x02\x03garbage\x00", filename="t.csv") == (
-        "The file is not a text (CSV) file: it contains binary data."
+        "The file is not a CSV file: it contains binary data."
     )
 
 
 def test_spreadsheet_uploaded_as_csv():
     message = read_error(xlsx(["a"], [1]), filename="t.csv")
 
-    assert message.startswith("The file looks like a spreadsheet (Excel), not a text file.")
+    assert message == (
+        "The file is not a CSV file: it looks like an Excel workbook. "
+        "Choose the format that matches it, or save it as CSV."
+    )
 
 
 def test_field_over_csv_limit():
@@ -217,7 +220,10 @@ def test_xlsx_recognised_without_a_name():
 
 
 def test_xlsx_that_is_not_a_zip():
-    assert read_error(b"a,b\n1,2\n", filename="t.xlsx") == "The file is not a valid XLSX workbook."
+    assert read_error(b"a,b\n1,2\n", filename="t.xlsx") == (
+        "The file is not a valid XLSX workbook. "
+        "It looks like a text (CSV) file: choose CSV as its format."
+    )
 
 
 def test_zip_that_is_not_a_workbook():

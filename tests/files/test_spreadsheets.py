@@ -334,11 +334,17 @@ def test_zip_bomb_is_refused_before_it_is_inflated(monkeypatch):
 
 
 def test_ods_that_is_not_a_zip():
-    assert read_error(b"a,b\n1,2\n", filename="t.ods") == "The file is not a valid ODS spreadsheet."
+    assert read_error(b"a,b\n1,2\n", filename="t.ods") == (
+        "The file is not a valid ODS spreadsheet. "
+        "It looks like a text (CSV) file: choose CSV as its format."
+    )
 
 
 def test_xls_that_is_not_an_ole_file():
-    assert read_error(b"a,b\n1,2\n", filename="t.xls") == "The file is not a valid XLS workbook."
+    assert read_error(b"a,b\n1,2\n", filename="t.xls") == (
+        "The file is not a valid XLS workbook. "
+        "It looks like a text (CSV) file: choose CSV as its format."
+    )
 
 
 def test_old_excel_recognised_without_a_name():

@@ -8,10 +8,10 @@ second waits until the first has committed, then sees its rows.
 Each test holds the first party inside its transaction, with the lock held, at a gate (an
 import's last chunk, a revert's first chunk); starts the second party on its own thread and
 connection; waits until the database server shows that connection waiting for the lock; then
-opens the gate. The lock's entries and exits are recorded in order (an exit is recorded after
-the holder's commit), and the end table is compared whole with what the two parties must leave
-in that order. Every wait is bounded; a thread still running at the deadline has its database
-session killed and fails the test.
+opens the gate. The lock's entries and exits are recorded in order (an exit is recorded just
+before the holder's commit, which is what lets the other party in), and the end table is
+compared whole with what the two parties must leave in that order. Every wait is bounded; a
+thread still running at the deadline has its database session killed and fails the test.
 
 SQLite is skipped: it has one writer at a time (the lock is a no-op there), and its in-memory
 test database is one connection shared by every thread.
@@ -30,9 +30,8 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection, connections
 
-import admin_bulk_upsert.resources
 from admin_bulk_upsert import BulkUpsertResource
-from admin_bulk_upsert.engine.import_lock import model_import_lock
+from admin_bulk_upsert.engine import import_lock
 from admin_bulk_upsert.jobs import revert, transitions
 from tests.test_concurrency import _backend_id
 from tests.testapp.models import Product
@@ -106,18 +105,21 @@ def lock_events(settings, tmp_path, monkeypatch):
     GATE = _Gate()
     events: list[tuple[str, str]] = []
 
+    real_lock = import_lock.lock_in_transaction
+
     @contextlib.contextmanager
     def recorded_lock(model, using, timeout):
+        # Entered inside the transaction (on MariaDB, once GET_LOCK is held around it):
+        # "unlocking" is recorded before the commit that really lets the other party in.
         name = threading.current_thread().name
-        with model_import_lock(model, using, timeout):
+        with real_lock(model, using, timeout):
             events.append((name, "locked"))
             try:
                 yield
             finally:
                 events.append((name, "unlocking"))
 
-    monkeypatch.setattr(admin_bulk_upsert.resources, "model_import_lock", recorded_lock)
-    monkeypatch.setattr(revert, "model_import_lock", recorded_lock)
+    monkeypatch.setattr(import_lock, "lock_in_transaction", recorded_lock)
     return events
 
 

@@ -174,6 +174,8 @@ class WorkerBackend:
         self.queue = f"abu-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.workers: list[Worker] = []
         self.task_ids: list[str] = []
+        #: ``DATABASES`` for the workers instead of the test's (through a pooler, say).
+        self.worker_databases: dict[str, Any] | None = None
         self._check_available()
         self._configure(config)
 
@@ -250,6 +252,8 @@ class WorkerBackend:
             "TASKS": self.settings.TASKS,
             "ADMIN_BULK_UPSERT": self.settings.ADMIN_BULK_UPSERT,
         }
+        if self.worker_databases is not None:
+            given["DATABASES"] = self.worker_databases
         if self.name == "rq":
             given["RQ_QUEUES"] = self.settings.RQ_QUEUES
         if self.name == "celery":

@@ -4,7 +4,13 @@ The command only parses arguments, reads the file and reports: the import
 itself is the engine's ``import_data``, so a file gives the same outcome here
 as in the admin. Exit status: 0 when every row was imported (or would be, with
 ``--dry-run``), 2 when some rows failed (their report is written), 1 when the
-import could not run at all (bad arguments, unreadable file, unknown model).
+import could not run at all (bad arguments, unreadable file, unknown model) or
+its database connection was lost mid-import (one line says what was written
+and how to resume; the traceback only with ``--traceback``).
+
+``--map "File header=field"`` (repeatable) and ``--map-file`` read columns
+named otherwise into the resource's fields, as the admin's mapping page does
+(:mod:`admin_bulk_upsert.management.column_map_args`).
 
 With ``--background`` the file is stored and queued as an import job (the
 admin's job history lists it) for a worker of the ``TASKS`` backend; the
@@ -23,16 +29,26 @@ from typing import IO, Any
 from django.apps import apps
 from django.core.exceptions import FieldError, ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from admin_bulk_upsert.column_mapping.renames import apply_column_map
+from admin_bulk_upsert.engine.lost_connection import connection_lost, loss_reason
+from admin_bulk_upsert.files.headers import read_header
 from admin_bulk_upsert.files.reading import ReadError, supported_formats
 from admin_bulk_upsert.files.streaming import open_dataset
+from admin_bulk_upsert.gc_pause import import_owns_process
 from admin_bulk_upsert.jobs import transitions
+from admin_bulk_upsert.jobs.storage import StorageFull
 from admin_bulk_upsert.management import job_waiting
-from admin_bulk_upsert.management.job_waiting import ROWS_FAILED
+from admin_bulk_upsert.management.column_map_args import (
+    column_map_for,
+    parse_map_entries,
+    read_map_file,
+)
+from admin_bulk_upsert.management.job_waiting import ERRORS_SHOWN, ROWS_FAILED, error_line
 from admin_bulk_upsert.management.progress_bar import ProgressBar
 from admin_bulk_upsert.reports.failed_rows import FailureReport
 from admin_bulk_upsert.resources import BulkUpsertResource, bulk_resource_factory
@@ -92,6 +108,21 @@ class Command(BaseCommand):
             ),
         )
         parser.add_argument(
+            "--map",
+            action="append",
+            default=[],
+            metavar="HEADER=FIELD",
+            help="Read the file column HEADER into the resource field FIELD (HEADER= ignores "
+            "it). Repeatable; columns not named keep their names.",
+        )
+        parser.add_argument(
+            "--map-file",
+            type=Path,
+            metavar="MAPPING.json",
+            help='Column mapping as JSON {"File header": "field"} or CSV (header,field); '
+            "--map entries override it.",
+        )
+        parser.add_argument(
             "--batch-size", type=_positive_int, metavar="N", help="Rows per chunk (default 1000)."
         )
         parser.add_argument(
@@ -133,10 +164,19 @@ class Command(BaseCommand):
         # The rows are read from the file as the import goes, and each failed
         # row is written to the report as it is found: memory does not grow
         # with the file.
-        with self._open(path) as file:
+        given_map = _given_map(options)
+        # The command's process is the import's alone: it may pause the
+        # collector and use helper threads (admin_bulk_upsert.gc_pause).
+        with import_owns_process(), self._open(path) as file:
             dataset = self._read(file, path, options)
-            failures = FailureReport(report_path, resource, list(dataset.headers or []))
-            progress = self._progress_bar(options)
+            if given_map:
+                column_map = column_map_for(resource, list(dataset.headers), given_map)
+                apply_column_map(dataset, resource, column_map)
+            failures = FailureReport(
+                report_path, resource, list(dataset.headers or []), keep=ERRORS_SHOWN
+            )
+            progress = _RowsDone(self._progress_bar(options))
+            using = resource.get_db_connection_name()
             started = time.monotonic()
             try:
                 result = resource.import_data(
@@ -152,10 +192,16 @@ class Command(BaseCommand):
                 raise CommandError(
                     _("The import could not run: %(error)s") % {"error": exc}
                 ) from exc
+            except DatabaseError as exc:
+                if connection_lost(using, exc):
+                    raise self._lost(resource, exc, progress, len(dataset), options) from exc
+                raise
             finally:
                 failures.close()
-                if progress is not None:
-                    progress.finish()
+                progress.finish()
+            if result.has_errors() and connection_lost(using):
+                # Rows that touched the database after the loss failed one by one.
+                raise self._lost(resource, None, progress, len(dataset), options)
         elapsed = time.monotonic() - started
         self._report(resource, result, len(dataset), failures, elapsed, options)
 
@@ -181,17 +227,13 @@ class Command(BaseCommand):
             raise CommandError(
                 _("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror}
             ) from exc
-        job = transitions.create_job(
-            data,
-            user=None,
-            model_label=resource._meta.model._meta.label,
-            resource_path="" if model is not None else target,
-            file_name=path.name,
-            input_format=options["input_format"] or _format_from_name(path),
-            encoding=options["encoding"] or "",
-            unique_fields=options["unique_fields"] or [],
-            preview=options["dry_run"],
-        )
+        column_map: dict[str, str] = {}
+        if given_map := _given_map(options):
+            column_map = column_map_for(resource, self._header(data, path, options), given_map)
+        try:
+            job = self._create_job(data, resource, model, target, path, options, column_map)
+        except StorageFull as exc:
+            raise CommandError(exc.message) from exc
         if options["verbosity"] > 0 or not options["wait"]:
             # The id alone on stdout at verbosity 0, for scripts: JOB=$(manage.py ...).
             self.stdout.write(
@@ -212,6 +254,29 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             raise job_waiting.interrupted(job.pk) from None
         job_waiting.report(job, self.stdout, self.style, verbose=options["verbosity"] > 0)
+
+    def _create_job(
+        self,
+        data: bytes,
+        resource: Any,
+        model: Any,
+        target: str,
+        path: Path,
+        options: dict[str, Any],
+        column_map: dict[str, str],
+    ) -> Any:
+        return transitions.create_job(
+            data,
+            user=None,
+            model_label=resource._meta.model._meta.label,
+            resource_path="" if model is not None else target,
+            file_name=path.name,
+            input_format=options["input_format"] or _format_from_name(path),
+            encoding=options["encoding"] or "",
+            unique_fields=options["unique_fields"] or [],
+            preview=options["dry_run"],
+            column_map=column_map,
+        )
 
     # --- setup -----------------------------------------------------------------
 
@@ -261,6 +326,17 @@ class Command(BaseCommand):
                 _("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror}
             ) from exc
 
+    def _header(self, data: bytes, path: Path, options: dict[str, Any]) -> list[str]:
+        try:
+            return read_header(
+                data,
+                filename=path.name,
+                input_format=options["input_format"],
+                encoding=options["encoding"],
+            )
+        except ReadError as exc:
+            raise CommandError(f"{path}: {exc.message}") from exc
+
     def _progress_bar(self, options: dict[str, Any]) -> ProgressBar | None:
         if options["no_progress"] or options["verbosity"] == 0:
             return None
@@ -274,6 +350,30 @@ class Command(BaseCommand):
         return ProgressBar(write, interactive=stderr.isatty())
 
     # --- outcome ---------------------------------------------------------------
+
+    def _lost(
+        self,
+        resource: Any,
+        exc: BaseException | None,
+        progress: _RowsDone,
+        total_rows: int,
+        options: dict[str, Any],
+    ) -> CommandError:
+        """One line: the connection went away, what was written, how to resume."""
+        reason = loss_reason(exc) or _("the server closed it")
+        what = _("The database connection was lost during the import (%(reason)s)") % {
+            "reason": reason
+        }
+        if options["dry_run"] or _one_transaction(resource, options):
+            written = _("nothing was written. Run the same command again to import the file.")
+        else:
+            written = _(
+                "the import runs without one transaction, so the rows before row %(next)s of "
+                "%(total)s were written and part of the rows after may be. Run the same "
+                "command again to import the rest: rows found by their key are updated, not "
+                "added twice."
+            ) % {"next": f"{progress.rows_done + 1:,}", "total": f"{total_rows:,}"}
+        return CommandError(f"{what}: {written}")
 
     def _report(
         self,
@@ -295,6 +395,8 @@ class Command(BaseCommand):
             messages = "; ".join(str(getattr(e, "error", e)) for e in result.base_errors)
             raise CommandError(_("The import failed: %(errors)s") % {"errors": messages})
         if failures.rows:
+            if options["verbosity"] > 0:
+                self._print_first_failures(failures)
             failed_rows = failures.rows
             raise CommandError(
                 ngettext(
@@ -307,6 +409,31 @@ class Command(BaseCommand):
             )
         if not options["dry_run"] and options["verbosity"] > 0:
             self.stdout.write(self.style.SUCCESS(_("Import complete.")))
+
+    def _print_first_failures(self, failures: FailureReport) -> None:
+        """The first problems, worded as the admin and the report word them."""
+        for failure in failures.first:
+            self.stdout.write(
+                error_line(failure.row, failure.column, failure.value, failure.message)
+            )
+        more = failures.problems - len(failures.first)
+        if more > 0:
+            self.stdout.write(
+                "  "
+                + ngettext(
+                    "... and %(count)s more problem: see the report.",
+                    "... and %(count)s more problems: see the report.",
+                    more,
+                )
+                % {"count": f"{more:,}"}
+            )
+
+
+def _given_map(options: dict[str, Any]) -> dict[str, str]:
+    """``--map-file``'s mapping, overridden by each ``--map``; ``{}`` without either."""
+    given = read_map_file(options["map_file"]) if options["map_file"] else {}
+    given.update(parse_map_entries(options["map"]))
+    return given
 
 
 def _get_model(target: str) -> Any:
@@ -364,13 +491,35 @@ def _summary(result: Any, total_rows: int, elapsed: float, path: Path) -> str:
     }
 
 
+class _RowsDone:
+    """The import's progress callback: keeps the rows done, and moves the bar if there is one."""
+
+    def __init__(self, bar: ProgressBar | None) -> None:
+        self.bar = bar
+        self.rows_done = 0
+
+    def __call__(self, rows_done: int, total_rows: int) -> None:
+        self.rows_done = rows_done
+        if self.bar is not None:
+            self.bar(rows_done, total_rows)
+
+    def finish(self) -> None:
+        if self.bar is not None:
+            self.bar.finish()
+
+
+def _one_transaction(resource: Any, options: dict[str, Any]) -> bool:
+    """Whether the import ran in one transaction (or was a dry run), DIE's rule."""
+    use_transactions = options["rollback_on_invalid"] or resource.get_use_transactions()
+    connection = connections[resource.get_db_connection_name()]
+    return bool(use_transactions and connection.features.supports_transactions)
+
+
 def _rolled_back(resource: Any, result: Any, options: dict[str, Any]) -> str:
     """Why nothing was saved, mirroring DIE's rule for rolling back its transaction."""
     if options["dry_run"]:
         return _("Dry run: nothing was saved.")
-    use_transactions = options["rollback_on_invalid"] or resource.get_use_transactions()
-    connection = connections[resource.get_db_connection_name()]
-    if not (use_transactions and connection.features.supports_transactions):
+    if not _one_transaction(resource, options):
         return ""
     if result.has_errors():
         return _("Errors occurred, so the import was rolled back: nothing was saved.")
