@@ -179,6 +179,30 @@ def success_message(job: ImportJob) -> str:
     )
 
 
+#: States whose stored summary is the import's own, not the preview's.
+_IMPORTED_STATES = (
+    State.DONE,
+    State.REVERT_QUEUED,
+    State.REVERTING,
+    State.REVERTED,
+    State.PARTLY_REVERTED,
+)
+
+
+def totals_heading(job: ImportJob) -> Any:
+    """What the stored summary's totals are: the preview's, or the import's once it ran.
+
+    The import replaces the preview's summary with its own when it finishes
+    (done, or failed on its rows and rolled back); a cancelled or queued
+    job still shows the preview's.
+    """
+    if job.state in _IMPORTED_STATES:
+        return _("Import")
+    if job.state == State.FAILED and job.import_seconds is not None:
+        return _("Import, rolled back")
+    return _("Preview")
+
+
 def render_job_page(
     request: HttpRequest,
     job: ImportJob,
@@ -206,6 +230,7 @@ def render_job_page(
         "progress": progress,
         "time_left": format_seconds(progress["seconds_left"]),
         "result": preview,
+        "totals_heading": totals_heading(job),
         "error_message": error,
         "success_message": success_message(job) if job.state == State.DONE else "",
         "polls": not job.has_ended and job.state != State.PREVIEWED,

@@ -83,8 +83,13 @@ def entries(
         listed = first.get(kind) or []
         if not listed:
             continue
+        labels = _labels(job, [entry["pk"] for entry in listed]) if kind != "gone" else {}
         rows = [
-            {**entry, "url": _change_url(model_admin, job, entry["pk"]) if kind != "gone" else None}
+            {
+                **entry,
+                "label": labels.get(entry["pk"], entry["pk"]),
+                "url": _change_url(model_admin, job, entry["pk"]) if kind != "gone" else None,
+            }
             for entry in listed
         ]
         # Conflicts count records; a record may be listed once per conflicting column.
@@ -99,6 +104,17 @@ def entries(
             }
         )
     return found
+
+
+def _labels(job: ImportJob, pks: list[str]) -> dict[str, str]:
+    """Each listed record's ``str()``, in one query (at most the listed hundred per kind);
+    a record gone since keeps its pk."""
+    try:
+        model = job.model
+        records = model._base_manager.using(revert.import_alias(job)).filter(pk__in=pks)
+        return {str(record.pk): str(record) for record in records}
+    except (LookupError, ValueError, TypeError):
+        return {}
 
 
 def _model_name(job: ImportJob) -> str:

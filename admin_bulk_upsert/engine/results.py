@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -38,6 +38,28 @@ class LazyDiffRowResult(RowResult):
     def defer_diff_rendering(self, diff: Any) -> None:
         """Keep a diff whose values were read already; :attr:`diff` renders it when first read."""
         self._diff_source = diff
+
+    def compared_values(self, positions: Sequence[int]) -> list[tuple[Any, Any]] | None:
+        """The diff's values before and after of the import fields at ``positions``.
+
+        These are what stock's diff compares (``Field.export`` of each side),
+        read as the row was written: many-to-many links included, which a
+        reader coming after a dry run's rollback could no longer see. A new
+        row's values before are ``""``. None when the row keeps no diff
+        (``skip_diff``, ``skip_html_diff``) or it was rendered already.
+        """
+        source = self._diff_source
+        if source is None:
+            return None
+        if isinstance(source, tuple):
+            resource, before, after, new = source
+            fields = resource.get_import_fields()
+            return [
+                ("" if new else fields[i].export(before), fields[i].export(after))
+                for i in positions
+            ]
+        left, right = source.left, source.right
+        return [("" if source.new else left[i], right[i]) for i in positions]
 
     @property  # type: ignore[override]
     def diff(self) -> list[str] | None:

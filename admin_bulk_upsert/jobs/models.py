@@ -17,12 +17,13 @@ import datetime
 from typing import Any
 
 from django.apps import apps
-from django.db import models
+from django.db import models, router
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import get_config
 from .storage import job_storage
+from .undo import revert_total
 
 __all__ = ["ImportJob"]
 
@@ -194,9 +195,11 @@ class ImportJob(models.Model):
         now = now or timezone.now()
         total, done = self.rows_total, self.rows_done
         if self.is_reverting:
-            # A revert counts records (created and updated ones), not the file's rows.
-            total = self.new_rows + self.updated_rows
-            done = min(done, total)
+            # A revert counts the records its undo data lists (created ones, and updated
+            # ones whose values or links changed), not the file's rows nor the import's
+            # "updated" rows, which include identical ones.
+            total = revert_total(self.pk, router.db_for_write(self.model))
+            done = min(done, total) if self.state == self.State.REVERTING else 0
         rate = remaining = None
         if self.is_running and self.step_started_at and done:
             elapsed = max((now - self.step_started_at).total_seconds(), 1e-3)

@@ -35,7 +35,7 @@ from ..engine import import_lock
 from ..reports.log_entries import write_entries
 from .models import ImportJob
 from .revert_chunk import KINDS, ChunkRevert, RevertReport
-from .undo import UndoChunk, chunks_of, iter_payloads
+from .undo import UndoChunk, chunks_of, iter_payloads, revert_total
 
 __all__ = ["RevertOutcome", "RevertRefused", "may_revert", "refusal", "revert", "revert_preview"]
 
@@ -152,7 +152,7 @@ def _run(
         if not chunks_of(job.pk, using).exists():
             raise RevertRefused(refusal(job) or _("This import has no undo data."))
         later = _updated_later(job, using)
-        total = job.new_rows + job.updated_rows
+        total = revert_total(job.pk, using)
         done = 0
         for payload in iter_payloads(job.pk, using):
             chunk = ChunkRevert(model, using, payload, dry_run, later)

@@ -152,9 +152,24 @@ class ChunkRevert:
             report.add("delete", pk)
             log.append((DELETION, str(pk), str(current[pk])[:200]))
         for obj in to_restore:
-            report.add("restore", obj.pk)
+            report.add("restore", obj.pk, detail=self._restored(obj.pk))
             log.append((CHANGE, str(obj.pk), str(obj)[:200]))
         return len(self.created) + len(updated_pks) + len(self.unknown)
+
+    def _restored(self, pk: Any) -> str:
+        """What restoring ``pk`` puts back: ``column: imported value → value before``."""
+        parts = [
+            f"{self.fields[attname].name}: {_text(new)} → {_text(old)}"
+            for attname, (old, new) in self.updated.get(pk, {}).items()
+        ]
+        for name, changed in self.links.items():
+            if pk in changed:
+                before, after = changed[pk]
+                parts.append(
+                    f"{name}: {', '.join(sorted(map(str, after)))} → "
+                    f"{', '.join(sorted(map(str, before)))}"
+                )
+        return "; ".join(parts)
 
     # -- created records ---------------------------------------------------------------
 

@@ -147,6 +147,9 @@ def run_import(job_pk: int) -> None:
                     use_transactions=True,
                     rollback_on_validation_errors=True,
                     unique_fields=list(job.unique_fields),
+                    # The report names each row's changed columns from its instance;
+                    # streamed, each row's result is dropped once the report has it.
+                    retain_instance_in_row_result=True,
                     file_name=job.file_name,
                     user=user,
                     progress=progress,

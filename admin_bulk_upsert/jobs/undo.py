@@ -129,11 +129,29 @@ class UndoRecorder:
             number=self.chunks,
             model_label=self.model_label,
             created_count=len(written.created),
-            updated_count=len(written.updated),
+            updated_count=_updated_count(written),
             data=data,
         )
         self.bytes += len(data)
         self.updated += len(written.updated)
+
+
+def _updated_count(written: ChunkWritten) -> int:
+    """The records a revert of the chunk restores or reports: those whose values or links
+    changed, and those replayed whose values before were not read (as the revert counts)."""
+    pks = {record.pk for record in written.updated}
+    pks.update(changed.pk for links in written.links.values() for changed in links)
+    return len(pks) + len(written.unknown)
+
+
+def revert_total(job_pk: int, using: str) -> int:
+    """How many records a revert of the job goes through: its progress bar's total."""
+    found = (
+        UndoChunk.objects.using(using)
+        .filter(job_id=job_pk)
+        .aggregate(total=models.Sum(models.F("created_count") + models.F("updated_count")))
+    )
+    return int(found["total"] or 0)
 
 
 def _linked(meta: Any, name: str, links: dict[Any, Any]) -> list[Any]:

@@ -32,7 +32,7 @@ def test_matching_on_another_column_updates_by_that_column(importer_client):
     totals = preview.context["result"].totals
     assert (totals["new"], totals["update"]) == (1, 1)
     [update] = [row for row in preview.context["result"].rows if row.import_type == "update"]
-    assert ("sku", "SKU-OLD", "SKU-NEW") in [(c.column, c.old, c.new) for c in update.cells]
+    assert ("sku", "SKU-OLD", "SKU-NEW") in [(c.column, c.old, c.new) for c in update.changed_cells]
 
     response = confirm(importer_client, token_from(preview), model="product")
 

@@ -21,7 +21,7 @@ def test_page_size_does_not_grow_with_the_file(importer_client, accounts):
     assert response.context["result"].totals["new"] == ROWS
     assert len(page.encode()) < 100_000
     assert len(re.findall(r'<tr class="new">', page)) == 100
-    assert f"Showing the first 100 of {ROWS} changed rows." in page
+    assert f"Showing the first 100 of {ROWS} rows that change something or fail;" in page
 
 
 def test_errors_are_listed_up_to_the_cap_then_counted(settings, importer_client, accounts):

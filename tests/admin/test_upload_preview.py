@@ -66,14 +66,18 @@ def test_preview_shows_old_and_new_value_of_changed_columns_only(importer_client
 
     rows = response.context["result"].rows
     assert [(row.number, row.import_type) for row in rows] == [(1, "update"), (2, "new")]
-    assert [(c.column, c.old, c.new) for c in rows[0].cells] == [
+    assert [(c.column, c.old, c.new) for c in rows[0].changed_cells] == [
         ("description", "rent", "rent corrected")
     ]
+    # Every column has its cell; the unchanged ones show the stored value.
+    assert [(c.column, c.new, c.changed) for c in rows[0].cells][0] == ("account", "A1", False)
     new_cells = {c.column: c.new for c in rows[1].cells}
     assert new_cells["account"] == "A2"
     assert new_cells["description"] == "new one"
     page = response.content.decode()
-    assert "<del>rent</del> → <ins>rent corrected</ins>" in page
+    assert '<td class="cell-changed"><del>rent</del> → <ins>rent corrected</ins></td>' in page
+    assert '<td class="cell-same">A1</td>' in page
+    assert '<td class="cell-new">new one</td>' in page
 
 
 def test_preview_lists_only_the_first_rows_and_counts_the_rest(settings, importer_client, accounts):
@@ -86,7 +90,7 @@ def test_preview_lists_only_the_first_rows_and_counts_the_rest(settings, importe
     assert preview.hidden_rows == 7
     page = response.content.decode()
     assert page.count('<tr class="new">') == 3
-    assert "Showing the first 3 of 10 changed rows." in page
+    assert "Showing the first 3 of 10 rows that change something or fail;" in page
 
 
 def test_preview_csv_has_one_line_per_row(importer_client, accounts):

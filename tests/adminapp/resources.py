@@ -1,8 +1,8 @@
 from import_export import fields, widgets
-from import_export.widgets import ForeignKeyWidget
+from import_export.widgets import ForeignKeyWidget, ManyToManyWidget
 
 from admin_bulk_upsert import BulkUpsertResource
-from tests.testapp.models import Account, Product, Transaction
+from tests.testapp.models import Account, FidelityArticle, FidelityTag, Product, Transaction
 
 
 class TransactionResource(BulkUpsertResource):
@@ -24,6 +24,23 @@ class ProductResource(BulkUpsertResource):
         import_id_fields = ("sku",)
         allowed_import_id_fields = ("sku", "code")
         skip_unchanged = True
+
+
+class ArticleResource(BulkUpsertResource):
+    """A many-to-many column given by name; identical updates stay updates (stock's default).
+
+    Instances are validated, so that a title too long makes an invalid row.
+    """
+
+    tags = fields.Field(
+        attribute="tags", column_name="tags", widget=ManyToManyWidget(FidelityTag, field="name")
+    )
+
+    class Meta:
+        model = FidelityArticle
+        fields = ("code", "title", "tags")
+        import_id_fields = ("code",)
+        clean_model_instances = True
 
 
 class CatalogueResource(BulkUpsertResource):

@@ -128,24 +128,36 @@ def check_preview(page, artifacts_dir: Path, screenshot: str, new_amount: str):
     assert page.locator("table.bulk-upsert-changes tr.update").count() == 2
     assert page.locator("table.bulk-upsert-changes tr.new").count() == 2
 
-    # An update shows only the changed column, old -> new.
+    # A column per field; an update marks its changed cell old -> new, the others quiet.
+    # (text_content: the admin's CSS shows table headers in capitals)
+    headers = [
+        th.text_content().strip() for th in page.locator("table.bulk-upsert-changes thead th").all()
+    ]
+    assert headers == ["Row", "Outcome", "account", "datetime", "amount", "description"]
     rent = page.locator("table.bulk-upsert-changes tr.update", has_text="rent corrected")
     assert rent.locator("td").nth(0).inner_text().strip() == "1"
     assert rent.locator("td.import-type").inner_text().strip() == "Update"
-    assert rent.locator("ul.bulk-upsert-cells li").count() == 1
-    assert rent.locator("li del").inner_text() == "rent"
-    assert rent.locator("li ins").inner_text() == "rent corrected"
-    assert " ".join(rent.locator("li").inner_text().split()) == "description: rent → rent corrected"
+    assert rent.locator("td.cell-changed").count() == 1
+    assert rent.locator("td.cell-same").count() == 3
+    assert rent.locator("td.cell-changed del").inner_text() == "rent"
+    assert rent.locator("td.cell-changed ins").inner_text() == "rent corrected"
+    assert " ".join(rent.locator("td.cell-changed").inner_text().split()) == (
+        "rent → rent corrected"
+    )
+    # Values do not look like links, and an update does not look like a new row.
+    assert rent.locator("ins").evaluate("e => getComputedStyle(e).textDecorationLine") == "none"
+    label_colour = "e => getComputedStyle(e).backgroundColor"
+    new_label = page.locator("table.bulk-upsert-changes tr.new .bulk-upsert-label").first
+    assert rent.locator(".bulk-upsert-label").evaluate(label_colour) != new_label.evaluate(
+        label_colour
+    )
 
     # A new row shows every column with its value.
     new = page.locator("table.bulk-upsert-changes tr.new", has_text="new one")
     assert new.locator("td").nth(0).inner_text().strip() == "4"
     assert new.locator("td.import-type").inner_text().strip() == "New"
-    cells = {}
-    for item in new.locator("ul.bulk-upsert-cells li").all():
-        column, _, value = item.inner_text().partition(":")
-        cells[column.strip()] = value.strip()
-    assert cells == {
+    values = [td.inner_text().strip() for td in new.locator("td.cell-new").all()]
+    assert dict(zip(headers[2:], values, strict=True)) == {
         "account": "A2",
         "datetime": "2024-01-03 12:00:00",
         "amount": new_amount,

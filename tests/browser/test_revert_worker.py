@@ -149,10 +149,18 @@ def test_revert_preview_then_revert_keeps_the_edit_made_since(
     assert [
         conflict.locator(f"td.revert-{name}").inner_text().strip()
         for name in ("pk", "column", "imported", "current")
-    ] == [str(record.pk), "description", f"file {EDITED}", "by hand"]
+    ] == [
+        str(LooseTransaction.objects.get(pk=record.pk)),
+        "description",
+        f"file {EDITED}",
+        "by hand",
+    ]
+    # A record to restore is named by its str() and says what goes back.
+    restored = page.locator("table.bulk-upsert-revert-restore tbody tr").first
+    assert " → " in restored.locator("td.revert-detail").inner_text()
     # The first 100 of each kind are listed; the CSV has them all.
-    assert page.locator("ul.bulk-upsert-revert-delete li").count() == 100
-    assert page.locator("ul.bulk-upsert-revert-restore li").count() == 100
+    assert page.locator("table.bulk-upsert-revert-delete tbody tr").count() == 100
+    assert page.locator("table.bulk-upsert-revert-restore tbody tr").count() == 100
     with page.expect_download() as download:
         page.locator("a.bulk-upsert-revert-preview-csv").click()
     listed = download.value.path().read_text(encoding="utf-8").splitlines()

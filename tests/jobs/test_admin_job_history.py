@@ -55,8 +55,8 @@ def test_a_user_lists_their_own_jobs(jobs, importer_client):
     assert response.status_code == 200
     assert listed(response) == ["february.csv", "january.csv"]
     page = response.content.decode()
-    assert "account, datetime, amount" in page
-    assert "1 new, 0 updated, 0 unchanged, 0 invalid, 0 errors" in page
+    # The key columns are on each job's page, not in the list (which must fit at 1280 px).
+    assert '<td class="field-counts">1 new</td>' in page  # only the outcomes that happened
 
 
 def test_a_superuser_lists_everyones(jobs, client):

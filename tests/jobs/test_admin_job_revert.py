@@ -117,7 +117,13 @@ def test_the_revert_preview_lists_the_record_changed_since_as_a_conflict(
     assert cells(page, "revert-column") == ["description"]
     assert cells(page, "revert-imported") == ["phone v2"]
     assert cells(page, "revert-current") == ["by hand"]
-    assert f'<a href="{url("transaction", "changelist")}{phone.pk}/change/">{phone.pk}</a>' in page
+    # Records are named by their str(), linked to their change page.
+    phone.refresh_from_db()
+    assert f'<a href="{url("transaction", "changelist")}{phone.pk}/change/">{phone}</a>' in page
+    # What a restore puts back: the imported value, then the value before the import.
+    assert cells(page, "revert-detail")[-1] == "description: rent v2 → rent"
+    created = Transaction.objects.get(description="food")
+    assert f'<a href="{url("transaction", "changelist")}{created.pk}/change/">{created}</a>' in page
     assert "Confirm revert" in page
     assert table() == before  # a preview changes nothing
 
@@ -251,7 +257,9 @@ def test_a_superuser_reverts_someone_elses_import(background, reverter_client, s
     assert (job.state, job.reverted_by) == ("reverted", str(boss.pk))
 
 
-def test_a_queued_revert_shows_its_bar_and_cannot_be_cancelled(background, reverter_client, stored):
+def test_a_queued_revert_shows_no_bar_yet_and_cannot_be_cancelled(
+    background, reverter_client, stored
+):
     job = import_file(reverter_client)
     token = revert_token_from(reverter_client.get(job_url(job, "import_job_revert")))
     background.ADMIN_BULK_UPSERT = {**background.ADMIN_BULK_UPSERT, "TASK_BACKEND": "dummy"}
@@ -261,7 +269,10 @@ def test_a_queued_revert_shows_its_bar_and_cannot_be_cancelled(background, rever
     job.refresh_from_db()
     assert job.state == "revert_queued"
     page = reverter_client.get(job_url(job)).content.decode()
-    assert "Revert in progress" in page
+    assert "Revert queued" in page
+    # No worker has it yet: no bar (the import's full bar would read as the revert's).
+    assert 'class="bulk-upsert-bar"' not in page
+    assert "Waiting for a worker to pick the job up." in page
     assert 'data-polls="true"' in page
     assert "data-watched-url" not in page  # a revert that fails is back to done: no changelist
     assert "Cancel import" not in page
@@ -311,6 +322,39 @@ def test_the_history_filters_and_lists_reverted_jobs(background, reverter_client
     everything = reverter_client.get(history).content.decode()
     for label in ["queued for revert", "reverting", "reverted", "partly reverted"]:
         assert f">{label}</a>" in everything, label
+
+    # The Rows column says what the last step did: the revert's counts for a reverted
+    # job, the preview's for a previewed one.
+    rows = re.findall(r'<td class="field-counts">(.*?)</td>', everything)
+    assert rows == [
+        "1 new",
+        "reverted: 1 deleted, 2 restored",
+    ]
+
+
+def test_a_done_jobs_totals_are_headed_import_a_previewed_ones_preview(
+    background, reverter_client, stored
+):
+    job = import_file(reverter_client)
+    page = reverter_client.get(job_url(job)).content.decode()
+    assert '<h2 class="bulk-upsert-totals-heading">Import</h2>' in page
+
+    upload(reverter_client, csv_file([transaction_line("A2", 5, "1.000")]))
+    page = reverter_client.get(job_url(last_job())).content.decode()
+    assert '<h2 class="bulk-upsert-totals-heading">Preview</h2>' in page
+
+
+def test_a_cancelled_job_lists_no_counts_in_the_history(background, reverter_client, stored):
+    upload(reverter_client, csv_file([transaction_line("A2", 5, "1.000")]))
+    job = last_job()
+    reverter_client.post(job_url(job, "import_job_cancel"))
+    job.refresh_from_db()
+    assert job.state == "cancelled"
+
+    page = reverter_client.get(reverse("admin:admin_bulk_upsert_importjob_changelist"))
+    assert re.findall(r'<td class="field-counts">(.*?)</td>', page.content.decode()) == [
+        "nothing imported"
+    ]
 
 
 def test_a_stale_revert_in_the_cleanup_is_back_to_done(background, reverter_client, stored):

@@ -12,6 +12,7 @@ from django.core import signing
 
 from admin_bulk_upsert.jobs import expiry, transitions
 from admin_bulk_upsert.jobs.compat import DUMMY_BACKEND, IMMEDIATE_BACKEND
+from admin_bulk_upsert.jobs.models import ImportJob
 from tests.files.test_spreadsheets import rewrite
 from tests.testapp.models import Product
 
@@ -58,6 +59,33 @@ def test_preview_then_confirm_imports_every_row_once(private_storage):
     ]
     assert job.file.name == ""  # the upload is gone once the job ended
     assert not any(private_storage.rglob("*.upload"))
+
+
+def test_the_imports_report_names_the_changed_columns_as_the_previews_did():
+    user = User.objects.create_user("ann")
+    Product.objects.create(sku="A", name="old", price="1.00")
+    Product.objects.create(sku="S", name="same", price="5.00")
+    job = _start(user, _csv("A,new,1.00", "S,same,5.00", "B,b,2.00"))
+    job.refresh_from_db()
+    preview_report = job.report.open("rb").read().decode().splitlines()
+
+    transitions.confirm(job, transitions.confirm_token(job), user)
+    job.refresh_from_db()
+    assert job.state == "done", job.failure
+    import_report = job.report.open("rb").read().decode().splitlines()
+    assert import_report[1:] == [
+        "1,update,name,",
+        "2,update,,",  # matched, identical: stock's "update", no column changed
+        "3,new,id;code;sku;name;price;released;stock,",
+    ]
+    assert import_report == preview_report
+    assert job.summary["identical_updates"] == 1
+
+    # A revert goes through the records the import changed or created, not the identical one.
+    ImportJob.objects.filter(pk=job.pk).update(state="reverting", rows_done=1)
+    job.refresh_from_db()
+    progress = job.progress()
+    assert (progress["rows_done"], progress["rows_total"], progress["percent"]) == (1, 2, 50.0)
 
 
 def test_replayed_or_foreign_confirm_imports_nothing():
