@@ -243,7 +243,7 @@ class ChunkLinks:
                 linked = current.get(source, {})
                 added.extend((source, target) for target in targets if target not in linked)
                 if column.add_only:
-                    final[source] = targets | linked.keys()
+                    final[source] = frozenset(targets | linked.keys())
                 else:
                     removed.extend(pk for target, pk in linked.items() if target not in targets)
                     final[source] = targets
@@ -312,20 +312,25 @@ class ChunkLinks:
                 continue
             current = self.current[position]
             final = self.final[position] if after else {}
+            related = column.widget.model
+            # The same links recur from record to record: each set is ordered once.
+            ordered: dict[Any, list[Model]] = {}
             for record in records:
-                if record.pk is None:
+                pk = record.pk
+                if pk is None:
                     continue  # stock's diff reads nothing for it (Field.get_value: None)
-                targets = final.get(record.pk)
+                targets = final.get(pk)
                 if targets is None:
-                    targets = current.get(record.pk, {}).keys()
-                # A link without its related record (no such thing under a foreign key
-                # constraint) would not be in stock's join either.
-                linked = sorted(
-                    (ranked[target] for target in targets if target in ranked), key=_first
-                )
-                cache_links(
-                    record, attribute, column.widget.model, [obj for _, obj in linked], alias
-                )
+                    targets = tuple(current.get(pk, ()))
+                linked = ordered.get(targets)
+                if linked is None:
+                    # A link without its related record (no such thing under a foreign key
+                    # constraint) would not be in stock's join either.
+                    ranked_links = sorted(
+                        (ranked[target] for target in targets if target in ranked), key=_first
+                    )
+                    linked = ordered[targets] = [obj for _, obj in ranked_links]
+                cache_links(record, attribute, related, list(linked), alias)
 
     def _insert(
         self, column: M2MColumn, links: list[tuple[Any, Any]]
@@ -337,8 +342,11 @@ class ChunkLinks:
         meta = column.through._meta
         source, target = column.source_field, column.target_field
         head = f"INSERT INTO {qn(meta.db_table)} ({qn(source.column)}, {qn(target.column)}) VALUES "
-        sources = list(map(save_preparer(source, connection), [pk for pk, _ in links]))
-        targets = list(map(save_preparer(target, connection), [pk for _, pk in links]))
+        sources = [pk for pk, _ in links]
+        targets = [pk for _, pk in links]
+        if not _plain_ints(column, connection, sources + targets):
+            sources = list(map(save_preparer(source, connection), sources))
+            targets = list(map(save_preparer(target, connection), targets))
         if connection.vendor == "postgresql":
             arrays = (pg_array_literal(sources), pg_array_literal(targets))
             if None not in arrays:
@@ -359,6 +367,16 @@ class ChunkLinks:
 
 def _first(pair: tuple[int, Any]) -> int:
     return pair[0]
+
+
+def _plain_ints(column: M2MColumn, connection: BaseDatabaseWrapper, pks: list[Any]) -> bool:
+    """Whether these integer keys are sent as they are: on PostgreSQL, a foreign key to an
+    integer pk saves an ``int`` unchanged (``get_db_prep_save`` is ``int(value)``)."""
+    return (
+        connection.vendor == "postgresql"
+        and column.integer_keys
+        and all(type(pk) is int for pk in pks)
+    )
 
 
 def chunk_links(
@@ -399,10 +417,20 @@ def _resolve(links: ChunkLinks, column: M2MColumn, rows: Sequence[Any]) -> None:
     name = column.field.column_name
     prepared: dict[Any, Any] = {}  # cell value -> database value (None: matches nothing)
     per_row: list[tuple[Any, tuple[Any, ...]]] = []
+    # The same cells recur from row to row (a few tags in many combinations): each
+    # distinct text or number is split and prepared once.
+    by_cell: dict[tuple[type, Any], tuple[Any, ...] | None] = {}
     for work in rows:
         if id(work) in links.errors:
             continue  # an earlier column failed: stock's save_m2m stopped there
-        values = _values(column, work.row.get(name), prepared, connection)
+        cell = work.row.get(name)
+        key = (type(cell), cell) if type(cell) in _REPEATABLE_CELLS else None
+        if key is not None and key in by_cell:
+            values = by_cell[key]
+        else:
+            values = _values(column, cell, prepared, connection)
+            if key is not None:
+                by_cell[key] = values
         if values is None:
             # Stock raises from Field.clean here: the same call gives the same error.
             try:
@@ -418,11 +446,19 @@ def _resolve(links: ChunkLinks, column: M2MColumn, rows: Sequence[Any]) -> None:
         key[0]: frozenset(obj.pk for obj in found.get(index, ())) for index, key in enumerate(keys)
     }
     empty: frozenset[Any] = frozenset()
+    pks_by_values: dict[tuple[Any, ...], frozenset[Any]] = {}
     for work, values in per_row:
-        pks: set[Any] = set()
-        for value in values:
-            pks |= pks_by_value.get(prepared[value], empty)
-        links.wanted.setdefault(id(work), []).append(frozenset(pks))
+        chosen = pks_by_values.get(values)
+        if chosen is None:
+            pks: set[Any] = set()
+            for value in values:
+                pks |= pks_by_value.get(prepared[value], empty)
+            chosen = pks_by_values[values] = frozenset(pks)
+        links.wanted.setdefault(id(work), []).append(chosen)
+
+
+#: Cell types :func:`_resolve` splits once per distinct value (hashable, compared by value).
+_REPEATABLE_CELLS = frozenset({str, int, float})
 
 
 def _values(
