@@ -26,6 +26,7 @@ from import_export.results import RowResult
 from import_export.widgets import ManyToManyWidget
 
 from .instances import overrides
+from .m2m_diff import DiffLinks
 from .m2m_links import ChunkLinks
 from .planning import RowWork, fail, row_kwargs
 
@@ -153,9 +154,11 @@ class RowFinisher:
         begun: _Begun,
         links: ChunkLinks | None = None,
         after: Model | None = None,
+        diff_links: DiffLinks | None = None,
     ) -> None:
         """The row from its ``save_m2m`` on (with ``links``, already written but its errors);
-        a deferred diff compares with ``after`` (a snapshot of the instance) if given."""
+        a deferred diff compares with ``after`` (a snapshot of the instance) if given, and
+        shows ``diff_links``' links if given."""
         resource = self.resource
         result = work.result
         instance = work.instance
@@ -173,7 +176,8 @@ class RowFinisher:
                 diff.compare_with(resource, instance)
                 result.defer_diff_rendering(diff)
             elif self.html_diff:
-                result.defer_diff(resource, before, instance if after is None else after, work.new)
+                after_row = instance if after is None else after
+                result.defer_diff(resource, before, after_row, work.new, diff_links)
             if self.diff and not work.new:
                 result.original = work.original
             if self.after_import_row:

@@ -13,7 +13,10 @@ that Python and the database work at the same time where they can (PostgreSQL,
    signals, this waits until the write and its receivers are done, as before;
 2. while the database updates the chunk's records (the write's ``meanwhile``,
    once every row has its pk): the links each record ends with, and what each
-   row's diff reads before and after its ``save_m2m``; Python only;
+   row's diff reads before and after its ``save_m2m``; Python only. A diff that
+   is rendered later and shows only the chunk's columns keeps those links
+   (:class:`.m2m_diff.DiffLinks`) and gives them to copies of the row's
+   instances when it is rendered, if it ever is;
 3. after the write: the removed links are deleted, then the added ones inserted
    on a helper thread while each row's result is finished, as stock does after
    its ``save_m2m`` (a query a result makes waits for the insert).
@@ -30,9 +33,17 @@ from typing import Any
 
 from django.db import DatabaseError
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Model
 
 from .finishing import FAILED, BlankSnapshots, FinishBroken, RowFinisher, finish_rows
-from .m2m_diff import diff_attributes, diff_reads_only, forget_links, prefetch_links, snapshot
+from .m2m_diff import (
+    DiffLinks,
+    diff_attributes,
+    diff_reads_only,
+    forget_links,
+    prefetch_links,
+    snapshot,
+)
 from .m2m_links import ChunkLinks, chunk_links
 from .planning import RowWork
 from .statement_thread import helper_threads_allowed, in_background, statement_sent
@@ -89,6 +100,10 @@ class LinkedFinish:
         self.known: list[str] = []
         self.joined: list[str] = []
         self.ranks: dict[str, Any] = {}
+        # Whether each deferred diff keeps its links until it is rendered (DiffLinks, by
+        # id of the row's RowWork) rather than on snapshots taken now.
+        self.lazy = False
+        self.diff_links: dict[int, DiffLinks] = {}
 
     def resolve(self) -> bool:
         """Resolve the cells, read the stored links and the diff's related records (once);
@@ -111,6 +126,7 @@ class LinkedFinish:
         # related records); other many-to-many fields the diff shows are read with a join.
         self.known = [attribute for attribute in self.read if attribute in links.attributes()]
         self.joined = [attribute for attribute in self.read if attribute not in self.known]
+        self.lazy = self.defer and not self.joined
         try:
             links.read_current([work.instance.pk for work in self.rows if not work.new])
             self.ranks = links.ranked(self.known) if self.known else {}
@@ -134,6 +150,20 @@ class LinkedFinish:
         pks = [work.instance.pk for work in self.rows if work.saved]
         if None in pks or len(set(pks)) != len(pks):
             raise FinishBroken  # not what the write leaves; replay rather than guess
+        if self.lazy:
+            # The diff shows only the chunk's columns, and is rendered later if at all:
+            # each row keeps what it shows, given to copies of its instances on rendering.
+            for work in self.rows:
+                self.started.append((work, finish_row.begin(work)))
+            self._plan_writes(links)
+            alias = self.connection.alias
+            for work, begun in self.started:
+                if begun is None:
+                    continue
+                before = () if work.new else tuple(links.shown(work.instance.pk, self.ranks, False))
+                after = tuple(links.shown(work.instance.pk, self.ranks, True))
+                self.diff_links[id(work)] = DiffLinks(alias, before, after)
+            return
         stored = [work.original for work in self.rows if not work.new and work.original is not None]
         links.attach(stored, self.ranks, after=False)
         prefetch_links(stored, self.joined)
@@ -144,11 +174,15 @@ class LinkedFinish:
             self.started.append((work, begun))
             if not work.new:
                 forget_links(work.original, read)
-        begun_rows = [work for work, begun in self.started if begun is not None]
-        links.plan_writes([work for work in begun_rows if work.saved])
-        finished = [work.instance for work in begun_rows]
+        finished = self._plan_writes(links)
         links.attach(finished, self.ranks, after=True)
         prefetch_links(finished, self.joined)
+
+    def _plan_writes(self, links: ChunkLinks) -> list[Model]:
+        """Plan the links of the rows begun; their instances."""
+        begun_rows = [work for work, begun in self.started if begun is not None]
+        links.plan_writes([work for work in begun_rows if work.saved])
+        return [work.instance for work in begun_rows]
 
     def finish(self) -> None:
         """Write the links and finish every row's result, once the chunk is written."""
@@ -193,10 +227,14 @@ class LinkedFinish:
     def _end_rows(self) -> None:
         """Each row from its ``save_m2m`` on, in file order."""
         finish_row, links, read = self.finish_row, self.links, self.read
+        lazy, defer, diff_links = self.lazy, self.defer, self.diff_links
         for work, begun in self.started:
             if begun is not None:
-                after = snapshot(work.instance) if self.defer else None
-                finish_row.end(work, begun, links, after)
-                forget_links(work.instance, read)
+                if lazy:
+                    finish_row.end(work, begun, links, diff_links=diff_links.get(id(work)))
+                else:
+                    after = snapshot(work.instance) if defer else None
+                    finish_row.end(work, begun, links, after)
+                    forget_links(work.instance, read)
             if finish_row.database_error or self.connection.needs_rollback:
                 raise FinishBroken

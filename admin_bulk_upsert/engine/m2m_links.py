@@ -170,6 +170,8 @@ class ChunkLinks:
         self.final: list[dict[Any, frozenset[Any]]] = []
         self.removed: list[list[Any]] = []
         self.added: list[list[tuple[Any, Any]]] = []
+        # Per column, for shown: each set of targets met, in the diff's order.
+        self._ordered: list[dict[Any, list[Model]]] = [{} for _column in columns]
 
     def raise_for(self, work: Any) -> None:
         """Raise what stock's ``save_m2m`` raises for this row, if anything."""
@@ -300,36 +302,44 @@ class ChunkLinks:
             ranks[column.field.attribute] = found
         return ranks
 
-    def attach(
-        self, records: Sequence[Model], ranks: dict[str, dict[Any, tuple[int, Model]]], after: bool
-    ) -> None:
-        """Give each record its links as stock's diff reads them, before or after the write."""
-        alias = self.connection.alias
+    def shown(
+        self, pk: Any, ranks: dict[str, dict[Any, tuple[int, Model]]], after: bool
+    ) -> list[tuple[str, Any, list[Model]]]:
+        """What the diff shows of record ``pk``'s links, before or after the write: for each
+        column in ``ranks``, its attribute, related model and related records in the order
+        of stock's per-row ``instance.<m2m>.all()`` (the lists are shared: copy to keep)."""
+        shown = []
         for position, column in enumerate(self.columns):
             attribute = column.field.attribute
             ranked = ranks.get(attribute)
             if ranked is None:
                 continue
-            current = self.current[position]
-            final = self.final[position] if after else {}
-            related = column.widget.model
+            targets = self.final[position].get(pk) if after else None
+            if targets is None:
+                targets = tuple(self.current[position].get(pk, ()))
             # The same links recur from record to record: each set is ordered once.
-            ordered: dict[Any, list[Model]] = {}
-            for record in records:
-                pk = record.pk
-                if pk is None:
-                    continue  # stock's diff reads nothing for it (Field.get_value: None)
-                targets = final.get(pk)
-                if targets is None:
-                    targets = tuple(current.get(pk, ()))
-                linked = ordered.get(targets)
-                if linked is None:
-                    # A link without its related record (no such thing under a foreign key
-                    # constraint) would not be in stock's join either.
-                    ranked_links = sorted(
-                        (ranked[target] for target in targets if target in ranked), key=_first
-                    )
-                    linked = ordered[targets] = [obj for _, obj in ranked_links]
+            ordered = self._ordered[position]
+            linked = ordered.get(targets)
+            if linked is None:
+                # A link without its related record (no such thing under a foreign key
+                # constraint) would not be in stock's join either.
+                ranked_links = sorted(
+                    (ranked[target] for target in targets if target in ranked), key=_first
+                )
+                linked = ordered[targets] = [obj for _, obj in ranked_links]
+            shown.append((attribute, column.widget.model, linked))
+        return shown
+
+    def attach(
+        self, records: Sequence[Model], ranks: dict[str, dict[Any, tuple[int, Model]]], after: bool
+    ) -> None:
+        """Give each record its links as stock's diff reads them, before or after the write."""
+        alias = self.connection.alias
+        for record in records:
+            pk = record.pk
+            if pk is None:
+                continue  # stock's diff reads nothing for it (Field.get_value: None)
+            for attribute, related, linked in self.shown(pk, ranks, after):
                 cache_links(record, attribute, related, list(linked), alias)
 
     def _insert(
