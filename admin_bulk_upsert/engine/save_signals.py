@@ -26,7 +26,9 @@ writes the chunk, as for a model without receivers.
 
 The only difference from stock is the interleaving: within a chunk, every
 row's ``pre_save`` comes before the write and every ``post_save`` after it, so
-a receiver reading other rows of the same table sees them at chunk granularity.
+a receiver reading other rows of the same table sees them at chunk granularity
+(and a receiver connected or disconnected by a receiver takes effect from the
+next chunk).
 
 If a receiver raises (anything), the savepoint is rolled back and
 :class:`ChunkWriteError` is raised: the caller replays the chunk row by row
