@@ -71,6 +71,7 @@ class Calls:
                 kwargs["raw"],
                 kwargs["using"],
                 kwargs["update_fields"],
+                tuple(kwargs),  # the keyword arguments in Signal.send's order
             )
         )
 
