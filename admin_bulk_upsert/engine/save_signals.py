@@ -89,7 +89,10 @@ def write_with_signals(
         with transaction.atomic(using=using, savepoint=savepoint):
             instances = [instance for instance, _new in saving]
             _send(pre_save, pre_steps, sender, instances, pre_arguments, using)
-            write(meanwhile if post_steps == [] else None)
+            if post_steps == []:  # no post_save receiver: nothing runs after the write
+                write(meanwhile)
+                return
+            write(None)
             post_arguments = [
                 {
                     "instance": instance,
