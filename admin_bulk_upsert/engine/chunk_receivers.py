@@ -17,8 +17,13 @@ one row, the receivers (replacements included) run in stock's order; what
 changes, as on the signals path already, is only that a step runs for the whole
 chunk before the next step starts.
 
-Nothing is replaced (every receiver is sent per row, as before) for a signal
-with async receivers, or a chunk whose rows are not all of one class. On the
+A chunk reads its receivers once (:func:`live_receivers`, what each row's
+``Signal.send`` would read) and calls them itself, with ``send``'s arguments and in
+its order, whether or not one is replaced: a receiver connected or disconnected by
+another receiver while a chunk is sent takes effect from the next chunk.
+
+Nothing is replaced (every receiver is sent per row with ``Signal.send``) for a
+signal with async receivers, or a chunk whose rows are not all of one class. On the
 ``save()`` path and when a chunk is replayed row by row, the receiver itself
 runs per row, as in stock.
 """
@@ -82,32 +87,45 @@ class Step:
     replacement: Replacement | None = None
 
 
-def chunk_steps(signal: Signal, sender: type) -> list[Step] | None:
-    """The steps sending ``signal`` for a chunk of ``sender`` rows takes, or ``None``
-    when none of its receivers is replaced (send it per row, as ``save()`` would)."""
-    if not _REPLACEMENTS or not signal.has_listeners(sender):
-        return None
+def live_receivers(signal: Signal, sender: type) -> tuple[list[Any], list[Any]] | None:
+    """The sync and async receivers ``signal.send(sender=sender)`` would call now, in its
+    order; ``None`` where Django's private ``Signal._live_receivers`` cannot be read.
+
+    The one place the engine reads that private API (it names the receivers for the
+    log and ``W003``, finds simple-history's and cuts a chunk's sends into steps): if
+    a Django version changes it, the callers fall back to what the public API does.
+    """
     try:
         sync_receivers, async_receivers = signal._live_receivers(sender)
-    except Exception:  # a private API: replace nothing rather than fail an import
+        return list(sync_receivers), list(async_receivers)
+    except Exception:  # a private API: the callers do without rather than fail an import
         return None
-    if async_receivers:
+
+
+def chunk_steps(signal: Signal, sender: type) -> list[Step] | None:
+    """The steps sending ``signal`` for a chunk of ``sender`` rows takes (none at all
+    without receivers), or ``None`` for ``signal.send()`` per row.
+
+    The receivers are read once for the chunk, as each row's ``send`` would read them
+    (:func:`live_receivers`): a chunk's rows call the same receivers, in ``send``'s
+    order, with ``send``'s arguments, without ``send`` reading them again per row. A
+    signal with async receivers (which ``send`` runs through ``async_to_sync``), or
+    whose receivers cannot be read, is sent with ``send()`` per row.
+    """
+    found = live_receivers(signal, sender)
+    if found is None or found[1]:
         return None
     steps: list[Step] = []
     run: list[Callable[..., Any]] = []
-    replaced = False
-    for receiver in sync_receivers:
-        replacement = replacement_for(signal, receiver)
+    for receiver in found[0]:
+        replacement = replacement_for(signal, receiver) if _REPLACEMENTS else None
         if replacement is None:
             run.append(receiver)
             continue
-        replaced = True
         if run:
             steps.append(Step(receivers=tuple(run)))
             run = []
         steps.append(Step(replacement=replacement))
-    if not replaced:
-        return None
     if run:
         steps.append(Step(receivers=tuple(run)))
     return steps

@@ -28,6 +28,7 @@ from .chunk_changes import ChunkRecorder
 from .finishing import BlankSnapshots, FinishBroken, finish_hooks, finish_rows
 from .instances import overrides
 from .keys import KeySpec
+from .m2m_finishing import linked_finish
 from .per_row_save import save_chunk
 from .planning import RowWork, plan_chunk, row_kwargs
 from .prefetch import prefetched_foreign_keys
@@ -100,8 +101,8 @@ def import_chunk(
             # Finishing rows that calls no hook can run while the chunk's
             # last statement does (a replay redoes the rows anyway).
             # Not with post_save receivers, which run after the write and before stock's
-            # results are taken.
-            meanwhile = None if hooks or write_how != BULK else finish
+            # results are taken (:func:`.save_signals.write_with_signals` decides).
+            meanwhile = None if hooks or write_how == SAVE_PER_ROW else finish
             try:
                 _write(resource, plan, spec, using, write_how, meanwhile, idle_work)
             except ChunkWriteError as exc:
@@ -140,17 +141,23 @@ def _write(
     write_how: str,
     meanwhile: Callable[[], None] | None = None,
     idle_work: Callable[[], None] | None = None,
+    savepoint: bool = True,
 ) -> None:
-    """The chunk's write, the way ``write_how`` says (:mod:`.write_mode`)."""
+    """The chunk's write, the way ``write_how`` says (:mod:`.write_mode`).
+
+    One savepoint covers it, its own or (``savepoint=False``) the caller's.
+    """
     model = resource._meta.model
     if write_how == SAVE_PER_ROW:
-        save_chunk(resource, plan, using)
+        save_chunk(resource, plan, using, savepoint=savepoint)
     elif write_how == BULK_WITH_SIGNALS:
-        write_with_signals(
-            plan, using, lambda: write_chunk(model, plan, spec, using, idle_work=idle_work)
-        )
+
+        def write(overlap: Callable[[], None] | None) -> None:
+            write_chunk(model, plan, spec, using, overlap, idle_work, savepoint=False)
+
+        write_with_signals(plan, using, write, meanwhile, savepoint=savepoint)
     else:
-        write_chunk(model, plan, spec, using, meanwhile, idle_work)
+        write_chunk(model, plan, spec, using, meanwhile, idle_work, savepoint=savepoint)
 
 
 _WRITE_NAMES = {
@@ -184,12 +191,20 @@ def _write_then_finish(
     (``save_m2m`` adding a duplicate link, ...) fails that row and the import
     goes on. Here one savepoint covers the chunk (two statements per chunk,
     not per row); if a row's hooks break the transaction, the chunk is
-    rolled back and replayed row by row the stock way.
+    rolled back and replayed row by row the stock way. Where the chunk's
+    many-to-many links are written set-based, their finishing is laid
+    around the write (:mod:`.m2m_finishing`).
     """
+    connection = connections[using]
     try:
         with transaction.atomic(using=using, savepoint=True):
-            _write(resource, plan, spec, using, write_how, idle_work=idle_work)
-            finish_rows(resource, chunk, kwargs, blanks, connections[using], write_how)
+            linked = linked_finish(resource, chunk, kwargs, blanks, connection, write_how)
+            meanwhile = None if linked is None else linked.before_links
+            _write(resource, plan, spec, using, write_how, meanwhile, idle_work, savepoint=False)
+            if linked is None:
+                finish_rows(resource, chunk, kwargs, blanks, connection)
+            else:
+                linked.finish()
     except ChunkWriteError as exc:
         _log_write_stopped(write_how, exc)
     except FinishBroken:

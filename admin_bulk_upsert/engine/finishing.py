@@ -3,8 +3,9 @@
 Stock finishes a row right after saving it: ``after_save_instance``,
 ``save_m2m``, the row's result (instance info, diff) and ``after_import_row``.
 Here the chunk is written first (:mod:`.bulk_write` or :mod:`.per_row_save`)
-and every row is then finished in file order by :func:`finish_rows`, which
-calls only the hooks a resource overrides and renders a diff only when stock
+and every row is then finished in file order by :func:`finish_rows` (or, where
+the chunk's many-to-many links are written set-based, by :mod:`.m2m_finishing`),
+which calls only the hooks a resource overrides and renders a diff only when stock
 would read it before a hook could change the instance.
 
 A row whose hooks break the transaction (a database error in ``save_m2m``)
@@ -15,7 +16,6 @@ per row would have failed that row only.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,12 +26,9 @@ from import_export.results import RowResult
 from import_export.widgets import ManyToManyWidget
 
 from .instances import overrides
-from .m2m_diff import diff_attributes, diff_reads_only, forget_links, prefetch_links, snapshot
-from .m2m_links import ChunkLinks, chunk_links
+from .m2m_diff import DiffLinks
+from .m2m_links import ChunkLinks
 from .planning import RowWork, fail, row_kwargs
-from .write_mode import BULK
-
-logger = logging.getLogger(__name__)
 
 
 def finish_hooks(resource: Any) -> tuple[bool, bool, bool]:
@@ -86,7 +83,6 @@ def finish_rows(
     kwargs: dict[str, Any],
     blanks: BlankSnapshots,
     connection: BaseDatabaseWrapper | None = None,
-    write_how: str = BULK,
 ) -> None:
     """The post-save part of each row, in stock order, once the chunk is written.
 
@@ -94,75 +90,15 @@ def finish_rows(
     a row whose hooks leave the transaction unusable (a database error in
     ``save_m2m``, ``after_save_instance``, ...) raises :class:`FinishBroken`
     at once: stock, with a savepoint per row, would fail that row only.
-    ``write_how`` is how the import writes its rows (:mod:`.write_mode`): the
-    links of rows saved through ``save()`` are written per row, as in stock.
+    (A chunk whose many-to-many links are written set-based is finished by
+    :mod:`.m2m_finishing` instead.)
     """
-    finish_row = _RowFinisher(resource, kwargs, blanks)
-    if finish_row.has_m2m and connection is not None:
-        rows = [work for work in chunk if work.result.import_type not in _FAILED]
-        saved = [work for work in rows if work.saved]
-        links = chunk_links(resource, saved, connection, write_how)
-        if links is not None:
-            _finish_with_links(finish_row, rows, links, connection)
-            return
+    finish_row = RowFinisher(resource, kwargs, blanks)
     for work in chunk:
-        if work.result.import_type in _FAILED:
+        if work.result.import_type in FAILED:
             continue
         finish_row(work)
         if connection is not None and (finish_row.database_error or connection.needs_rollback):
-            raise FinishBroken
-
-
-def _finish_with_links(
-    finish_row: _RowFinisher,
-    rows: Sequence[RowWork],
-    links: ChunkLinks,
-    connection: BaseDatabaseWrapper,
-) -> None:
-    """Finish the rows with the chunk's links written set-based (:mod:`.m2m_links`).
-
-    What each row reads before its ``save_m2m`` (the diff's stored links) is
-    read first, for every row; then the links are written; then each row is
-    finished as stock does after its ``save_m2m``. Nothing else runs between
-    two rows' ``save_m2m`` here (:func:`.m2m_links.bulk_columns`).
-    """
-    read = diff_attributes(finish_row.resource) if finish_row.diff_now else []
-    # With every link the diff shows held by a snapshot, the diff is rendered when
-    # first read, as for a model without many-to-many columns.
-    defer = diff_reads_only(finish_row.resource, read)
-    if defer:
-        finish_row.diff_now = False
-    # The links of the chunk's columns are known from the chunk (one query orders the
-    # related records); other many-to-many fields the diff shows are read with a join.
-    known = [attribute for attribute in read if attribute in links.attributes()]
-    joined = [attribute for attribute in read if attribute not in known]
-    stored = [work.original for work in rows if not work.new and work.original is not None]
-    try:
-        links.read_current([work.instance.pk for work in rows if not work.new])
-        ranks = links.ranked(known) if known else {}
-        links.attach(stored, ranks, after=False)
-        prefetch_links(stored, joined)
-        started = []
-        for work in rows:
-            begun = finish_row.begin(work)
-            if begun is not None and defer and not work.new:
-                begun = (snapshot(begun[0]), None, begun[2])
-            started.append((work, begun))
-            if not work.new:
-                forget_links(work.original, read)
-        links.write([work for work, begun in started if begun is not None and work.saved])
-        finished = [work.instance for work, begun in started if begun is not None]
-        links.attach(finished, ranks, after=True)
-        prefetch_links(finished, joined)
-    except DatabaseError as exc:
-        logger.info("Writing the chunk's many-to-many links stopped (%s)", exc)
-        raise FinishBroken from exc
-    for work, begun in started:
-        if begun is not None:
-            after = snapshot(work.instance) if defer else None
-            finish_row.end(work, begun, links, after)
-            forget_links(work.instance, read)
-        if finish_row.database_error or connection.needs_rollback:
             raise FinishBroken
 
 
@@ -170,12 +106,12 @@ class FinishBroken(Exception):
     """A row's hooks broke the chunk's transaction; the chunk must be replayed."""
 
 
-_FAILED = (RowResult.IMPORT_TYPE_ERROR, RowResult.IMPORT_TYPE_INVALID)
+FAILED = (RowResult.IMPORT_TYPE_ERROR, RowResult.IMPORT_TYPE_INVALID)
 #: The keyword arguments of rows that call no hook (never passed to one).
 _NO_KWARGS: dict[str, Any] = {}
 
 
-class _RowFinisher:
+class RowFinisher:
     """Finishes one row: ``after_save_instance``, ``save_m2m``, its result, ``after_import_row``."""
 
     def __init__(self, resource: Any, kwargs: dict[str, Any], blanks: BlankSnapshots) -> None:
@@ -218,9 +154,11 @@ class _RowFinisher:
         begun: _Begun,
         links: ChunkLinks | None = None,
         after: Model | None = None,
+        diff_links: DiffLinks | None = None,
     ) -> None:
         """The row from its ``save_m2m`` on (with ``links``, already written but its errors);
-        a deferred diff compares with ``after`` (a snapshot of the instance) if given."""
+        a deferred diff compares with ``after`` (a snapshot of the instance) if given, and
+        shows ``diff_links``' links if given."""
         resource = self.resource
         result = work.result
         instance = work.instance
@@ -238,7 +176,8 @@ class _RowFinisher:
                 diff.compare_with(resource, instance)
                 result.defer_diff_rendering(diff)
             elif self.html_diff:
-                result.defer_diff(resource, before, instance if after is None else after, work.new)
+                after_row = instance if after is None else after
+                result.defer_diff(resource, before, after_row, work.new, diff_links)
             if self.diff and not work.new:
                 result.original = work.original
             if self.after_import_row:
@@ -251,6 +190,6 @@ class _RowFinisher:
         fail(self.resource, work, exc)
 
 
-#: What :meth:`_RowFinisher.begin` hands to :meth:`_RowFinisher.end`: the diff's
+#: What :meth:`RowFinisher.begin` hands to :meth:`RowFinisher.end`: the diff's
 #: snapshot, the diff (when read before ``save_m2m``) and the hooks' arguments.
 _Begun = tuple[Any, Any, dict[str, Any]]

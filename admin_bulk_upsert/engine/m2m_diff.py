@@ -13,6 +13,7 @@ reads a snapshot holding it (:func:`snapshot`).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -154,6 +155,32 @@ def snapshot(instance: Model) -> Model:
     if cache is not None:
         copy.__dict__["_prefetched_objects_cache"] = dict(cache)
     return copy
+
+
+@dataclasses.dataclass(frozen=True)
+class DiffLinks:
+    """The links a row's deferred diff shows before and after the row, given to copies of
+    its two instances only when the diff is rendered (most diffs never are).
+
+    ``before`` and ``after`` hold, per attribute, the related model and records
+    (:meth:`.m2m_links.ChunkLinks.shown`); an instance with none is compared as it is.
+    """
+
+    alias: str
+    before: tuple[tuple[str, Any, list[Model]], ...]
+    after: tuple[tuple[str, Any, list[Model]], ...]
+
+    def apply(self, before: Model, after: Model) -> tuple[Model, Model]:
+        """Copies of ``before`` and ``after`` holding their links, as the diff reads them."""
+        return self._holding(before, self.before), self._holding(after, self.after)
+
+    def _holding(self, instance: Model, links: tuple[tuple[str, Any, list[Model]], ...]) -> Model:
+        if not links:
+            return instance
+        copy = snapshot(instance)
+        for attribute, related, linked in links:
+            cache_links(copy, attribute, related, list(linked), self.alias)
+        return copy
 
 
 def cache_links(

@@ -33,11 +33,12 @@ from typing import Any
 
 from django.db import router
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Manager, ManyToManyField, Model
+from django.db.models import IntegerField, Manager, ManyToManyField, Model
 from django.db.models.signals import m2m_changed
 from import_export.fields import Field
 from import_export.widgets import ManyToManyWidget
 
+from .db_params import save_preparer
 from .instances import overrides, stock_logger
 from .keys import concrete_field, integer_range
 from .lookup import match_keys, max_keys_per_query, pg_array_literal, pg_array_type
@@ -67,6 +68,7 @@ class M2MColumn:
     target_field: Any
     lookup: Any  # the related model's field that ``widget.field`` names
     add_only: bool  # ``m2m_add``: ``.add()`` instead of ``.set()``
+    integer_keys: bool  # the through table's pk and both keys are integers
 
 
 def bulk_columns(resource: Any, headers: Iterable[str], using: str) -> list[M2MColumn] | None:
@@ -140,6 +142,14 @@ def _column(model: type[Model], field: Any, using: str) -> M2MColumn | None:
         target_field=through._meta.get_field(m2m.m2m_reverse_field_name()),
         lookup=lookup,
         add_only=bool(field.m2m_add),
+        integer_keys=all(
+            isinstance(key, IntegerField)
+            for key in (
+                through._meta.pk,
+                through._meta.get_field(m2m.m2m_field_name()).target_field,
+                through._meta.get_field(m2m.m2m_reverse_field_name()).target_field,
+            )
+        ),
     )
 
 
@@ -155,8 +165,13 @@ class ChunkLinks:
         self.errors: dict[int, Exception] = {}
         # Per column, from read_current: each stored record's links, target pk -> link pk.
         self.current: list[dict[Any, dict[Any, Any]]] = []
-        # Per column, from write: the targets of each record written.
+        # Per column, from plan_writes: the targets of each record written, the pks of
+        # the links to delete and the (source, target) pairs to insert.
         self.final: list[dict[Any, frozenset[Any]]] = []
+        self.removed: list[list[Any]] = []
+        self.added: list[list[tuple[Any, Any]]] = []
+        # Per column, for shown: each set of targets met, in the diff's order.
+        self._ordered: list[dict[Any, list[Model]]] = [{} for _column in columns]
 
     def raise_for(self, work: Any) -> None:
         """Raise what stock's ``save_m2m`` raises for this row, if anything."""
@@ -165,24 +180,57 @@ class ChunkLinks:
             raise error
 
     def read_current(self, stored: Sequence[Any]) -> None:
-        """The links these stored records have now: one read of the through table per column."""
-        step = max_keys_per_query(self.connection.vendor, 1)
+        """The links these stored records have now: one read of the through table per column
+        (per as many records as one statement takes)."""
         pks = list(dict.fromkeys(stored))
         for column in self.columns:
-            manager = column.through._default_manager.db_manager(self.connection.alias)
             current: dict[Any, dict[Any, Any]] = {}
-            for start in range(0, len(pks), step):
-                links = manager.filter(**{f"{column.source}__in": pks[start : start + step]})
-                for link_pk, source, target in links.values_list(
-                    "pk", column.source, column.target
-                ):
-                    current.setdefault(source, {})[target] = link_pk
+            for link_pk, source, target in self._stored_links(column, pks):
+                current.setdefault(source, {})[target] = link_pk
             self.current.append(current)
 
-    def write(self, rows: Sequence[Any]) -> None:
-        """Leave the links the rows' ``.set()``/``.add()`` calls leave (after :meth:`read_current`
-        for the rows' stored records)."""
-        step = max_keys_per_query(self.connection.vendor, 1)
+    def _stored_links(self, column: M2MColumn, pks: list[Any]) -> list[tuple[Any, Any, Any]]:
+        """``(link pk, source, target)`` of the records' links, as ``.set()`` reads them
+        (``through._default_manager.filter(<source>__in=...)``).
+
+        Integer columns are read with plain SQL (one array parameter on PostgreSQL), which
+        gives the same values as the ORM's ``values_list`` without its cost per key.
+        """
+        if not pks:
+            return []
+        connection = self.connection
+        step = max_keys_per_query(connection.vendor, 1)
+        if not column.integer_keys or not all(type(pk) is int for pk in pks):
+            manager = column.through._default_manager.db_manager(connection.alias)
+            found: list[tuple[Any, Any, Any]] = []
+            for start in range(0, len(pks), step):
+                links = manager.filter(**{f"{column.source}__in": pks[start : start + step]})
+                found.extend(links.values_list("pk", column.source, column.target))
+            return found
+        qn = connection.ops.quote_name
+        meta = column.through._meta
+        source = qn(column.source_field.column)
+        head = (
+            f"SELECT {qn(meta.pk.column)}, {source}, {qn(column.target_field.column)} "
+            f"FROM {qn(meta.db_table)} WHERE {source}"
+        )
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                array_type = pg_array_type(column.source_field, connection)
+                cursor.execute(f"{head} = ANY(%s::{array_type})", [pg_array_literal(pks)])
+                return cursor.fetchall()
+            found = []
+            for start in range(0, len(pks), step):
+                part = pks[start : start + step]
+                cursor.execute(f"{head} IN ({', '.join(['%s'] * len(part))})", part)
+                found.extend(cursor.fetchall())
+            return found
+
+    def plan_writes(self, rows: Sequence[Any]) -> None:
+        """Work out the links the rows' ``.set()``/``.add()`` calls leave, and the ones to
+        delete and insert for that (after :meth:`read_current` for the rows' stored records,
+        once every row has its pk); Python only: :meth:`delete_removed` and
+        :meth:`insert_statements` give the statements."""
         for position, column in enumerate(self.columns):
             wanted: dict[Any, frozenset[Any]] = {}
             for work in rows:
@@ -197,16 +245,31 @@ class ChunkLinks:
                 linked = current.get(source, {})
                 added.extend((source, target) for target in targets if target not in linked)
                 if column.add_only:
-                    final[source] = targets | linked.keys()
+                    final[source] = frozenset(targets | linked.keys())
                 else:
                     removed.extend(pk for target, pk in linked.items() if target not in targets)
                     final[source] = targets
             self.final.append(final)
+            self.removed.append(removed)
+            self.added.append(added)
+
+    def delete_removed(self) -> None:
+        """Delete the links :meth:`plan_writes` found removed: ``.set()``'s delete, through the
+        through model's default manager (its ``pre_delete``/``post_delete`` receivers included)."""
+        step = max_keys_per_query(self.connection.vendor, 1)
+        for column, removed in zip(self.columns, self.removed, strict=True):
             manager = column.through._default_manager.db_manager(self.connection.alias)
             for start in range(0, len(removed), step):
                 manager.filter(pk__in=removed[start : start + step]).delete()
+
+    def insert_statements(self) -> list[tuple[str, list[Any]]]:
+        """The statements inserting the links :meth:`plan_writes` found added (run them in
+        order, with a cursor of this connection)."""
+        statements = []
+        for column, added in zip(self.columns, self.added, strict=True):
             if added:
-                self._insert(column, added)
+                statements.extend(self._insert(column, added))
+        return statements
 
     def attributes(self) -> list[str]:
         return [column.field.attribute for column in self.columns]
@@ -239,63 +302,91 @@ class ChunkLinks:
             ranks[column.field.attribute] = found
         return ranks
 
-    def attach(
-        self, records: Sequence[Model], ranks: dict[str, dict[Any, tuple[int, Model]]], after: bool
-    ) -> None:
-        """Give each record its links as stock's diff reads them, before or after the write."""
-        alias = self.connection.alias
+    def shown(
+        self, pk: Any, ranks: dict[str, dict[Any, tuple[int, Model]]], after: bool
+    ) -> list[tuple[str, Any, list[Model]]]:
+        """What the diff shows of record ``pk``'s links, before or after the write: for each
+        column in ``ranks``, its attribute, related model and related records in the order
+        of stock's per-row ``instance.<m2m>.all()`` (the lists are shared: copy to keep)."""
+        shown = []
         for position, column in enumerate(self.columns):
             attribute = column.field.attribute
             ranked = ranks.get(attribute)
             if ranked is None:
                 continue
-            current = self.current[position]
-            final = self.final[position] if after else {}
-            for record in records:
-                if record.pk is None:
-                    continue  # stock's diff reads nothing for it (Field.get_value: None)
-                targets = final.get(record.pk)
-                if targets is None:
-                    targets = current.get(record.pk, {}).keys()
+            targets = self.final[position].get(pk) if after else None
+            if targets is None:
+                targets = tuple(self.current[position].get(pk, ()))
+            # The same links recur from record to record: each set is ordered once.
+            ordered = self._ordered[position]
+            linked = ordered.get(targets)
+            if linked is None:
                 # A link without its related record (no such thing under a foreign key
                 # constraint) would not be in stock's join either.
-                linked = sorted(
+                ranked_links = sorted(
                     (ranked[target] for target in targets if target in ranked), key=_first
                 )
-                cache_links(
-                    record, attribute, column.widget.model, [obj for _, obj in linked], alias
-                )
+                linked = ordered[targets] = [obj for _, obj in ranked_links]
+            shown.append((attribute, column.widget.model, linked))
+        return shown
 
-    def _insert(self, column: M2MColumn, links: list[tuple[Any, Any]]) -> None:
-        """``INSERT`` the links: what ``bulk_create`` of through rows sends, without the
+    def attach(
+        self, records: Sequence[Model], ranks: dict[str, dict[Any, tuple[int, Model]]], after: bool
+    ) -> None:
+        """Give each record its links as stock's diff reads them, before or after the write."""
+        alias = self.connection.alias
+        for record in records:
+            pk = record.pk
+            if pk is None:
+                continue  # stock's diff reads nothing for it (Field.get_value: None)
+            for attribute, related, linked in self.shown(pk, ranks, after):
+                cache_links(record, attribute, related, list(linked), alias)
+
+    def _insert(
+        self, column: M2MColumn, links: list[tuple[Any, Any]]
+    ) -> list[tuple[str, list[Any]]]:
+        """``INSERT`` of the links: what ``bulk_create`` of through rows sends, without the
         instances (an auto-created through table has its id and the two keys only)."""
         connection = self.connection
         qn = connection.ops.quote_name
         meta = column.through._meta
         source, target = column.source_field, column.target_field
         head = f"INSERT INTO {qn(meta.db_table)} ({qn(source.column)}, {qn(target.column)}) VALUES "
-        sources = [source.get_db_prep_save(pk, connection) for pk, _ in links]
-        targets = [target.get_db_prep_save(pk, connection) for _, pk in links]
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                arrays = (pg_array_literal(sources), pg_array_literal(targets))
-                if None not in arrays:
-                    # One array per column, as the lookup sends keys: the fastest shape there.
-                    types = (pg_array_type(source, connection), pg_array_type(target, connection))
-                    unnest = f"SELECT * FROM unnest(%s::{types[0]}, %s::{types[1]})"
-                    cursor.execute(head.replace(" VALUES ", f" {unnest}"), list(arrays))
-                    return
-            step = max_keys_per_query(connection.vendor, 1)
-            for start in range(0, len(links), step):
-                end = start + step
-                params = []
-                for pair in zip(sources[start:end], targets[start:end], strict=True):
-                    params.extend(pair)
-                cursor.execute(head + ", ".join(["(%s, %s)"] * (len(params) // 2)), params)
+        sources = [pk for pk, _ in links]
+        targets = [pk for _, pk in links]
+        if not _plain_ints(column, connection, sources + targets):
+            sources = list(map(save_preparer(source, connection), sources))
+            targets = list(map(save_preparer(target, connection), targets))
+        if connection.vendor == "postgresql":
+            arrays = (pg_array_literal(sources), pg_array_literal(targets))
+            if None not in arrays:
+                # One array per column, as the lookup sends keys: the fastest shape there.
+                types = (pg_array_type(source, connection), pg_array_type(target, connection))
+                unnest = f"SELECT * FROM unnest(%s::{types[0]}, %s::{types[1]})"
+                return [(head.replace(" VALUES ", f" {unnest}"), list(arrays))]
+        step = max_keys_per_query(connection.vendor, 1)
+        statements = []
+        for start in range(0, len(links), step):
+            end = start + step
+            params = []
+            for pair in zip(sources[start:end], targets[start:end], strict=True):
+                params.extend(pair)
+            statements.append((head + ", ".join(["(%s, %s)"] * (len(params) // 2)), params))
+        return statements
 
 
 def _first(pair: tuple[int, Any]) -> int:
     return pair[0]
+
+
+def _plain_ints(column: M2MColumn, connection: BaseDatabaseWrapper, pks: list[Any]) -> bool:
+    """Whether these integer keys are sent as they are: on PostgreSQL, a foreign key to an
+    integer pk saves an ``int`` unchanged (``get_db_prep_save`` is ``int(value)``)."""
+    return (
+        connection.vendor == "postgresql"
+        and column.integer_keys
+        and all(type(pk) is int for pk in pks)
+    )
 
 
 def chunk_links(
@@ -309,10 +400,14 @@ def chunk_links(
     keep stock's per-row path. A chunk in which a record is written by two rows (a repeated
     key) keeps stock's per-row path: the second row's ``.set()`` starts from
     the first one's links.
+
+    This may be called before the chunk is written (the rows' stored records have
+    their pks, new ones get theirs from the write: distinct, or the write fails).
     """
     if write_how == SAVE_PER_ROW or not rows or any(work.follows for work in rows):
         return None
-    if len({work.instance.pk for work in rows}) != len(rows):
+    stored = [work.instance.pk for work in rows if not work.new]
+    if None in stored or len(set(stored)) != len(stored):
         return None  # two rows of one record all the same
     columns = bulk_columns(resource, rows[0].row.keys(), connection.alias)
     if not columns:
@@ -332,10 +427,20 @@ def _resolve(links: ChunkLinks, column: M2MColumn, rows: Sequence[Any]) -> None:
     name = column.field.column_name
     prepared: dict[Any, Any] = {}  # cell value -> database value (None: matches nothing)
     per_row: list[tuple[Any, tuple[Any, ...]]] = []
+    # The same cells recur from row to row (a few tags in many combinations): each
+    # distinct text or number is split and prepared once.
+    by_cell: dict[tuple[type, Any], tuple[Any, ...] | None] = {}
     for work in rows:
         if id(work) in links.errors:
             continue  # an earlier column failed: stock's save_m2m stopped there
-        values = _values(column, work.row.get(name), prepared, connection)
+        cell = work.row.get(name)
+        key = (type(cell), cell) if type(cell) in _REPEATABLE_CELLS else None
+        if key is not None and key in by_cell:
+            values = by_cell[key]
+        else:
+            values = _values(column, cell, prepared, connection)
+            if key is not None:
+                by_cell[key] = values
         if values is None:
             # Stock raises from Field.clean here: the same call gives the same error.
             try:
@@ -351,11 +456,19 @@ def _resolve(links: ChunkLinks, column: M2MColumn, rows: Sequence[Any]) -> None:
         key[0]: frozenset(obj.pk for obj in found.get(index, ())) for index, key in enumerate(keys)
     }
     empty: frozenset[Any] = frozenset()
+    pks_by_values: dict[tuple[Any, ...], frozenset[Any]] = {}
     for work, values in per_row:
-        pks: set[Any] = set()
-        for value in values:
-            pks |= pks_by_value.get(prepared[value], empty)
-        links.wanted.setdefault(id(work), []).append(frozenset(pks))
+        chosen = pks_by_values.get(values)
+        if chosen is None:
+            pks: set[Any] = set()
+            for value in values:
+                pks |= pks_by_value.get(prepared[value], empty)
+            chosen = pks_by_values[values] = frozenset(pks)
+        links.wanted.setdefault(id(work), []).append(chosen)
+
+
+#: Cell types :func:`_resolve` splits once per distinct value (hashable, compared by value).
+_REPEATABLE_CELLS = frozenset({str, int, float})
 
 
 def _values(

@@ -9,11 +9,11 @@ stock's last step (``instance.save(force_insert=<new>)`` on django-import-export
 order as in stock. The lookups and foreign keys were still fetched
 in batches by the planning.
 
-The chunk runs inside one savepoint, without one per row. If any ``save()``
-raises (any exception: stock records a ``ValueError`` from ``save()`` as an
-error row too), the savepoint is rolled back and :class:`ChunkWriteError` is
-raised; the caller replays the chunk row by row, the stock way, so the failure
-lands on its row with stock's message.
+The chunk runs inside one savepoint (the caller's, when one covers the chunk),
+without one per row. If any ``save()`` raises (any exception: stock records a
+``ValueError`` from ``save()`` as an error row too), the savepoint is rolled back
+and :class:`ChunkWriteError` is raised; the caller replays the chunk row by row,
+the stock way, so the failure lands on its row with stock's message.
 
 A chunk where a row starts from the state an earlier row of the same chunk
 left (a repeated key) is not saved here: stock reads that record back after
@@ -36,12 +36,15 @@ class RepeatedKey(ChunkWriteError):
     """A row of the chunk follows an earlier row of the same record: replay it the stock way."""
 
 
-def save_chunk(resource: Any, plan: ChunkPlan, using: str) -> None:
-    """Save each row that stock would save, in file order; every row instance gets its pk."""
+def save_chunk(resource: Any, plan: ChunkPlan, using: str, savepoint: bool = True) -> None:
+    """Save each row that stock would save, in file order; every row instance gets its pk.
+
+    ``savepoint=False`` is for a caller whose own savepoint covers the chunk.
+    """
     if any(work.follows for work in plan.rows):
         raise RepeatedKey("a key is repeated within the chunk")
     try:
-        with transaction.atomic(using=using, savepoint=True):
+        with transaction.atomic(using=using, savepoint=savepoint):
             for work in plan.rows:
                 if work.saved:
                     resource.do_instance_save(work.instance, work.new)

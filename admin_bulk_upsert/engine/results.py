@@ -31,9 +31,15 @@ class LazyDiffRowResult(RowResult):
         self._diff_source: Any = None
         super().__init__()
 
-    def defer_diff(self, resource: Any, before: Any, after: Any, new: bool) -> None:
-        """Remember what to compare; :attr:`diff` renders it when first read."""
-        self._diff_source = (resource, before, after, new)
+    def defer_diff(
+        self, resource: Any, before: Any, after: Any, new: bool, links: Any = None
+    ) -> None:
+        """Remember what to compare; :attr:`diff` renders it when first read.
+
+        ``links`` (:class:`.m2m_diff.DiffLinks`), if given, gives the two instances
+        the many-to-many links the diff shows when it is rendered.
+        """
+        self._diff_source = (resource, before, after, new, links)
 
     def defer_diff_rendering(self, diff: Any) -> None:
         """Keep a diff whose values were read already; :attr:`diff` renders it when first read."""
@@ -66,7 +72,9 @@ class LazyDiffRowResult(RowResult):
         if self._diff is None and self._diff_source is not None:
             source, self._diff_source = self._diff_source, None
             if isinstance(source, tuple):
-                resource, before, after, new = source
+                resource, before, after, new, links = source
+                if links is not None:
+                    before, after = links.apply(before, after)
                 diff = resource.get_diff_class()(resource, before, new)
                 diff.compare_with(resource, after)
             else:

@@ -38,6 +38,7 @@ from django.db.models import Model, signals
 from django.dispatch import Signal
 
 from ..conf import UNDECLARED, declared_option
+from .chunk_receivers import live_receivers
 
 #: The values ``Meta.bulk_writes`` accepts.
 BULK_WRITES_CHOICES = ("auto", "always", "never")
@@ -123,17 +124,14 @@ def save_receivers(model: type[Model]) -> dict[str, list[Callable[..., Any]]]:
     """Live ``pre_save``/``post_save`` receivers for ``model`` (all-sender ones included).
 
     ``Signal.has_listeners(model)`` answers the question; the receivers
-    themselves are read from Django's ``_live_receivers`` only to name them.
+    themselves are read (:func:`.chunk_receivers.live_receivers`) only to name them.
     """
     found: dict[str, list[Callable[..., Any]]] = {}
     for name, signal in _SAVE_SIGNALS:
         if not signal.has_listeners(model):
             continue
-        try:
-            sync_receivers, async_receivers = signal._live_receivers(model)
-            found[name] = [*sync_receivers, *async_receivers]
-        except Exception:  # a private API: name nobody rather than fail an import
-            found[name] = []
+        live = live_receivers(signal, model)
+        found[name] = [] if live is None else [*live[0], *live[1]]
     return found
 
 

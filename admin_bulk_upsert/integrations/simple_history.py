@@ -48,7 +48,7 @@ from simple_history.signals import (
     pre_create_historical_record,
 )
 
-from ..engine.chunk_receivers import replace_receiver_per_chunk
+from ..engine.chunk_receivers import live_receivers, replace_receiver_per_chunk
 from ..engine.postgres_copy import write_round
 from ..engine.write_mode import save_overriders
 
@@ -71,11 +71,10 @@ def register_history_models() -> list[type[Model]]:
     for model in apps.get_models():
         if not hasattr(model._meta, "simple_history_manager_attribute"):
             continue
-        try:
-            receivers, _async = signals.post_save._live_receivers(model)
-        except Exception:  # a private API: leave the receivers per row
-            continue
-        for receiver in receivers:
+        live = live_receivers(signals.post_save, model)
+        if live is None:
+            continue  # leave the receivers per row
+        for receiver in live[0]:
             records = getattr(receiver, "__self__", None)
             if (
                 isinstance(records, HistoricalRecords)
