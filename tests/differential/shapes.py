@@ -263,7 +263,9 @@ def assert_same_as_stock(
     ours = observed_run(bulk_base(), scenario, receivers, **import_kwargs)
     label = f"{scenario}\n{receivers} {import_kwargs}"
     assert_same(stock.outcome, ours.outcome, label)
-    assert ours.history == stock.history, f"{label}: history differs"
+    assert ours.history == stock.history, (
+        f"{label}: history differs\nstock: {stock.history}\nours: {ours.history}"
+    )
     if import_kwargs.get("dry_run"):
         assert not stock.outcome.changed_table and not ours.outcome.changed_table
         assert ours.history == ours.history_before, f"{label}: the dry run wrote history"

@@ -11,7 +11,7 @@ compared (:mod:`.shapes`). Files are short, keys repeat, cells are blank or
 invalid, and chunks are small enough for a file to span several.
 
 Derandomized, as ``test_hypothesis.py``. ``ADMIN_BULK_UPSERT_SHAPE_EXAMPLES`` sets
-the examples per test (default 25).
+the examples per test (default 50).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from tests.testapp.models import (
 )
 
 EXAMPLES = settings(
-    max_examples=int(os.environ.get("ADMIN_BULK_UPSERT_SHAPE_EXAMPLES", "25")),
+    max_examples=int(os.environ.get("ADMIN_BULK_UPSERT_SHAPE_EXAMPLES", "50")),
     deadline=None,
     derandomize=True,
     database=None,
