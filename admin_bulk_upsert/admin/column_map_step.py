@@ -88,7 +88,13 @@ def resolve(
             form.headers, targets, recall(request.user.pk, model_label, form.headers)
         )
         mapping_form = ColumnMapForm(form.headers, targets, key_fields, matches=matches)
-        return render_step(model_admin, request, mapping_form, staged)
+        # No column found a field by any rule: often the wrong file, or a file of
+        # another format read as CSV; the page says so, and still lets the user map
+        # (headers in another language are matched by nothing either).
+        nothing_matched = not any(match.field_name for match in matches.values())
+        return render_step(
+            model_admin, request, mapping_form, staged, nothing_matched=nothing_matched
+        )
     mapping_form = ColumnMapForm(form.headers, targets, key_fields, data=request.POST)
     if not mapping_form.is_valid():
         return render_step(model_admin, request, mapping_form, staged)
@@ -107,6 +113,8 @@ def render_step(
     mapping_form: ColumnMapForm,
     staged: staging.StagedUpload,
     status: int = 200,
+    *,
+    nothing_matched: bool = False,
 ) -> TemplateResponse:
     """The mapping page, carrying the upload form's other fields along as hidden inputs."""
     carried = [
@@ -126,6 +134,7 @@ def render_step(
         "token": staged.token,
         "carried": carried,
         "file_name": staged.file_name,
+        "nothing_matched": nothing_matched,
         "key_columns": [
             target.column_name
             for target in mapping_form.targets

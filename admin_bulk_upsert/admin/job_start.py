@@ -13,11 +13,11 @@ import json
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from ..jobs import transitions
 from ..jobs.models import ImportJob
+from ..jobs.steps import NotImportable, resource_path_of
 from .forms import BulkUpsertImportForm
 from .staging import StagedUpload
 
@@ -142,12 +142,9 @@ def resource_path(model_admin: Any, resource_class: type) -> str:
     """
     if resource_class is getattr(model_admin, "_default_resource_class", None):
         return ""
-    path = f"{resource_class.__module__}.{resource_class.__qualname__}"
     try:
-        found = import_string(path)
-    except ImportError:
-        found = None
-    if found is not resource_class:
+        return resource_path_of(resource_class)
+    except NotImportable as exc:
         raise JobNotStartable(
             _(
                 "The resource %(resource)s cannot be imported as “%(path)s”, which a "
@@ -156,11 +153,10 @@ def resource_path(model_admin: Any, resource_class: type) -> str:
             )
             % {
                 "resource": resource_class.__name__,
-                "path": path,
+                "path": exc.path,
                 "admin": type(model_admin).__name__,
             }
-        )
-    return path
+        ) from exc
 
 
 def _worker_kwargs(

@@ -15,10 +15,10 @@ import json
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.module_loading import import_string
 
 from ..jobs import transitions
 from ..jobs.models import ImportJob
+from ..jobs.steps import NotImportable, resource_path_of
 
 __all__ = ["start_job"]
 
@@ -69,14 +69,10 @@ def start_job(
 
 def _resource_path(resource_class: type) -> str:
     """The dotted path a worker imports the resource by; it must lead back to the class."""
-    path = f"{resource_class.__module__}.{resource_class.__qualname__}"
     try:
-        found = import_string(path)
-    except ImportError:
-        found = None
-    if found is not resource_class:
+        return resource_path_of(resource_class)
+    except NotImportable as exc:
         raise ImproperlyConfigured(
-            f"The resource {resource_class.__name__} cannot be imported as {path!r}, which an "
-            "import job needs: define it at the top level of a module."
-        )
-    return path
+            f"The resource {resource_class.__name__} cannot be imported as {exc.path!r}, which "
+            "an import job needs: define it at the top level of a module."
+        ) from exc

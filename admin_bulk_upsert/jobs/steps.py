@@ -54,6 +54,30 @@ logger = logging.getLogger(__name__)
 State = ImportJob.State
 
 
+class NotImportable(Exception):
+    """A resource class that a worker could not import by its module and name (``path``)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+
+def resource_path_of(resource_class: type) -> str:
+    """The dotted path :func:`resource_class_for` imports ``resource_class`` back by.
+
+    Raises :class:`NotImportable` when that path leads elsewhere (a class made in a
+    function, or shadowed), so the caller can say so before the job is queued.
+    """
+    path = f"{resource_class.__module__}.{resource_class.__qualname__}"
+    try:
+        found = import_string(path)
+    except ImportError:
+        found = None
+    if found is not resource_class:
+        raise NotImportable(path)
+    return path
+
+
 def resource_class_for(job: ImportJob) -> Any:
     """The job's resource class: its dotted path, or the model's default bulk resource."""
     if job.resource_path:

@@ -186,3 +186,21 @@ def test_a_resource_without_the_step_refuses_a_missing_key_column(importer_clien
         "Columns found: “account”, “amount”, “description”."
     ]
     assert Transaction.objects.count() == 0
+
+
+def test_a_file_none_of_whose_columns_matches_is_told_so(importer_client):
+    # Prose saved as .csv reads as one column named by its first line.
+    prose = product_file("Dear team: please find the figures below", ["Kind regards"])
+
+    response = upload_products(importer_client, prose)
+
+    assert chosen(response) == {"Dear team: please find the figures below": ""}
+    assert response.context["nothing_matched"] is True
+    assert "None of the file's columns matches a field of" in response.content.decode()
+
+
+def test_a_file_with_some_matching_columns_gets_no_such_note(importer_client):
+    response = upload_products(importer_client)
+
+    assert response.context["nothing_matched"] is False
+    assert 'id="nothing-matched"' not in response.content.decode()

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -221,12 +223,8 @@ class Command(BaseCommand):
         target: str = options["target"]
         model = _get_model(target)
         path: Path = options["file"]
-        try:
+        with _reading(path):
             data = path.read_bytes()
-        except OSError as exc:
-            raise CommandError(
-                _("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror}
-            ) from exc
         column_map: dict[str, str] = {}
         if given_map := _given_map(options):
             column_map = column_map_for(resource, self._header(data, path, options), given_map)
@@ -304,38 +302,26 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
 
     def _open(self, path: Path) -> IO[bytes]:
-        try:
+        with _reading(path):
             return path.open("rb")
-        except OSError as exc:
-            raise CommandError(
-                _("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror}
-            ) from exc
 
     def _read(self, file: IO[bytes], path: Path, options: dict[str, Any]) -> Any:
-        try:
+        with _reading(path):
             return open_dataset(
                 file,
                 filename=path.name,
                 input_format=options["input_format"],
                 encoding=options["encoding"],
             )
-        except ReadError as exc:
-            raise CommandError(f"{path}: {exc.message}") from exc
-        except OSError as exc:  # a directory, a file that went away
-            raise CommandError(
-                _("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror}
-            ) from exc
 
     def _header(self, data: bytes, path: Path, options: dict[str, Any]) -> list[str]:
-        try:
+        with _reading(path):
             return read_header(
                 data,
                 filename=path.name,
                 input_format=options["input_format"],
                 encoding=options["encoding"],
             )
-        except ReadError as exc:
-            raise CommandError(f"{path}: {exc.message}") from exc
 
     def _progress_bar(self, options: dict[str, Any]) -> ProgressBar | None:
         if options["no_progress"] or options["verbosity"] == 0:
@@ -526,3 +512,16 @@ def _rolled_back(resource: Any, result: Any, options: dict[str, Any]) -> str:
     if options["rollback_on_invalid"] and result.has_validation_errors():
         return _("Some rows are invalid, so the import was rolled back: nothing was saved.")
     return ""
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """A file that cannot be read, or is not of its format, as the command's one-line error."""
+    try:
+        yield
+    except ReadError as exc:
+        raise CommandError(f"{path}: {exc.message}") from exc
+    except OSError as exc:  # missing, a directory, a file that went away
+        raise CommandError(
+            _("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror}
+        ) from exc
