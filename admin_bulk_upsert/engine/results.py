@@ -58,7 +58,9 @@ class LazyDiffRowResult(RowResult):
         if source is None:
             return None
         if isinstance(source, tuple):
-            resource, before, after, new = source
+            resource, before, after, new, links = source
+            if links is not None:
+                before, after = links.apply(before, after)
             fields = resource.get_import_fields()
             return [
                 ("" if new else fields[i].export(before), fields[i].export(after))
