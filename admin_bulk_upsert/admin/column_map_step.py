@@ -72,7 +72,18 @@ def resolve(
     model_label = model_admin.opts.label
     if staged is None:
         keys = key_columns(resource, key_fields).values()
-        if headers_match(form.headers, all_column_names(resource), keys):
+        names = all_column_names(resource)
+        if headers_match(form.headers, names, keys):
+            return None
+        matches = match_columns(
+            form.headers, targets, recall(request.user.pk, model_label, form.headers)
+        )
+        unknown = [header for header in form.headers if header not in names]
+        if set(keys) <= set(form.headers) and not any(
+            matches[header].field_name for header in unknown
+        ):
+            # Only extra columns that no field would take: stock ignores them, and so
+            # does the import; a question here would only stand in the way.
             return None
         staged = staging.stage_upload(
             form.data_bytes,
@@ -83,9 +94,6 @@ def resolve(
             unique_fields=key_fields,
             file_name=form.cleaned_data["import_file"].name,
             encoding=form.text_encoding,
-        )
-        matches = match_columns(
-            form.headers, targets, recall(request.user.pk, model_label, form.headers)
         )
         mapping_form = ColumnMapForm(form.headers, targets, key_fields, matches=matches)
         # No column found a field by any rule: often the wrong file, or a file of

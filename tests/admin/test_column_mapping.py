@@ -204,3 +204,22 @@ def test_a_file_with_some_matching_columns_gets_no_such_note(importer_client):
 
     assert response.context["nothing_matched"] is False
     assert 'id="nothing-matched"' not in response.content.decode()
+
+
+def test_extra_columns_no_field_would_take_are_ignored_without_the_step(importer_client):
+    # Stock ignores a column the resource has no field for; so does the upload.
+    file = product_file("product_sku,code,product_name,Remarks", ["A-1,C1,Chair,fragile"])
+
+    response = upload_products(importer_client, file)
+
+    assert "mapping_form" not in response.context
+    assert response.context["result"].totals["new"] == 1
+
+
+def test_an_extra_column_a_field_would_take_gets_the_step(importer_client):
+    # "PRICE" is unit_price's verbose name: stock would drop it silently; the step asks.
+    file = product_file("product_sku,code,product_name,PRICE", ["A-1,C1,Chair,9.50"])
+
+    response = upload_products(importer_client, file)
+
+    assert chosen(response)["PRICE"] == "unit_price"
