@@ -32,7 +32,9 @@ __all__ = ["JobDatabaseRouter"]
 #: (django-tasks-db's app is labelled ``django_tasks_database``).
 _JOB_APPS = frozenset({"django_tasks_database"})
 #: Models of other apps that do: (app label, lower-case model name).
-_JOB_MODELS = frozenset({("admin_bulk_upsert", "importjob")})
+_JOB_MODELS = frozenset(
+    {("admin_bulk_upsert", "importjob"), ("admin_bulk_upsert", "rememberedmapping")}
+)
 
 
 def _is_job_model(app_label: str, model_name: str | None) -> bool:
@@ -40,7 +42,11 @@ def _is_job_model(app_label: str, model_name: str | None) -> bool:
 
 
 class JobDatabaseRouter:
-    """Sends ``ImportJob`` and ``django_tasks_db`` to :attr:`database`, and nothing else there."""
+    """Sends ``ImportJob``, ``RememberedMapping`` and ``django_tasks_db`` to :attr:`database`.
+
+    Nothing else goes there. ``RememberedMapping`` (the users' last column choices) is the
+    package's own bookkeeping, kept by user pk like the jobs, so it travels with them.
+    """
 
     #: The ``DATABASES`` alias of the jobs database.
     database = "jobs"
