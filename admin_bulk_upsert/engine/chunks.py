@@ -75,7 +75,7 @@ def import_chunk(
             replay_rows(resource, chunk, kwargs, using, dataset, stop_at_failure=True)
             _recorded(recorder, chunk, planned=False)
             return
-        if skip_reads_written_m2m(resource, chunk):
+        if skip_reads_written_m2m(resource, chunk) or any(work.awaits_pk for work in chunk):
             replay_rows(resource, chunk, kwargs, using, dataset, stop_at_failure=raise_errors)
             _recorded(recorder, chunk, planned=False)
             return

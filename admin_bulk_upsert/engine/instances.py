@@ -264,16 +264,47 @@ def overrides(resource: Any, hook: str) -> bool:
     )
 
 
-def keep_stored_pk(instance: Model, pk: Any) -> None:
-    """Give a stored record back the pk a blank ``id`` cell took from it.
+#: Whether the installed DIE checks a found record's primary key after the row
+#: is applied (4.4.6 and later): a blank one is taken as not given, another one
+#: fails the row ("The primary key of an existing instance cannot be changed by
+#: an import"). Older versions assign it, so that ``save()`` writes another row.
+STOCK_CHECKS_PK = hasattr(ModelResource, "_check_pk_unchanged")
 
-    With a key other than ``id`` and an ``id`` column whose cell is blank,
-    stock sets the found record's pk to ``None`` and ``save()`` then inserts a
-    copy of it while the row is reported as an update. The row means "update
-    this record", so the record keeps its pk and is updated in place (a
-    deliberate difference, listed in docs/semantics.md).
+
+def stored_pk(resource: Any, instance: Model) -> Any:
+    """What :func:`keep_stored_pk` needs of a found record, read before the row is applied."""
+    if STOCK_CHECKS_PK:
+        return resource._get_pk_values(instance)
+    return instance.pk
+
+
+def gives_pk_to_unsaved(resource: Any, instance: Model, pk: Any) -> bool:
+    """Whether the row gives a pk where the record it updates has none yet.
+
+    That record is one an earlier row of the chunk creates: stock would
+    compare the row's pk with the one the database gave it, so the chunk is
+    replayed row by row the stock way.
     """
-    if pk is not None and instance.pk is None:
+    if not STOCK_CHECKS_PK:
+        return False
+    imported = resource._get_pk_values(instance)
+    return any(old is None and new is not None for old, new in zip(pk, imported))
+
+
+def keep_stored_pk(resource: Any, instance: Model, pk: Any) -> None:
+    """Give a stored record back the pk the row's ``id`` cell took from it.
+
+    Where DIE checks the pk itself, its own check runs, so that a row naming
+    another record's pk fails with stock's message. On older versions, a blank
+    ``id`` cell in a file keyed on other columns would set the found record's
+    pk to ``None`` and ``save()`` would insert a copy while the row is reported
+    as an update. The row means "update this record", so the record keeps its
+    pk and is updated in place (a deliberate difference there, listed in
+    docs/semantics.md; DIE 4.4.6 made the same choice).
+    """
+    if STOCK_CHECKS_PK:
+        resource._check_pk_unchanged(instance, pk)
+    elif pk is not None and instance.pk is None:
         instance.pk = pk
 
 
@@ -284,6 +315,9 @@ def import_instance_keeping_pk(resource: Any, instance: Model, row: Any, **kwarg
     ``import_row`` runs (a chunk replayed row by row, a resource imported the
     stock way).
     """
+    if STOCK_CHECKS_PK:  # stock's import_row checks the pk after this returns
+        ModelResource.import_instance(resource, instance, row, **kwargs)
+        return
     pk = None if instance._state.adding else instance.pk
     ModelResource.import_instance(resource, instance, row, **kwargs)
-    keep_stored_pk(instance, pk)
+    keep_stored_pk(resource, instance, pk)

@@ -30,7 +30,9 @@ from .instances import (
     RowApplier,
     copy_instance,
     instance_factory,
+    gives_pk_to_unsaved,
     keep_stored_pk,
+    stored_pk,
     overrides,
     row_applier,
     stock_logger,
@@ -81,6 +83,9 @@ class RowWork:
     key_hint: KeyHint | None = None
     #: Whether the row started from the state an earlier row of the chunk left.
     follows: bool = False
+    #: Whether the row gives a pk to a record the chunk creates, which stock
+    #: compares with the pk the database gave it (known once it is written).
+    awaits_pk: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -290,12 +295,14 @@ class _RowPlanner:
             before = original  # the diff's snapshot of the stored record
 
         errors: dict[str, Any] = {}
-        stored_pk = None if new else instance.pk
+        pk = None if new else stored_pk(resource, instance)
         try:
             self.apply_row(instance, work.row, hook_kwargs, work.key_values)
         except ValidationError as exc:
             errors = exc.update_error_dict(errors)
-        keep_stored_pk(instance, stored_pk)
+        if not new:
+            work.awaits_pk = group is not None and gives_pk_to_unsaved(resource, instance, pk)
+            keep_stored_pk(resource, instance, pk)
         if self.may_skip and resource.skip_row(instance, original, work.row, errors):
             work.result.import_type = RowResult.IMPORT_TYPE_SKIP
             _join(group, work)

@@ -4,7 +4,8 @@ Stock DIE's rule for a key is ``queryset.get(**key)`` at the row's turn: ``id=No
 matches nothing, not even the record an earlier row of the same file created; a
 blank cell in a nullable column matches what ``get(column=None)`` matches
 (``IS NULL``), and ``""`` matches ``""``. Stock is the oracle here too, except in
-``test_blank_id_column_with_another_key``, a deliberate difference.
+a blank ``id`` column in a file keyed on other columns before DIE 4.4.6, a deliberate
+difference.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pytest
 from import_export.resources import ModelResource
 
 from admin_bulk_upsert.engine import chunks
+from admin_bulk_upsert.engine.instances import STOCK_CHECKS_PK
 from tests.differential.datasets import Scenario
 from tests.differential.harness import assert_equivalent, bulk_base, run_import
 from tests.differential.wide import UNKNOWN_IDS, wide_spec
@@ -175,7 +177,7 @@ def test_save_runs_for_each_row_with_an_m2m_column(tags, model, batch_size):
     assert_equivalent(scenario, use_transactions=True, ignore_diff_columns=("tags",))
 
 
-# --- a deliberate difference (issue 14 item 7) --------------------------------------------
+# --- an id column in a file keyed on other columns -------------------------------------
 
 
 def _blank_id_column_with_another_key(batch_size: int) -> Scenario:
@@ -194,12 +196,12 @@ def _labels(outcome: Any) -> list[tuple[Any, ...]]:
 
 
 @pytest.mark.django_db
+@pytest.mark.skipif(STOCK_CHECKS_PK, reason="DIE 4.4.6 keeps the found record's pk itself")
 @pytest.mark.parametrize("batch_size", [1, 1000])
-def test_stock_copies_the_record_for_a_blank_id_column(batch_size):
-    """With another key, stock assigns the file's blank ``id`` to the record it found,
-    so ``save()`` inserts a copy while reporting an update, and the stored record stays
-    as it was. Generated files therefore have no ``id`` column unless ``id`` is in the
-    key; this is what the engine deliberately does not copy (next test)."""
+def test_older_stock_copies_the_record_for_a_blank_id_column(batch_size):
+    """Before 4.4.6, with another key, stock assigns the file's blank ``id`` to the record
+    it found, so ``save()`` inserts a copy while reporting an update, and the stored record
+    stays as it was: what the engine deliberately does not copy (next test)."""
     stock = run_import(ModelResource, _blank_id_column_with_another_key(batch_size))
     assert [r[0] for r in stock.aspects["rows"]] == ["update", "update"]
     assert _labels(stock) == [
@@ -213,14 +215,43 @@ def test_stock_copies_the_record_for_a_blank_id_column(batch_size):
 @pytest.mark.django_db
 @pytest.mark.parametrize("batch_size", [1, 1000])
 def test_engine_updates_in_place_for_a_blank_id_column(batch_size):
-    """The deliberate difference: the engine updates the record the key found, in
-    place, as its report says."""
+    """The engine updates the record the key found, in place, as its report says (on DIE
+    4.4.6 and later, as stock does: next test)."""
     ours = run_import(bulk_base(), _blank_id_column_with_another_key(batch_size))
     assert [r[0] for r in ours.aspects["rows"]] == ["update", "update"]
     assert _labels(ours) == [
         (("stored", 0), "K1", "changed"),
         (("stored", 1), "K2", "changed"),
     ]
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(not STOCK_CHECKS_PK, reason="DIE before 4.4.6 does not check the pk")
+@pytest.mark.parametrize("batch_size", [1, 1000])
+def test_blank_id_column_with_another_key_as_stock(batch_size):
+    assert_equivalent(_blank_id_column_with_another_key(batch_size))
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(not STOCK_CHECKS_PK, reason="DIE before 4.4.6 does not check the pk")
+@pytest.mark.parametrize("batch_size", [1, 1000])
+def test_another_records_id_fails_the_row_as_stock(batch_size):
+    """Found by its code, a record cannot take another record's id, nor an unused one:
+    stock fails the row ("The primary key of an existing instance cannot be changed"),
+    and the rows around it are imported; the same id again is an update."""
+    scenario = wide(
+        ("id", "code", "label"),
+        (STORED + 1, "K1", "taken"),
+        (UNKNOWN_IDS[0], "K1", "unused"),
+        (STORED, "K1", "same id"),
+        ("", "K2", "new"),
+        (STORED, "K2", "an id for a new record"),
+        key=("code",),
+        stored=({"id": STORED, "code": "K1", "label": "one"}, {"id": STORED + 1, "code": "K9"}),
+        batch_size=batch_size,
+    )
+    stock, _ = assert_equivalent(scenario)
+    assert [r[0] for r in stock.aspects["rows"]] == ["error", "error", "update", "new", "error"]
 
 
 # --- skip_unchanged on a key repeated within a chunk --------------------------------------
