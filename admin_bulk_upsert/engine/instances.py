@@ -288,7 +288,7 @@ def gives_pk_to_unsaved(resource: Any, instance: Model, pk: Any) -> bool:
     if not STOCK_CHECKS_PK:
         return False
     imported = resource._get_pk_values(instance)
-    return any(old is None and new is not None for old, new in zip(pk, imported))
+    return any(old is None and new is not None for old, new in zip(pk, imported, strict=True))
 
 
 def keep_stored_pk(resource: Any, instance: Model, pk: Any) -> None:

@@ -29,13 +29,13 @@ from .instances import (
     NewInstances,
     RowApplier,
     copy_instance,
-    instance_factory,
     gives_pk_to_unsaved,
+    instance_factory,
     keep_stored_pk,
-    stored_pk,
     overrides,
     row_applier,
     stock_logger,
+    stored_pk,
 )
 from .keys import KeyHint, KeySpec
 from .prefetch import multiple_returned, remembered_cleaning
