@@ -359,8 +359,12 @@ class _Summary:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._text.detach()
-        self._raw.close()
+        # The file is dropped either way. On a full disk flushing what is left
+        # fails again; the descriptor is still closed, not left to the collector.
+        with contextlib.suppress(OSError):
+            self._text.detach()
+        with contextlib.suppress(OSError):
+            self._raw.close()
 
     def finish(self, result: Any) -> tuple[Preview, str]:
         preview = self.builder.finish(result)
