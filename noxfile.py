@@ -55,6 +55,7 @@ CONFORMANCE_DATABASES = ["sqlite", "postgresql", "mariadb"]
 #: the browser tests with a real db_worker run only there.
 SQLITE_FILES_TESTS = [
     "tests/jobs/test_workers*.py",
+    "tests/drf/test_jobs_worker.py",
     "tests/browser/test_job_worker.py",
     "tests/browser/test_revert_worker.py",
 ]

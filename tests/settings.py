@@ -5,12 +5,13 @@ The database comes from ``ADMIN_BULK_UPSERT_TEST_DB``: ``sqlite`` (the default),
 127.0.0.1; ``ADMIN_BULK_UPSERT_TEST_DB_HOST`` and friends override them.
 
 SQLite's test database lives in memory, where no other process can see it.
-The tests that start real worker processes (``tests/jobs/test_workers*.py``)
-need files instead: ``ADMIN_BULK_UPSERT_TEST_SQLITE_DIR`` names a folder for
-them, and then the jobs get a second file of their own, as docs/jobs/index.md advises
-for SQLite (``admin_bulk_upsert.jobs.routing``), so that their progress can be
-written while an import holds the main file's write lock. ``tests/run.sh``
-runs the worker tests that way.
+The tests that start real worker processes (``tests/jobs/test_workers*.py``,
+``tests/drf/test_jobs_worker.py``) need files instead:
+``ADMIN_BULK_UPSERT_TEST_SQLITE_DIR`` names a folder for them, and then the
+jobs get a second file of their own, as docs/jobs/index.md advises for SQLite
+(``admin_bulk_upsert.jobs.routing``), so that their progress can be written
+while an import holds the main file's write lock. ``tests/run.sh`` runs the
+worker tests that way.
 """
 
 from __future__ import annotations

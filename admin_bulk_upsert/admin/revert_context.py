@@ -3,8 +3,9 @@
 :mod:`.revert_views` answers the revert's requests (preview, confirm, reports)
 and renders the job page through :mod:`.job_views`; this module only builds the
 context they render: the ``revert`` entry of every job page (shown by
-``revert.html``) and the lists of entries (:func:`entries`) of a revert preview
-or a done revert. It cannot join :mod:`.revert_views`: :mod:`.job_views` needs
+``revert.html``) and the lists of entries (:func:`entries`, built by
+:mod:`admin_bulk_upsert.jobs.revert_preview` as the API's are) of a revert
+preview or a done revert. It cannot join :mod:`.revert_views`: :mod:`.job_views` needs
 it to render any job page, so the views and the page would import each other.
 
 A done job's page offers "Revert this import" to a user who may revert it
@@ -25,12 +26,11 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
-from ..jobs import revert
+from ..jobs import revert, revert_preview
 from ..jobs.models import ImportJob
+from ..jobs.revert_preview import KINDS
 
 State = ImportJob.State
-#: The kinds of a revert's entries, in the order the page lists them.
-KINDS = ("conflict", "delete", "restore", "gone")
 
 
 def revert_context(request: HttpRequest, job: ImportJob, model_admin: Any) -> dict[str, Any]:
@@ -71,50 +71,10 @@ def entries(
     model_admin: Any,
     kinds: tuple[str, ...] = KINDS,
 ) -> list[dict[str, Any]]:
-    """Per kind with entries: its title, total, first entries (with links) and how many more."""
-    titles = {
-        "conflict": _("Conflicts: left as they are"),
-        "delete": _("Created by the import: deleted"),
-        "restore": _("Updated by the import: previous values restored"),
-        "gone": _("Deleted since the import: nothing to do"),
-    }
-    found = []
-    for kind in kinds:
-        listed = first.get(kind) or []
-        if not listed:
-            continue
-        labels = _labels(job, [entry["pk"] for entry in listed]) if kind != "gone" else {}
-        rows = [
-            {
-                **entry,
-                "label": labels.get(entry["pk"], entry["pk"]),
-                "url": _change_url(model_admin, job, entry["pk"]) if kind != "gone" else None,
-            }
-            for entry in listed
-        ]
-        # Conflicts count records; a record may be listed once per conflicting column.
-        records = len({entry["pk"] for entry in listed})
-        found.append(
-            {
-                "kind": kind,
-                "title": titles[kind],
-                "total": totals.get(kind, 0),
-                "rows": rows,
-                "more": max(totals.get(kind, 0) - records, 0),
-            }
-        )
-    return found
-
-
-def _labels(job: ImportJob, pks: list[str]) -> dict[str, str]:
-    """Each listed record's ``str()``, in one query (at most the listed hundred per kind);
-    a record gone since keeps its pk."""
-    try:
-        model = job.model
-        records = model._base_manager.using(revert.import_alias(job)).filter(pk__in=pks)
-        return {str(record.pk): str(record) for record in records}
-    except (LookupError, ValueError, TypeError):
-        return {}
+    """Per kind with entries (:func:`.revert_preview.entries`), linked to their change pages."""
+    return revert_preview.entries(
+        first, totals, job, kinds, change_url=lambda pk: _change_url(model_admin, job, pk)
+    )
 
 
 def _model_name(job: ImportJob) -> str:

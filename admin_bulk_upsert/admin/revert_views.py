@@ -1,10 +1,11 @@
 """Reverting a done import from its job page: the preview, its CSV, the confirm, the report.
 
-The preview (``revert/``) runs :func:`~admin_bulk_upsert.jobs.revert.revert_preview`
-in the request: a dry run that reads the undo data and the records, writes
-nothing and takes no row lock, about 3 s for an import of 100,000 rows (half
-new) on PostgreSQL. Running it in a worker would need states of its own for a
-few seconds' wait; the revert itself, which writes, is the background step.
+The preview (``revert/``) runs :func:`~admin_bulk_upsert.jobs.revert_preview.dry_run`
+in the request, as the API's ``revert-preview`` does: a dry run that reads the
+undo data and the records, writes nothing and takes no row lock, about 3 s for
+an import of 100,000 rows (half new) on PostgreSQL. Running it in a worker
+would need states of its own for a few seconds' wait; the revert itself, which
+writes, is the background step.
 The CSV of every entry (``revert/preview.csv``) runs the same dry run again,
 so that it lists what a revert would do now, and keeps no file behind.
 
@@ -33,7 +34,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from ..jobs import revert, storage, transitions
+from ..jobs import revert, revert_preview, storage, transitions
 from ..jobs.models import ImportJob
 from .job_views import job_url, render_job_page, stored_csv_response, visible_job
 from .revert_context import entries
@@ -43,7 +44,7 @@ def revert_preview_view(model_admin: Any, request: HttpRequest, job_pk: int) -> 
     """The job page with what a revert would do now, and its "Confirm revert" form."""
     job = _revertable_job(model_admin, request, job_pk)
     try:
-        outcome = _dry_run(job)
+        outcome = revert_preview.dry_run(job)
     except revert.RevertRefused as exc:
         return _refused(request, job, model_admin, str(exc), 409)
     preview = outcome.as_json()
@@ -61,7 +62,7 @@ def revert_preview_csv_view(model_admin: Any, request: HttpRequest, job_pk: int)
     """Every entry of the revert preview, as the revert's report will list them."""
     job = _revertable_job(model_admin, request, job_pk)
     try:
-        outcome = _preview(job)
+        outcome = revert_preview.preview(job)
     except revert.RevertRefused as exc:
         return _refused(request, job, model_admin, str(exc), 409)
     handle = storage.job_storage().open(outcome.report, "rb")
@@ -112,32 +113,6 @@ def _revertable_job(model_admin: Any, request: HttpRequest, job_pk: int) -> Impo
     if not revert.may_revert(request.user, job):
         raise PermissionDenied
     return job
-
-
-def _preview(job: ImportJob) -> revert.RevertOutcome:
-    """The dry run, refused while a job of the same model runs.
-
-    The dry run takes the model's import lock, as the revert does, to read a
-    consistent state: a request must not wait for another job's lock.
-    """
-    busy = (
-        ImportJob.objects.running().filter(model_label=job.model_label).exclude(pk=job.pk).exists()
-    )
-    if busy:
-        raise revert.RevertRefused(
-            gettext(
-                "Another import job of this model is running: preview the revert once it is done."
-            )
-        )
-    return revert.revert_preview(job)
-
-
-def _dry_run(job: ImportJob) -> revert.RevertOutcome:
-    """The preview's outcome; its CSV is made again on demand, so its file goes at once."""
-    outcome = _preview(job)
-    storage.delete_quietly(outcome.report)
-    outcome.report = ""
-    return outcome
 
 
 def _refused(

@@ -7,7 +7,10 @@ seconds left), totals and, once previewed, the preview's summary. ``confirm``,
 :mod:`admin_bulk_upsert.jobs.transitions`, as the admin's buttons do, and need
 what the admin asks there: the model's add and change permissions, and the job
 being the client's own (or the client a superuser; only the owner confirms);
-a revert needs delete and change. ``report`` downloads the job's per-row CSV.
+a revert needs delete and change, and so does ``revert-preview``, which says
+what a revert would do now, as the admin's revert preview shows it
+(:mod:`admin_bulk_upsert.jobs.revert_preview`). ``report`` downloads the job's
+per-row CSV.
 Register it with the basename ``import-job`` (the bulk-upsert action's
 ``Location`` header names ``import-job-detail``).
 """
@@ -28,10 +31,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from ..jobs import expiry, transitions
+from ..jobs import expiry, revert, revert_preview, transitions
 from ..jobs.models import ImportJob
 from .permissions import import_permissions
-from .schema import ImportJobSerializer, job_action_schema, job_report_schema, job_schema
+from .schema import (
+    ImportJobSerializer,
+    job_action_schema,
+    job_report_schema,
+    job_schema,
+    revert_preview_schema,
+)
 
 __all__ = ["ImportJobViewSet", "job_body"]
 
@@ -128,6 +137,45 @@ class ImportJobViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
             return self._conflict(job, request, exc)
         return self._after(job, request)
 
+    @revert_preview_schema
+    @action(detail=True, methods=["get"], url_path="revert-preview", url_name="revert-preview")
+    def revert_preview(self, request: Request, pk: Any = None) -> Response:
+        """What reverting the import would do now, as the admin's revert preview shows it.
+
+        A dry run: nothing is written. A job that cannot be reverted now (not done,
+        reverted already, its undo data expired, another job of the model running)
+        is answered with ``revertable`` false and the reason, as the admin's job
+        page says it, rather than an error: the client asked what a revert would do.
+        """
+        job = self.get_object()
+        if not revert.may_revert(request.user, job):
+            self.permission_denied(request, message=_("You may not revert this import."))
+        body: dict[str, Any] = {
+            "revertable": False,
+            "refusal": "",
+            "nothing_to_do": None,
+            "totals": None,
+            "entries": [],
+            "seconds": None,
+        }
+        try:
+            outcome = revert_preview.dry_run(job)
+        except revert.RevertRefused as exc:
+            body["refusal"] = str(exc)
+        else:
+            preview = outcome.as_json()
+            groups = revert_preview.entries(preview["first"], preview["totals"], job)
+            body.update(
+                revertable=True,
+                nothing_to_do=preview["nothing_to_do"],
+                totals=preview["totals"],
+                entries=[_without_url(group) for group in groups],
+                seconds=preview["seconds"],
+            )
+        job.refresh_from_db()
+        body["job"] = job_body(job, request, self.job_url_name)
+        return Response(body)
+
     @job_report_schema
     @action(detail=True, methods=["get"])
     def report(self, request: Request, pk: Any = None) -> FileResponse:
@@ -164,3 +212,9 @@ class ImportJobViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         job.refresh_from_db()
         body = {"detail": str(exc), "job": job_body(job, request, self.job_url_name)}
         return Response(body, status=status.HTTP_409_CONFLICT)
+
+
+def _without_url(group: dict[str, Any]) -> dict[str, Any]:
+    """An entry group as the API gives it: the admin's change-page links are the admin's."""
+    rows = [{key: value for key, value in row.items() if key != "url"} for row in group["rows"]]
+    return {**group, "rows": rows}

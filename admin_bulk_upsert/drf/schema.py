@@ -13,7 +13,13 @@ from typing import Any, TypeVar
 
 from rest_framework import serializers
 
-__all__ = ["bulk_upsert_schema", "job_action_schema", "job_report_schema", "job_schema"]
+__all__ = [
+    "bulk_upsert_schema",
+    "job_action_schema",
+    "job_report_schema",
+    "job_schema",
+    "revert_preview_schema",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -65,6 +71,37 @@ class ImportJobSerializer(serializers.Serializer):  # type: ignore[type-arg]
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
     preview = serializers.JSONField(allow_null=True)
+
+
+class RevertEntrySerializer(serializers.Serializer):  # type: ignore[type-arg]
+    pk = serializers.CharField()
+    label = serializers.CharField(help_text="The record's name (its pk once deleted).")
+    column = serializers.CharField(help_text="A conflict's column; empty otherwise.")
+    imported = serializers.CharField(help_text="A conflict's imported value.")
+    current = serializers.CharField(help_text="A conflict's current value.")
+    detail = serializers.CharField(
+        help_text="What is restored (column: imported value → value restored), or why not."
+    )
+
+
+class RevertEntryGroupSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    kind = serializers.ChoiceField(["conflict", "delete", "restore", "gone"])
+    title = serializers.CharField()
+    total = serializers.IntegerField()
+    rows = RevertEntrySerializer(many=True, help_text="The first 100 entries of this kind.")
+    more = serializers.IntegerField(help_text="Records of this kind not listed.")
+
+
+class RevertPreviewSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    revertable = serializers.BooleanField(help_text="Whether the import can be reverted now.")
+    refusal = serializers.CharField(help_text="Why not, when it cannot; empty otherwise.")
+    nothing_to_do = serializers.BooleanField(
+        allow_null=True, help_text="No record would be deleted or restored."
+    )
+    totals = serializers.DictField(child=serializers.IntegerField(), allow_null=True)
+    entries = RevertEntryGroupSerializer(many=True)
+    seconds = serializers.FloatField(allow_null=True)
+    job = ImportJobSerializer()
 
 
 def _spectacular() -> Any:
@@ -144,4 +181,14 @@ def job_report_schema(func: F) -> F:
         return func
     return utils.extend_schema(  # type: ignore[no-any-return]
         responses={(200, "text/csv"): utils.OpenApiTypes.BINARY}
+    )(func)
+
+
+def revert_preview_schema(func: F) -> F:
+    utils = _spectacular()
+    if utils is None:
+        return func
+    return utils.extend_schema(  # type: ignore[no-any-return]
+        summary="What reverting the import would do now (nothing is changed)",
+        responses={200: RevertPreviewSerializer},
     )(func)

@@ -5,7 +5,6 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from admin_bulk_upsert.jobs.compat import DUMMY_BACKEND, IMMEDIATE_BACKEND
 from admin_bulk_upsert.jobs.models import ImportJob
 from tests.testapp.models import Account
 
@@ -14,21 +13,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 URL = "account-bulk-upsert"
 RECORDS = [{"number": f"A{i}", "name": f"Account {i}", "active": i % 2 == 0} for i in range(5)]
-
-
-@pytest.fixture
-def jobs_on(settings, tmp_path):
-    settings.TASKS = {
-        "default": {"BACKEND": IMMEDIATE_BACKEND},
-        "dummy": {"BACKEND": DUMMY_BACKEND},
-    }
-    settings.ADMIN_BULK_UPSERT = {
-        "STAGING_DIR": str(tmp_path / "jobs"),
-        "BACKGROUND_IMPORTS": True,
-        "API_SYNC_MAX_ROWS": 3,
-        "BATCH_SIZE": 2,
-    }
-    return settings
 
 
 def _client(django_user_model, name, *codenames):

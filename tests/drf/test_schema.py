@@ -47,3 +47,19 @@ def test_the_job_endpoints_are_described(schema):
     assert set(report["content"]) == {"text/csv"}
     detail = paths["/api/import-jobs/{id}/"]["get"]["responses"]["200"]
     assert detail["content"]["application/json"]["schema"]["$ref"].endswith("/ImportJob")
+
+
+def test_the_revert_preview_is_described(schema):
+    operation = schema["paths"]["/api/import-jobs/{id}/revert-preview/"]["get"]
+    body = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert body["$ref"].endswith("/RevertPreview")
+    preview = schema["components"]["schemas"]["RevertPreview"]
+    assert set(preview["properties"]) == {
+        "revertable",
+        "refusal",
+        "nothing_to_do",
+        "totals",
+        "entries",
+        "seconds",
+        "job",
+    }
