@@ -12,9 +12,12 @@
   with ``BulkUpsertResource`` and with ``BulkUpsertAdminMixin``, compared per test with stock
   (tests/upstream/run.py). Skipped when arguments are given, or with
   ``ADMIN_BULK_UPSERT_CONFORMANCE=0``.
-- ``tests-django6``/``conformance-django6``: the same on Python >= 3.12 with the newest Django 6;
+- ``tests-django6``/``conformance-django6``: on Python >= 3.12 with the newest Django 6;
   ``tests-oldest``/``conformance-oldest``: on Python 3.10 with Django 5.2 and
-  django-import-export 4.3. Skipped when no such Python is found (see ``_find_python``);
+  django-import-export 4.3. These two passes leave to the main one what their versions do not
+  change (see ``PASSES``): the readers' tests, the comparisons with stock on the servers, DIE's
+  suite on the servers, and for the oldest pass the servers altogether. Skipped when no such
+  Python is found (see ``_find_python``);
   ``ADMIN_BULK_UPSERT_PYTHON_DJANGO6`` and ``ADMIN_BULK_UPSERT_PYTHON_OLDEST`` name an
   interpreter to try first.
 
@@ -65,7 +68,7 @@ nox.options.reuse_venv = "yes"
 
 @dataclass(frozen=True)
 class Pass:
-    """One environment the whole suite runs in."""
+    """One environment the suite runs in."""
 
     venv: str
     #: Python versions accepted, from ``min_python`` to below ``max_python``; None: ``python3``.
@@ -75,19 +78,45 @@ class Pass:
     python_variable: str = ""
     #: Requirements installed beside the package and its extras.
     specs: tuple[str, ...] = ()
+    #: The ``tests(db)`` and ``conformance(db)`` sessions of the pass.
+    databases: tuple[str, ...] = tuple(DATABASES)
+    conformance_databases: tuple[str, ...] = tuple(CONFORMANCE_DATABASES)
+    #: Left out of the pass's runs on a server (PostgreSQL, MariaDB) and on SQLite.
+    server_ignores: tuple[str, ...] = ()
+    sqlite_ignores: tuple[str, ...] = ()
 
+
+#: What the passes at the ends of the range leave to the main pass, which runs everything on
+#: every database: the readers' tests (no database, no Django version in them), and on the
+#: servers the comparisons with stock DIE (tests/differential), which each pass still runs on
+#: SQLite, where the version of Django and DIE is what differs.
+VERSION_PASS_SQLITE_IGNORES = ("tests/files",)
+VERSION_PASS_SERVER_IGNORES = ("tests/files", "tests/differential")
 
 PASSES = {
     "": Pass(".venv"),
+    # Django 6 changes the database backends too: its pass runs on the servers as well.
     "django6": Pass(
-        ".venv-django6", "3.12", "4", "ADMIN_BULK_UPSERT_PYTHON_DJANGO6", ("django>=6,<7",)
+        ".venv-django6",
+        "3.12",
+        "4",
+        "ADMIN_BULK_UPSERT_PYTHON_DJANGO6",
+        ("django>=6,<7",),
+        conformance_databases=("sqlite",),
+        server_ignores=VERSION_PASS_SERVER_IGNORES,
+        sqlite_ignores=VERSION_PASS_SQLITE_IGNORES,
     ),
+    # The oldest pass has the main pass's Django: what it adds (Python 3.10, DIE 4.3) is not
+    # the database's business, so it runs on SQLite only.
     "oldest": Pass(
         ".venv-oldest",
         "3.10",
         "3.11",
         "ADMIN_BULK_UPSERT_PYTHON_OLDEST",
         ("django>=5.2,<5.3", "django-import-export>=4.3,<4.4"),
+        databases=("sqlite", "sqlite-files"),
+        conformance_databases=("sqlite",),
+        sqlite_ignores=VERSION_PASS_SQLITE_IGNORES,
     ),
 }
 #: The passes whose environment is ready in this run of nox.
@@ -180,9 +209,12 @@ def _pytest(session: nox.Session, pass_name: str, db: str) -> None:
     report = artifact(session, ".xml")
     env = {"ADMIN_BULK_UPSERT_TEST_DB": db.removesuffix("-files")}
     selection = list(session.posargs)
+    spec = PASSES[pass_name]
     if db == "postgresql" or db == "mariadb":
         # The caller's arguments come last, so that a caller's own -m wins over ours.
-        selection = ["-m", "not browser", *selection]
+        selection = ["-m", "not browser", *_ignored(spec.server_ignores), *selection]
+    elif db == "sqlite":
+        selection = [*_ignored(spec.sqlite_ignores), *selection]
     sqlite_dir = None
     if db == "sqlite-files":
         sqlite_dir = tempfile.mkdtemp(prefix="admin-bulk-upsert-sqlite-")
@@ -201,6 +233,10 @@ def _pytest(session: nox.Session, pass_name: str, db: str) -> None:
     finally:
         if sqlite_dir:
             shutil.rmtree(sqlite_dir, ignore_errors=True)
+
+
+def _ignored(paths: tuple[str, ...]) -> list[str]:
+    return [f"--ignore={path}" for path in paths]
 
 
 def _expand(patterns: list[str]) -> list[str]:
@@ -246,11 +282,12 @@ def _register(pass_name: str) -> None:
 
     tests.__doc__ = f"Our test suite on one database{about}."
     conformance.__doc__ = f"django-import-export's own tests, compared with stock{about}."
+    spec = PASSES[pass_name]
     nox.session(name=f"tests{suffix}", venv_backend="none", tags=tags)(
-        nox.parametrize("db", DATABASES)(tests)
+        nox.parametrize("db", list(spec.databases))(tests)
     )
     nox.session(name=f"conformance{suffix}", venv_backend="none", tags=tags)(
-        nox.parametrize("db", CONFORMANCE_DATABASES)(conformance)
+        nox.parametrize("db", list(spec.conformance_databases))(conformance)
     )
 
 
