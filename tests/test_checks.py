@@ -343,7 +343,8 @@ class TestBulkWritesChecks:
             )
         ]
 
-    def test_w003_names_the_receivers(self):
+    def test_i001_names_the_receivers(self):
+        """Bulk writes with the signals sent per row stay fast: an information, not a warning."""
         resource_class = _saving_resource(SignalledProduct)
         assert check_resource_class(resource_class) == []
         post_save.connect(_on_signalled_product, sender=SignalledProduct)
@@ -351,7 +352,8 @@ class TestBulkWritesChecks:
             [message] = check_resource_class(resource_class)
         finally:
             post_save.disconnect(_on_signalled_product, sender=SignalledProduct)
-        assert message.id == "admin_bulk_upsert.W003"
+        assert message.id == "admin_bulk_upsert.I001"
+        assert message.level == checks.INFO
         assert message.msg == (
             "Imports with tests.test_checks.SavingResource write testapp.SignalledProduct rows "
             "with bulk writes, pre_save/post_save sent per row around them "

@@ -19,8 +19,7 @@ Each problem has its own id, never reused once released:
 ``admin_bulk_upsert.W001``  the key has no unique constraint in the database
 ``admin_bulk_upsert.W002``  ``settings.ADMIN_BULK_UPSERT`` has a key this version ignores
 ``admin_bulk_upsert.W003``  with ``bulk_writes="auto"``, imports call ``save()`` per row (a
-                            ``save()`` doing real work) or send ``pre_save``/``post_save`` per
-                            row around bulk writes (receivers); the message says which and why
+                            ``save()`` doing real work); the message says why
 ``admin_bulk_upsert.W004``  the job storage is a folder under ``MEDIA_ROOT``/``STATIC_ROOT`` or
                             has a ``base_url``: a web server may publish uploads
 ``admin_bulk_upsert.W005``  jobs run on a worker backend but files stay in this machine's
@@ -31,12 +30,14 @@ Each problem has its own id, never reused once released:
                             or ``Meta.use_transactions`` is ``False``) on a PostgreSQL database
                             with ``DISABLE_SERVER_SIDE_CURSORS``: behind a pooler in transaction
                             mode the import lock neither excludes nor is released
+``admin_bulk_upsert.I001``  with ``bulk_writes="auto"``, imports send ``pre_save``/``post_save``
+                            per row around bulk writes (the model has receivers, named)
 ==========================  ====================================================================
 
 The checks live in four modules, one per thing checked:
 
 - :mod:`.resources`: one resource class (``E001``-``E006``, ``E009``-``E011``,
-  ``W001``, ``W003``), by :func:`check_resource_class`, which the admin
+  ``W001``, ``W003``, ``I001``), by :func:`check_resource_class`, which the admin
   mixin's ``check()`` calls for each of its resources (Django's admin checks
   run it for every registered ``ModelAdmin``);
 - :mod:`.settings`: ``settings.ADMIN_BULK_UPSERT`` project-wide (``E007``,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.checks import CheckMessage, Error, Warning
+from django.core.checks import CheckMessage, Error, Info, Warning
 from django.db import models
 
 from ..column_mapping.matching import normalise
@@ -91,10 +91,13 @@ def _check_batch_size(resource_class: Any, name: str, target: Any) -> list[Check
 
 
 def _check_bulk_writes(resource_class: Any, name: str, target: Any) -> list[CheckMessage]:
-    """E010 for a bad ``Meta.bulk_writes``; W003 when ``"auto"`` means ``save()`` per row, or
-    bulk writes with the save signals sent around them.
+    """E010 for a bad ``Meta.bulk_writes``; W003 when ``"auto"`` means ``save()`` per row;
+    I001 when it means bulk writes with the save signals sent around them.
 
-    An explicit ``"always"`` or ``"never"`` is a choice already made: no warning.
+    The signals' path is an information, not a warning: it stays fast, and a project whose
+    packages connect receivers for every model (Wagtail, search indexes) would otherwise get
+    a warning per resource to silence. An explicit ``"always"`` or ``"never"`` is a choice
+    already made: no message.
     """
     option = bulk_writes_option(resource_class)
     if option not in BULK_WRITES_CHOICES:
@@ -117,26 +120,24 @@ def _check_bulk_writes(resource_class: Any, name: str, target: Any) -> list[Chec
     path = model_write_path(model)
     if path.how == BULK:
         return []
-    return [
-        Warning(
-            f"Imports with {name} write {model._meta.label} rows with {path.describe()}.",
-            hint=_W003_HINTS[path.how],
-            obj=target,
-            id="admin_bulk_upsert.W003",
-        )
-    ]
+    message = f"Imports with {name} write {model._meta.label} rows with {path.describe()}."
+    if path.how == BULK_WITH_SIGNALS:
+        return [Info(message, hint=_I001_HINT, obj=target, id="admin_bulk_upsert.I001")]
+    return [Warning(message, hint=_W003_HINT, obj=target, id="admin_bulk_upsert.W003")]
 
 
-_W003_HINTS = {
-    SAVE_PER_ROW: "Imports of this model call save() per row (slower); if that save() does "
+_W003_HINT = (
+    "Imports of this model call save() per row (slower); if that save() does "
     "nothing a bulk write misses, decorate it with admin_bulk_upsert.bulk_safe_save; set "
     "Meta.bulk_writes = 'always' on the resource if its save() and signal receivers need not "
-    "run for imported rows, or 'never' to keep save() per row and silence this warning.",
-    BULK_WITH_SIGNALS: "Each row's pre_save is sent before its chunk is written and its "
+    "run for imported rows, or 'never' to keep save() per row and silence this warning."
+)
+_I001_HINT = (
+    "Each row's pre_save is sent before its chunk is written and its "
     "post_save after, so a receiver reading other rows of this table sees them a chunk at a "
     "time; set Meta.bulk_writes = 'never' for save() per row, 'always' for bulk writes without "
-    "signals; either silences this warning.",
-}
+    "signals; either silences this message."
+)
 
 
 def _check_key(resource_class: Any, name: str, target: Any) -> list[CheckMessage]:

@@ -92,7 +92,7 @@ def live_receivers(signal: Signal, sender: type) -> tuple[list[Any], list[Any]] 
     order; ``None`` where Django's private ``Signal._live_receivers`` cannot be read.
 
     The one place the engine reads that private API (it names the receivers for the
-    log and ``W003``, finds simple-history's and cuts a chunk's sends into steps): if
+    log and the checks, finds simple-history's and cuts a chunk's sends into steps): if
     a Django version changes it, the callers fall back to what the public API does.
     """
     try:
