@@ -23,7 +23,6 @@ from ..engine.write_mode import (
     BULK,
     BULK_WITH_SIGNALS,
     BULK_WRITES_CHOICES,
-    SAVE_PER_ROW,
     bulk_writes_option,
     model_write_path,
 )

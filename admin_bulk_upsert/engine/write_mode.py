@@ -137,7 +137,7 @@ def save_receivers(model: type[Model]) -> dict[str, list[Callable[..., Any]]]:
 
 @dataclasses.dataclass(frozen=True)
 class WritePath:
-    """How an import writes its rows (:data:`BULK`, ...), and why, for the log and the checks (``W003``, ``I001``)."""
+    """How an import writes its rows (:data:`BULK`, ...), and why: for the log and the checks."""
 
     how: str
     why: str = ""
