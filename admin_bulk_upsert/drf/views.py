@@ -32,7 +32,7 @@ from .job_views import JOB_URL_NAME, job_body
 from .outcomes import OutcomeCollector
 from .parsers import BulkUpsertJSONParser
 from .permissions import CanImport
-from .records import PayloadError, check_columns, records_to_dataset
+from .records import PayloadError, RecordTable, check_columns, records_table
 from .schema import bulk_upsert_schema
 
 __all__ = ["BulkUpsertMixin", "BulkUpsertViewSet"]
@@ -86,6 +86,8 @@ class BulkUpsertMixin:
             _check_key_columns(resource, list(dataset.headers))
             if len(dataset) > get_config().API_SYNC_MAX_ROWS:
                 return self._start_job(request, resource, dataset, upload, dry_run=dry_run)
+            if isinstance(dataset, RecordTable):
+                dataset = dataset.as_dataset()
         except PayloadError as exc:
             return Response(exc.detail, status=status.HTTP_400_BAD_REQUEST)
         collector = OutcomeCollector(resource, list(dataset.headers))
@@ -113,6 +115,8 @@ class BulkUpsertMixin:
     ) -> Response:
         """More records than one request imports: an import job, if jobs run in the background."""
         limit = get_config().API_SYNC_MAX_ROWS
+        if upload is None:  # JSON records: every record checked as its row is written
+            upload = _Upload(dataset_as_csv(dataset), "records.csv", "csv", "utf-8")
         if not background_imports_enabled():
             raise PayloadError(
                 _(
@@ -123,8 +127,6 @@ class BulkUpsertMixin:
                 code="too_many_records",
                 limit=limit,
             )
-        if upload is None:
-            upload = _Upload(dataset_as_csv(dataset), "records.csv", "csv", "utf-8")
         job = start_job(
             self,
             request,
@@ -143,7 +145,7 @@ class BulkUpsertMixin:
         if upload is None and request.content_type.startswith(("multipart/", "application/x-www")):
             raise PayloadError(_("Send the file in a field named “file”."), code="no_file")
         if upload is None:
-            return records_to_dataset(resource, request.data), None
+            return records_table(resource, request.data), None
         if upload.size > get_config().MAX_UPLOAD_SIZE:
             raise PayloadError(
                 _("The file is larger than %(size)s bytes.")
