@@ -249,6 +249,36 @@ def test_benchmark_times_a_background_jobs_steps_and_the_upload_request(tmp_path
         assert 1 <= int(reported.group(1)) <= 1 + 2
 
 
+def test_benchmark_times_the_http_api_request_and_its_job(tmp_path):
+    pytest.importorskip("rest_framework", reason="the demo's HTTP API needs the drf extra")
+    results = tmp_path / "results"
+    out = manage(
+        tmp_path,
+        "benchmark",
+        "--rows",
+        "100",
+        "--no-memory",
+        "--only",
+        "plugin",
+        "api_sync",
+        "api_job",
+        "--output",
+        str(results),
+    )
+
+    assert "End states agree" in out
+    assert "api_sync / plugin: " in out
+    assert "api_job / plugin: " in out
+    with (results / "benchmark_sqlite.csv").open(encoding="utf-8") as handle:
+        table = {r["contender"]: r for r in csv.DictReader(handle)}
+    assert [table[key]["end_state"] for key in ("plugin", "api_sync", "api_job")] == ["same"] * 3
+    # The request's response and the job's row give the totals import_data gives.
+    assert table["api_sync"]["reported"] == table["plugin"]["reported"] == "new 50 update 50"
+    assert re.fullmatch(
+        r"new 50 update 50; progress writes \d+ for 1 chunks", table["api_job"]["reported"]
+    ), table["api_job"]["reported"]
+
+
 def test_benchmark_shapes_contenders_agree_on_every_shape(tmp_path):
     results = tmp_path / "results"
     out = manage(

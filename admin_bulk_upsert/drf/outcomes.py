@@ -65,13 +65,14 @@ class OutcomeCollector:
         """
         failed = bool(self.errors or result.base_errors)
         committed = not (dry_run or failed)
-        if not committed:
-            for record in self.records:
-                if record["outcome"] == RowResult.IMPORT_TYPE_NEW:
-                    record["pk"] = None
         for record in self.records:
-            if record["pk"] is not None:
-                record["pk"] = _json_pk(record["pk"])
+            pk = record["pk"]
+            if pk is None:
+                continue
+            if not committed and record["outcome"] == RowResult.IMPORT_TYPE_NEW:
+                record["pk"] = None
+            elif not isinstance(pk, (int, str)):
+                record["pk"] = _json_pk(pk)
         errors = [
             {"index": None, "field": None, "value": "", "message": force_str(error.error)}
             for error in result.base_errors

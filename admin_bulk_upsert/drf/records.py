@@ -21,14 +21,14 @@ tested alone.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import tablib
 from django.utils.translation import gettext as _
 from import_export.widgets import ManyToManyWidget
 
-__all__ = ["PayloadError", "records_to_dataset"]
+__all__ = ["PayloadError", "RecordTable", "records_table", "records_to_dataset"]
 
 
 class PayloadError(ValueError):
@@ -59,6 +59,16 @@ def check_columns(resource: Any, headers: Sequence[str]) -> None:
 
 def records_to_dataset(resource: Any, records: Any) -> tablib.Dataset:
     """The records as a dataset of CSV-like cells; :class:`PayloadError` when they cannot be."""
+    return records_table(resource, records).as_dataset()
+
+
+def records_table(resource: Any, records: Any) -> RecordTable:
+    """The records, their shape and fields checked; each cell is checked as it is read.
+
+    :class:`PayloadError` for what is wrong with the list as a whole (not a list,
+    an item not an object, an unknown field); a record's own fault is raised
+    when its row is read.
+    """
     if not isinstance(records, list):
         raise PayloadError(_("Send a JSON list of objects."), code="not_a_list")
     if not records:
@@ -71,10 +81,53 @@ def records_to_dataset(resource: Any, records: Any) -> tablib.Dataset:
                 index=index,
             )
     headers = list(records[0])
-    check_columns(resource, [*headers, *_extra_fields(records, headers)])
-    widgets = import_columns(resource)
-    rows = [_row(index, record, headers, widgets) for index, record in enumerate(records)]
-    return tablib.Dataset(*rows, headers=headers)
+    names = records[0].keys()
+    # Comparing key views is one C call per record; only records whose fields differ
+    # from the first are looked at field by field (they are refused when read).
+    differing = [record for record in records if record.keys() != names]
+    check_columns(resource, [*headers, *_extra_fields(differing, headers)])
+    return RecordTable(headers, records, import_columns(resource), same_fields=not differing)
+
+
+class RecordTable:
+    """JSON records read as rows of CSV cells, made as the rows are iterated.
+
+    A job stores the records as a CSV file written from these rows: keeping every
+    row (and a ``tablib.Dataset`` of them) as well as the parsed records would
+    only give the request's garbage collector more to walk. :meth:`as_dataset`
+    makes the dataset an import in the request reads.
+    """
+
+    def __init__(
+        self,
+        headers: list[str],
+        records: list[dict[str, Any]],
+        widgets: dict[str, Any],
+        *,
+        same_fields: bool,
+    ) -> None:
+        self.headers = headers
+        self._records = records
+        self._columns = [(name, widgets[name]) for name in headers]
+        self._same_fields = same_fields
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __iter__(self) -> Iterator[list[str]]:
+        headers, columns = self.headers, self._columns
+        names = self._records[0].keys()
+        for index, record in enumerate(self._records):
+            if not self._same_fields and record.keys() != names:
+                raise _fields_differ(index, record, headers)
+            # A string is its cell as it is: the common case, without a call.
+            yield [
+                value if type(value := record[name]) is str else _cell(index, name, value, widget)
+                for name, widget in columns
+            ]
+
+    def as_dataset(self) -> tablib.Dataset:
+        return tablib.Dataset(*self, headers=self.headers)
 
 
 def _extra_fields(records: list[dict[str, Any]], headers: list[str]) -> list[str]:
@@ -88,26 +141,22 @@ def _extra_fields(records: list[dict[str, Any]], headers: list[str]) -> list[str
     return extra
 
 
-def _row(
-    index: int, record: dict[str, Any], headers: list[str], widgets: dict[str, Any]
-) -> list[str]:
-    if len(record) != len(headers) or any(name not in record for name in headers):
-        missing = [name for name in headers if name not in record]
-        extra = [name for name in record if name not in headers]
-        raise PayloadError(
-            _(
-                "Record %(index)s does not have the fields of the first record "
-                "(missing: %(missing)s; extra: %(extra)s). Every record needs the same fields."
-            )
-            % {
-                "index": index,
-                "missing": ", ".join(missing) or "-",
-                "extra": ", ".join(extra) or "-",
-            },
-            code="fields_differ",
-            index=index,
+def _fields_differ(index: int, record: dict[str, Any], headers: list[str]) -> PayloadError:
+    missing = [name for name in headers if name not in record]
+    extra = [name for name in record if name not in headers]
+    return PayloadError(
+        _(
+            "Record %(index)s does not have the fields of the first record "
+            "(missing: %(missing)s; extra: %(extra)s). Every record needs the same fields."
         )
-    return [_cell(index, name, record[name], widgets[name]) for name in headers]
+        % {
+            "index": index,
+            "missing": ", ".join(missing) or "-",
+            "extra": ", ".join(extra) or "-",
+        },
+        code="fields_differ",
+        index=index,
+    )
 
 
 def _cell(index: int, name: str, value: Any, widget: Any) -> str:

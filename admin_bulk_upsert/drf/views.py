@@ -17,6 +17,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.utils.translation import gettext as _
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -32,7 +34,7 @@ from .job_views import JOB_URL_NAME, job_body
 from .outcomes import OutcomeCollector
 from .parsers import BulkUpsertJSONParser
 from .permissions import CanImport
-from .records import PayloadError, check_columns, records_to_dataset
+from .records import PayloadError, RecordTable, check_columns, records_table
 from .schema import bulk_upsert_schema
 
 __all__ = ["BulkUpsertMixin", "BulkUpsertViewSet"]
@@ -86,6 +88,8 @@ class BulkUpsertMixin:
             _check_key_columns(resource, list(dataset.headers))
             if len(dataset) > get_config().API_SYNC_MAX_ROWS:
                 return self._start_job(request, resource, dataset, upload, dry_run=dry_run)
+            if isinstance(dataset, RecordTable):
+                dataset = dataset.as_dataset()
         except PayloadError as exc:
             return Response(exc.detail, status=status.HTTP_400_BAD_REQUEST)
         collector = OutcomeCollector(resource, list(dataset.headers))
@@ -113,6 +117,8 @@ class BulkUpsertMixin:
     ) -> Response:
         """More records than one request imports: an import job, if jobs run in the background."""
         limit = get_config().API_SYNC_MAX_ROWS
+        if upload is None:  # JSON records: every record checked as its row is written
+            upload = _Upload(dataset_as_csv(dataset), "records.csv", "csv", "utf-8")
         if not background_imports_enabled():
             raise PayloadError(
                 _(
@@ -123,8 +129,6 @@ class BulkUpsertMixin:
                 code="too_many_records",
                 limit=limit,
             )
-        if upload is None:
-            upload = _Upload(dataset_as_csv(dataset), "records.csv", "csv", "utf-8")
         job = start_job(
             self,
             request,
@@ -139,11 +143,12 @@ class BulkUpsertMixin:
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
 
     def _dataset(self, request: Request, resource: Any) -> tuple[Any, _Upload | None]:
+        parsed = _parsed_body(request)
         upload = request.FILES.get("file") if hasattr(request, "FILES") else None
         if upload is None and request.content_type.startswith(("multipart/", "application/x-www")):
             raise PayloadError(_("Send the file in a field named “file”."), code="no_file")
         if upload is None:
-            return records_to_dataset(resource, request.data), None
+            return records_table(resource, parsed), None
         if upload.size > get_config().MAX_UPLOAD_SIZE:
             raise PayloadError(
                 _("The file is larger than %(size)s bytes.")
@@ -171,6 +176,27 @@ class BulkUpsertViewSet(BulkUpsertMixin, viewsets.GenericViewSet):  # type: igno
     def get_queryset(self) -> Any:
         # DjangoModelPermissions and schema generators ask the view for its queryset.
         return self.get_import_model()._default_manager.all()
+
+
+def _parsed_body(request: Request) -> Any:
+    """The parsed body; a body over Django's limit is a 400 that says which limit.
+
+    DRF reads a JSON body through ``request.body``, which refuses more than
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE`` bytes (2.5 MB by default): left to Django, the
+    client would get its HTML error page instead of the API's JSON.
+    """
+    try:
+        return request.data
+    except RequestDataTooBig as exc:
+        raise PayloadError(
+            _(
+                "The request body is larger than the %(size)s bytes this server accepts "
+                "(DATA_UPLOAD_MAX_MEMORY_SIZE). Send the records as a CSV file, or in "
+                "several requests."
+            )
+            % {"size": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
+            code="too_large",
+        ) from exc
 
 
 def _flag(value: str) -> bool:

@@ -53,6 +53,16 @@ INSTALLED_APPS = [
 # (the demo extra installs them); `benchmark --shapes` says why it skips it otherwise.
 if find_spec("model_utils") and find_spec("simple_history"):
     INSTALLED_APPS += ["simple_history", "ledger_history"]
+# The HTTP API (demo_site.urls, ledger.api) where the drf extra is installed; it answers
+# logged-in users only, and importing needs the model's add and change permissions.
+if find_spec("rest_framework"):
+    INSTALLED_APPS += ["rest_framework"]
+    REST_FRAMEWORK = {
+        "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    }
+    # DRF reads a JSON body through request.body, which Django refuses above 2.5 MB by
+    # default (about 30,000 ledger records): a list that becomes an import job is larger.
+    DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

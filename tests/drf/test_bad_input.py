@@ -112,3 +112,16 @@ def test_a_form_without_a_file(api):
     response = api.post(reverse(URL), {"records": "x"}, format="multipart")
     assert response.status_code == 400
     assert response.json()["code"] == "no_file"
+
+
+def test_a_body_larger_than_django_accepts(api, settings):
+    # DRF reads a JSON body through request.body, which Django caps; the client gets the
+    # API's JSON answer, not Django's HTML error page.
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    body = _post(api, [{"number": f"A{i}", "name": "x" * 20} for i in range(5)])
+    assert body == {
+        "detail": "The request body is larger than the 100 bytes this server accepts "
+        "(DATA_UPLOAD_MAX_MEMORY_SIZE). Send the records as a CSV file, or in several "
+        "requests.",
+        "code": "too_large",
+    }

@@ -41,6 +41,25 @@ def test_a_large_payload_becomes_a_job_whose_url_is_in_location(api, jobs_on):
     assert status["rows_done"] == status["rows_total"] == 5
 
 
+@pytest.mark.parametrize(
+    ("bad", "code"),
+    [
+        ({"number": "A4", "name": ["x"], "active": True}, "invalid_value"),
+        ({"number": "A4"}, "fields_differ"),
+    ],
+)
+def test_a_large_payload_with_a_bad_record_is_refused_before_any_job(api, jobs_on, bad, code):
+    # The records become the job's CSV file row by row: a bad one found on the way is
+    # the 400 the request would have given, and no job is left behind.
+    response = api.post(reverse(URL), [*RECORDS[:4], bad], format="json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == code
+    assert response.json()["index"] == 4
+    assert not ImportJob.objects.exists()
+    assert not Account.objects.exists()
+
+
 def test_a_dry_run_job_waits_for_its_confirm(api, jobs_on):
     response = api.post(reverse(URL) + "?dry_run=1", RECORDS, format="json")
     assert response.status_code == 202

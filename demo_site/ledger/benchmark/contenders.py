@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from importlib.util import find_spec
 from typing import Any
 
 from django.db import connections, transaction
@@ -65,6 +66,8 @@ class Contender:
     run: Callable[[Workload, Any], Outcome]
     #: The contender this one is compared with (a ratio printed after the run).
     baseline: str | None = None
+    #: Given the file's rows, why the contender is left out at that size (None: it runs).
+    left_out: Callable[[int], str | None] | None = None
 
 
 def _nothing(workload: Workload) -> None:
@@ -231,3 +234,37 @@ JOB_CONTENDERS = (
         job_steps.run_upload,
     ),
 )
+
+
+def _api_contenders() -> tuple[Contender, ...]:
+    """The HTTP API's contenders (:mod:`ledger.benchmark.api_steps`), where DRF is installed."""
+    if not find_spec("rest_framework"):
+        return ()
+    from ledger.benchmark import api_steps
+
+    return (
+        Contender(
+            "api_sync",
+            "HTTP API bulk-upsert request (JSON)",
+            True,
+            False,
+            api_steps.prepare_request,
+            api_steps.run_sync,
+            baseline="plugin",
+            left_out=api_steps.too_many_for_sync,
+        ),
+        Contender(
+            "api_job",
+            "HTTP API request + job import (in process)",
+            True,
+            False,
+            api_steps.prepare_job_request,
+            api_steps.run_job,
+            baseline="plugin",
+        ),
+    )
+
+
+#: The HTTP API's requests: run with ``--api`` or named in ``--only``. Both compare
+#: with ``plugin``, the resource's ``import_data`` as ``bulk_import`` runs it.
+API_CONTENDERS = _api_contenders()

@@ -15,7 +15,13 @@ from django.test.utils import override_settings
 from django.utils.module_loading import import_string
 
 from admin_bulk_upsert.jobs.compat import ImmediateBackend
-from ledger.benchmark.contenders import CONTENDERS, JOB_CONTENDERS, Contender, Workload
+from ledger.benchmark.contenders import (
+    API_CONTENDERS,
+    CONTENDERS,
+    JOB_CONTENDERS,
+    Contender,
+    Workload,
+)
 from ledger.benchmark.measuring import Outcome, Timed, measure_interleaved
 from ledger.benchmark.reporting import (
     ResultRow,
@@ -59,6 +65,16 @@ NOTES = (
     "keeps every statement's SQL in memory). "
     "Queries are statements sent through Django's cursor. Peak memory comes from a separate, "
     "untimed pass under tracemalloc (Python allocations only)."
+)
+
+API_NOTES = (
+    " The HTTP API's contenders send the same rows as a JSON list of records (amounts as JSON "
+    "numbers with the file's digits), built before the clock starts; the clock covers the "
+    "whole request through DRF's APIClient (Django's handler and middleware, JSON parsing, "
+    "the import, the response body). api_sync imports in the request (up to "
+    "API_SYNC_MAX_ROWS); api_job is the request that makes an import job plus the job's "
+    "import step run in process as job_import runs it. Their baseline, plugin, pauses the "
+    "garbage collector as bulk_import does; a web request never does."
 )
 
 SHAPES_NOTES = (
@@ -113,7 +129,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--only",
             nargs="+",
-            choices=[c.key for c in (*CONTENDERS, *JOB_CONTENDERS)],
+            choices=[c.key for c in (*CONTENDERS, *JOB_CONTENDERS, *API_CONTENDERS)],
             help="Run these only.",
         )
         parser.add_argument(
@@ -132,6 +148,12 @@ class Command(BaseCommand):
             action="store_true",
             help="Also time a background job's preview and import (in process) and the "
             "admin's upload request in background mode (CSV and XLSX).",
+        )
+        parser.add_argument(
+            "--api",
+            action="store_true",
+            help="Also time the HTTP API (needs djangorestframework): the bulk-upsert request "
+            "(up to API_SYNC_MAX_ROWS) and the request that makes a job plus the job's import.",
         )
         parser.add_argument(
             "--admin",
@@ -159,8 +181,11 @@ class Command(BaseCommand):
         if sizes[0] < 2 or options["repeat"] < 1:
             raise CommandError("--rows must be at least 2 and --repeat at least 1.")
         if options["shapes"] is not None:
-            if options["only"] or options["jobs"] or options["admin"] or options["admin_callable"]:
-                raise CommandError("--shapes runs on its own: drop --only, --jobs and --admin.")
+            others = ("only", "jobs", "api", "admin", "admin_callable")
+            if any(options[name] for name in others):
+                raise CommandError(
+                    "--shapes runs on its own: drop --only, --jobs, --api and --admin."
+                )
             self._handle_shapes(alias, sizes, options)
             return
         contenders = self._contenders(options)
@@ -276,8 +301,10 @@ class Command(BaseCommand):
 
     def _contenders(self, options: dict[str, Any]) -> list[Contender]:
         available = (*CONTENDERS, *JOB_CONTENDERS) if options["jobs"] else CONTENDERS
+        if options["api"]:
+            available = (*available, *API_CONTENDERS)
         if options["only"]:
-            available = (*CONTENDERS, *JOB_CONTENDERS)
+            available = (*CONTENDERS, *JOB_CONTENDERS, *API_CONTENDERS)
         chosen = [c for c in available if not options["only"] or c.key in options["only"]]
         if options["admin"] or options["admin_callable"]:
             chosen.append(_admin_contender(options["admin_callable"]))
@@ -315,12 +342,14 @@ class Command(BaseCommand):
     def _leave_out_stock(
         self, contenders: list[Contender], size: int, options: dict[str, Any]
     ) -> tuple[list[Contender], list[ResultRow]]:
-        """The contenders to time, and a row for each stock one left out at this size."""
+        """The contenders to time, and a row for each one left out at this size."""
         timed: list[Contender] = []
         rows: list[ResultRow] = []
         for contender in contenders:
+            note = contender.left_out(size) if contender.left_out else None
             if contender.stock and size > options["skip_stock_above"]:
                 note = f"skipped above {options['skip_stock_above']:,} rows (--skip-stock-above)"
+            if note:
                 self.stdout.write(f"  {contender.label}: {note}")
                 rows.append(
                     ResultRow(
@@ -425,14 +454,16 @@ class Command(BaseCommand):
         self, results: list[ResultRow], alias: str, machine: str, options: dict[str, Any]
     ) -> None:
         command = "python demo_site/manage.py benchmark " + _argv(options)
+        api_keys = {c.key for c in API_CONTENDERS}
+        notes = NOTES + (API_NOTES if any(r.key in api_keys for r in results) else "")
         self.stdout.write("\n" + text_table(results) + "\n")
-        self.stdout.write(NOTES)
+        self.stdout.write(notes)
         folder: Path = options["output"]
         folder.mkdir(parents=True, exist_ok=True)
         stem = folder / f"benchmark_{database_slug(alias)}"
         write_csv(stem.with_suffix(".csv"), results)
         stem.with_suffix(".md").write_text(
-            f"`{command}`\n\n{machine}\n\n{markdown_table(results)}\n\n{NOTES}\n",
+            f"`{command}`\n\n{machine}\n\n{markdown_table(results)}\n\n{notes}\n",
             encoding="utf-8",
         )
         draw_chart(
@@ -491,6 +522,8 @@ def _argv(options: dict[str, Any]) -> str:
         parts += ["--shapes", *options["shapes"]]
     if options["jobs"]:
         parts.append("--jobs")
+    if options["api"]:
+        parts.append("--api")
     if options["admin"]:
         parts.append("--admin")
     if options["admin_callable"]:
