@@ -123,6 +123,8 @@ class UndoRecorder:
         if written.unknown:
             payload["x"] = [encode(pk_field, pk) for pk in written.unknown]
         data = zlib.compress(json.dumps(payload, separators=(",", ":")).encode(), 6)
+        if self.chunks == 0:
+            self._drop_leftovers(written.using)
         self.chunks += 1
         UndoChunk.objects.using(written.using).create(
             job_id=self.job_pk,
@@ -134,6 +136,19 @@ class UndoRecorder:
         )
         self.bytes += len(data)
         self.updated += len(written.updated)
+
+
+    def _drop_leftovers(self, using: str) -> None:
+        """Delete undo data already stored under this job's id, before its first chunk.
+
+        The undo data lives with the imported records, the job possibly in another
+        database, so nothing cascades between them: a run without one transaction
+        that stopped part way leaves its chunks, and a job id can come back (SQLite
+        reuses the highest rowid once that job is deleted; a jobs database recreated
+        beside the records restarts at 1). Such chunks describe another run: kept,
+        they would make this import fail on ``(job, number)`` or be undone with it.
+        """
+        UndoChunk.objects.using(using).filter(job_id=self.job_pk).delete()
 
 
 def _updated_count(written: ChunkWritten) -> int:
