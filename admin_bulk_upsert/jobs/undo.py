@@ -137,7 +137,6 @@ class UndoRecorder:
         self.bytes += len(data)
         self.updated += len(written.updated)
 
-
     def _drop_leftovers(self, using: str) -> None:
         """Delete undo data already stored under this job's id, before its first chunk.
 
