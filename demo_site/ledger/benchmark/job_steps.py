@@ -33,6 +33,7 @@ from django.conf import settings
 from django.db.backends.signals import connection_created
 from django.test.utils import override_settings
 
+from admin_bulk_upsert.gc_pause import import_owns_process
 from admin_bulk_upsert.jobs.compat import DUMMY_BACKEND, IMMEDIATE_BACKEND
 from ledger.benchmark.measuring import Outcome
 from ledger.sample_data import xlsx_bytes
@@ -128,7 +129,8 @@ def queue_job(workload: Any, *, preview: bool, admin_site: str = "") -> int:
 def _run_step(step: str, expected_state: str, workload: Any, job_pk: int) -> JobOutcome:
     from admin_bulk_upsert.jobs import steps
 
-    with counting_progress_writes() as updates:
+    # As a worker's task runs the step (jobs.tasks): with the process to itself.
+    with counting_progress_writes() as updates, import_owns_process():
         getattr(steps, step)(job_pk)
     return JobOutcome(
         job_pk=job_pk,
