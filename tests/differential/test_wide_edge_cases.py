@@ -245,13 +245,35 @@ def test_another_records_id_fails_the_row_as_stock(batch_size):
         (UNKNOWN_IDS[0], "K1", "unused"),
         (STORED, "K1", "same id"),
         ("", "K2", "new"),
-        (STORED, "K2", "an id for a new record"),
         key=("code",),
         stored=({"id": STORED, "code": "K1", "label": "one"}, {"id": STORED + 1, "code": "K9"}),
         batch_size=batch_size,
     )
     stock, _ = assert_equivalent(scenario)
-    assert [r[0] for r in stock.aspects["rows"]] == ["error", "error", "update", "new", "error"]
+    assert [r[0] for r in stock.aspects["rows"]] == ["error", "error", "update", "new"]
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(not STOCK_CHECKS_PK, reason="DIE before 4.4.6 does not check the pk")
+@pytest.mark.parametrize("batch_size", [1, 1000])
+def test_an_id_for_a_record_the_file_created_fails_the_row_as_stock(batch_size):
+    """The record an earlier row created has the pk the database gave it, which the error
+    names (and which differs between runs on MariaDB, whose counter a rollback does not
+    reset): the rows and the table are compared, not the message."""
+    scenario = wide(
+        ("id", "code", "label"),
+        ("", "K2", "new"),
+        (STORED, "K2", "an id for a new record"),
+        ("", "K3", "after"),
+        key=("code",),
+        stored=({"id": STORED, "code": "K1", "label": "one"},),
+        batch_size=batch_size,
+    )
+    stock = run_import(ModelResource, scenario)
+    ours = run_import(bulk_base(), scenario)
+    rows = [[r[0] for r in outcome.aspects["rows"]] for outcome in (stock, ours)]
+    assert rows == [["new", "error", "new"]] * 2
+    assert ours.aspects["table"] == stock.aspects["table"]
 
 
 # --- skip_unchanged on a key repeated within a chunk --------------------------------------
