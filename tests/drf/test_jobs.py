@@ -6,6 +6,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from admin_bulk_upsert.jobs.models import ImportJob
+from tests.drf.clients import client_with
 from tests.testapp.models import Account
 
 # The immediate backend runs a job's step when its row is committed.
@@ -13,14 +14,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 URL = "account-bulk-upsert"
 RECORDS = [{"number": f"A{i}", "name": f"Account {i}", "active": i % 2 == 0} for i in range(5)]
-
-
-def _client(django_user_model, name, *codenames):
-    user = django_user_model.objects.create_user(name, f"{name}@example.com", "pw")
-    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def test_a_large_payload_becomes_a_job_whose_url_is_in_location(api, jobs_on):
@@ -90,7 +83,7 @@ def test_a_queued_job_is_cancelled(api, jobs_on):
 def test_a_client_sees_only_its_own_jobs(api, jobs_on, django_user_model):
     jobs_on.ADMIN_BULK_UPSERT = {**jobs_on.ADMIN_BULK_UPSERT, "TASK_BACKEND": "dummy"}
     location = api.post(reverse(URL), RECORDS, format="json")["Location"]
-    other = _client(django_user_model, "other", "add_account", "change_account")
+    other = client_with(django_user_model, "other", "add_account", "change_account")
 
     assert other.get(location).status_code == 404
     assert other.post(location + "cancel/").status_code == 404
@@ -101,7 +94,7 @@ def test_a_client_sees_only_its_own_jobs(api, jobs_on, django_user_model):
 
 def test_a_view_only_user_cannot_cancel_its_job(jobs_on, django_user_model):
     jobs_on.ADMIN_BULK_UPSERT = {**jobs_on.ADMIN_BULK_UPSERT, "TASK_BACKEND": "dummy"}
-    client = _client(django_user_model, "clerk", "add_account", "change_account")
+    client = client_with(django_user_model, "clerk", "add_account", "change_account")
     location = client.post(reverse(URL), RECORDS, format="json")["Location"]
     user = django_user_model.objects.get(username="clerk")
     user.user_permissions.set(Permission.objects.filter(codename="view_account"))
@@ -151,7 +144,7 @@ def test_a_done_job_is_reverted_and_its_report_downloaded(api, jobs_on):
 
 
 def test_reverting_needs_delete_permission(jobs_on, django_user_model):
-    client = _client(django_user_model, "clerk", "add_account", "change_account")
+    client = client_with(django_user_model, "clerk", "add_account", "change_account")
     location = client.post(reverse(URL), RECORDS, format="json")["Location"]
     response = client.post(location + "revert/")
     assert response.status_code == 403

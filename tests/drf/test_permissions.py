@@ -1,27 +1,19 @@
 """Importing over the API needs what the admin's import needs: add and change."""
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.urls import reverse
 from rest_framework.authentication import BasicAuthentication
 from rest_framework.permissions import IsAdminUser
 from rest_framework.test import APIClient
 
 from tests.drf.api import AccountViewSet
+from tests.drf.clients import client_with
 from tests.testapp.models import Account
 
 pytestmark = pytest.mark.django_db
 
 URL = "account-bulk-upsert"
 RECORDS = [{"number": "A1", "name": "One"}]
-
-
-def _client_with(django_user_model, *codenames):
-    user = django_user_model.objects.create_user("clerk", "c@example.com", "pw")
-    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def test_an_anonymous_client_is_refused():
@@ -32,7 +24,7 @@ def test_an_anonymous_client_is_refused():
 
 
 def test_a_view_only_user_is_refused(django_user_model):
-    client = _client_with(django_user_model, "view_account")
+    client = client_with(django_user_model, "clerk", "view_account")
     response = client.post(reverse(URL), RECORDS, format="json")
     assert response.status_code == 403
     assert response.json()["detail"] == (
@@ -42,12 +34,12 @@ def test_a_view_only_user_is_refused(django_user_model):
 
 
 def test_add_without_change_is_refused(django_user_model):
-    client = _client_with(django_user_model, "add_account")
+    client = client_with(django_user_model, "clerk", "add_account")
     assert client.post(reverse(URL), RECORDS, format="json").status_code == 403
 
 
 def test_add_and_change_may_import(django_user_model):
-    client = _client_with(django_user_model, "add_account", "change_account")
+    client = client_with(django_user_model, "clerk", "add_account", "change_account")
     response = client.post(reverse(URL), RECORDS, format="json")
     assert response.status_code == 200, response.json()
     assert Account.objects.get().name == "One"
@@ -57,7 +49,7 @@ def test_the_viewsets_permission_classes_apply(django_user_model, monkeypatch):
     # The view's own classes (by default the project's DEFAULT_PERMISSION_CLASSES) come
     # first: IsAdminUser refuses a non-staff importer who has the model's permissions.
     monkeypatch.setattr(AccountViewSet, "permission_classes", [IsAdminUser])
-    client = _client_with(django_user_model, "add_account", "change_account")
+    client = client_with(django_user_model, "clerk", "add_account", "change_account")
     assert client.post(reverse(URL), RECORDS, format="json").status_code == 403
     assert not Account.objects.exists()
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from admin_bulk_upsert.jobs.models import ImportJob
+from tests.drf.clients import client_with
 from tests.testapp.models import Account
 
 # The immediate backend runs a job's step when its row is committed.
@@ -30,14 +31,6 @@ def existing(transactional_db):
         number: Account.objects.create(number=number, name=name, active=True)
         for number, name in BEFORE.items()
     }
-
-
-def _client(django_user_model, name, *codenames):
-    user = django_user_model.objects.create_user(name, f"{name}@example.com", "pw")
-    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def _import(client):
@@ -119,9 +112,13 @@ def test_a_waiting_job_has_nothing_to_revert_yet(api, jobs_on):
 
 
 def test_reverting_anothers_import_is_for_superusers(api, jobs_on, django_user_model):
-    owner = _client(django_user_model, "owner", "add_account", "change_account", "delete_account")
+    owner = client_with(
+        django_user_model, "owner", "add_account", "change_account", "delete_account"
+    )
     location = _import(owner)
-    other = _client(django_user_model, "other", "add_account", "change_account", "delete_account")
+    other = client_with(
+        django_user_model, "other", "add_account", "change_account", "delete_account"
+    )
 
     assert other.get(location + "revert-preview/").status_code == 404
     # The superuser sees every job, and may revert it as in the admin.
@@ -130,7 +127,7 @@ def test_reverting_anothers_import_is_for_superusers(api, jobs_on, django_user_m
 
 
 def test_previewing_a_revert_needs_delete_and_change(jobs_on, django_user_model):
-    client = _client(django_user_model, "clerk", "add_account", "change_account")
+    client = client_with(django_user_model, "clerk", "add_account", "change_account")
     location = _import(client)
 
     response = client.get(location + "revert-preview/")
