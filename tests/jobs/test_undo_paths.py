@@ -99,22 +99,28 @@ def test_recording_costs_one_insert_per_chunk():
     assert UndoChunk.objects.filter(job_id=3).count() == 3
 
 
+def _product_job(data, user, *, preview):
+    """A job of products keyed on sku, run by the immediate backend, as it ended."""
+    job = transitions.create_job(
+        data,
+        user=user,
+        model_label="testapp.Product",
+        file_name="f.csv",
+        input_format="csv",
+        unique_fields=["sku"],
+        preview=preview,
+    )
+    job.refresh_from_db()
+    return job
+
+
 def test_undo_data_left_under_the_jobs_id_is_replaced():
     """A job id can come back (SQLite reuses the highest rowid once its job is deleted), and a
     run without one transaction leaves its chunks: the job imports, and its revert undoes its
     own run only."""
     user = User.objects.create_superuser("ann")
     Product.objects.create(sku="old0", code="c", name="before")
-    job = transitions.create_job(
-        b"sku,code,name\nold0,c,after\nnew0,c,new\n",
-        user=user,
-        model_label="testapp.Product",
-        file_name="f.csv",
-        input_format="csv",
-        unique_fields=["sku"],
-        preview=True,
-    )
-    job.refresh_from_db()
+    job = _product_job(b"sku,code,name\nold0,c,after\nnew0,c,new\n", user, preview=True)
     assert job.state == "previewed", job.failure
     stranger = Product.objects.create(sku="stranger", code="c", name="another run's")
     UndoRecorder(job.pk, "testapp.Product")(
@@ -135,16 +141,7 @@ def test_undo_data_left_under_the_jobs_id_is_replaced():
 def _revert_queries(chunks):
     user = User.objects.create_superuser(f"u{chunks}")
     dataset = _product_rows(chunks)
-    job = transitions.create_job(
-        dataset.export("csv").encode(),
-        user=user,
-        model_label="testapp.Product",
-        file_name="f.csv",
-        input_format="csv",
-        unique_fields=["sku"],
-        preview=False,
-    )
-    job.refresh_from_db()
+    job = _product_job(dataset.export("csv").encode(), user, preview=False)
     assert job.state == "done", job.failure
     ContentType.objects.get_for_model(Product)  # cached, as in a running server
     with CaptureQueriesContext(connection) as queries:
