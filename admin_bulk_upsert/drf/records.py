@@ -28,7 +28,7 @@ import tablib
 from django.utils.translation import gettext as _
 from import_export.widgets import ManyToManyWidget
 
-__all__ = ["PayloadError", "RecordTable", "records_table", "records_to_dataset"]
+__all__ = ["PayloadError", "RecordTable", "records_table"]
 
 
 class PayloadError(ValueError):
@@ -55,11 +55,6 @@ def check_columns(resource: Any, headers: Sequence[str]) -> None:
             code="unknown_field",
             unknown_fields=unknown,
         )
-
-
-def records_to_dataset(resource: Any, records: Any) -> tablib.Dataset:
-    """The records as a dataset of CSV-like cells; :class:`PayloadError` when they cannot be."""
-    return records_table(resource, records).as_dataset()
 
 
 def records_table(resource: Any, records: Any) -> RecordTable:
